@@ -1,0 +1,253 @@
+"""The platform-neutral command core: requests in, replies out.
+
+Every surface (Discord, Slack, the CLI, tests) turns what a user typed into one
+`Request`, calls `Registry.dispatch`, and renders the `Reply` it gets back. Only
+rendering differs between platforms, so a command is written once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Longest topic or question a user may send; longer input is refused, not cut.
+MAX_QUERY_CHARS = 300
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message is shown to them as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One thing a user asked, whatever the platform."""
+
+    command: str
+    text: str
+    platform: str = "console"  # "discord" | "slack" | "console" | "test"
+    user_id: str = ""
+    channel_id: str = ""
+    is_direct: bool = False
+    #: Set by the adapter from the platform's own permission check (Manage Channels).
+    can_manage: bool = False
+    #: Platform-specific extras an adapter wants a command to see (guild id, team id...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a reader follows to check a sentence: cited as [n]."""
+
+    n: int
+    article_id: int
+    title: str
+    publisher: str | None
+    published: datetime | None
+    url: str | None
+    origin: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "published": self.published.isoformat() if self.published else None,
+            "url": self.url,
+            "origin": self.origin,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A unit of a reply that renderers keep whole where they can.
+
+    `body` is plain text: sentences, each followed by its citation such as " [2]".
+    Renderers may split between sections, or between sentences of one body, but
+    never inside a sentence or between a sentence and its citation.
+    """
+
+    body: str
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a command answers. Plain text: adapters escape and format it."""
+
+    sections: tuple[Section, ...]
+    title: str | None = None
+    sources: tuple[Source, ...] = ()
+    ephemeral: bool = False
+    #: "answer", "help", "no_coverage", "error", "forbidden", "empty"
+    kind: str = "answer"
+
+    @classmethod
+    def plain(cls, text: str, *, title: str | None = None, kind: str = "answer",
+              ephemeral: bool = False) -> Reply:
+        return cls(sections=(Section(text),), title=title, kind=kind, ephemeral=ephemeral)
+
+    @property
+    def text(self) -> str:
+        parts = []
+        for s in self.sections:
+            parts.append(f"{s.heading}\n{s.body}" if s.heading else s.body)
+        return "\n\n".join(parts)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "title": self.title,
+            "kind": self.kind,
+            "sources": [s.as_json() for s in self.sources],
+        }
+
+
+Handler = Callable[["Request", "Services"], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A registered command: what slash-command builders and help read."""
+
+    name: str
+    description: str
+    handler: Handler
+    #: Name and description of the single free-text option, or None for no option.
+    arg_name: str | None = None
+    arg_description: str = ""
+    arg_required: bool = False
+    #: Changing a channel's settings needs Manage Channels; the core enforces it.
+    requires_manage: bool = False
+    #: Example shown by `help`.
+    usage: str = ""
+
+
+class Registry:
+    """One registry of commands, shared by every surface."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, CommandSpec] = {}
+
+    def command(self, name: str, description: str, *, arg: str | None = None,
+                arg_description: str = "", arg_required: bool = False,
+                requires_manage: bool = False, usage: str = "") -> Callable[[Handler], Handler]:
+        """Decorator: register `handler` under `name`; duplicate names are a bug."""
+
+        def register(handler: Handler) -> Handler:
+            if name in self._commands:
+                raise ValueError(f"command {name!r} is registered twice")
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
+                raise ValueError(f"command name {name!r} is not a valid slash-command name")
+            self._commands[name] = CommandSpec(
+                name=name, description=description, handler=handler, arg_name=arg,
+                arg_description=arg_description, arg_required=arg_required,
+                requires_manage=requires_manage, usage=usage or f"{name} {arg or ''}".strip())
+            return handler
+
+        return register
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._commands.get(name)
+
+    def __iter__(self):
+        return iter(sorted(self._commands.values(), key=lambda c: c.name))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._commands
+
+    def parse(self, text: str, *, platform: str = "console", user_id: str = "",
+              channel_id: str = "", is_direct: bool = False, can_manage: bool = False,
+              extra: dict[str, Any] | None = None) -> Request:
+        """Turn free text (a DM, a mention, a CLI question) into a Request."""
+        command, arg = parse_free_text(text, self)
+        return Request(command=command, text=arg, platform=platform, user_id=user_id,
+                       channel_id=channel_id, is_direct=is_direct, can_manage=can_manage,
+                       extra=dict(extra or {}))
+
+    async def dispatch(self, request: Request, services: Services) -> Reply:
+        """Run the command; user mistakes and crashes both become a short reply."""
+        spec = self._commands.get(request.command)
+        if spec is None:
+            return Reply.plain(
+                f"Unknown command “{request.command[:40]}”. Try `help`.", kind="error")
+        if spec.requires_manage and not request.can_manage:
+            return Reply.plain(
+                f"`{spec.name}` changes this channel's settings, so it needs the "
+                "Manage Channels permission.", kind="forbidden", ephemeral=True)
+        text = clean_query(request.text)
+        if len(text) > MAX_QUERY_CHARS:
+            return Reply.plain(
+                f"That is {len(text)} characters; please ask in at most {MAX_QUERY_CHARS}.",
+                kind="error", ephemeral=True)
+        if spec.arg_required and not text:
+            return Reply.plain(f"`{spec.name}` needs {spec.arg_name}: try `{spec.usage}`.",
+                               kind="error", ephemeral=True)
+        if text != request.text:
+            request = Request(command=request.command, text=text, platform=request.platform,
+                              user_id=request.user_id, channel_id=request.channel_id,
+                              is_direct=request.is_direct, can_manage=request.can_manage,
+                              extra=request.extra)
+        try:
+            return await spec.handler(request, services)
+        except UserError as exc:
+            return Reply.plain(str(exc), kind="error", ephemeral=True)
+        except Exception:  # one failing command must not take the bot down
+            log.exception("command %s failed (platform=%s channel=%s)",
+                          spec.name, request.platform, request.channel_id)
+            return Reply.plain(
+                "Sorry, something went wrong while answering that. The error was logged.",
+                kind="error", ephemeral=True)
+
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_query(text: str) -> str:
+    """Strip control and invisible characters and squeeze white space."""
+    return re.sub(r"\s+", " ", _INVISIBLE.sub("", text or "")).strip()
+
+
+# Free-text forms, tried in order. Each maps a phrasing to (command, topic group).
+_FREE_TEXT: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(?:help|\?|commands|what can you do\??)$", re.I), "help"),
+    (re.compile(r"^(?:(?:today'?s |the |daily )?digest)(?:\s+(?P<t>.*))?$", re.I), "digest"),
+    (re.compile(r"^(?:who\s+is|who'?s|who\s+was|tell\s+me\s+about\s+(?=[A-Z]))\s+(?P<t>.+?)\??$",
+                re.I), "who"),
+    (re.compile(r"^(?:(?:a\s+|the\s+)?timeline\s+(?:of|for|on)|history\s+of|timeline)\s+(?P<t>.+?)\??$",
+                re.I), "timeline"),
+    (re.compile(r"^(?:sources?\s+(?:for|on|about)|sources)\s+(?P<t>.+?)\??$", re.I), "sources"),
+    (re.compile(
+        r"^(?:(?:what(?:'s| is)\s+(?:the\s+)?)?(?:latest|newest|news|updates?)"
+        r"(?:\s+news)?\s*(?:on|about|with|for|in|re:?)?"
+        r"|what(?:'s| is)\s+(?:new|happening|going\s+on)\s+(?:with|on|in|about)"
+        r"|any\s+news\s+(?:on|about)|brief\s+me\s+on)\s+(?P<t>.+?)\??$", re.I), "latest"),
+]
+
+
+def parse_free_text(text: str, registry: Registry) -> tuple[str, str]:
+    """Map "latest on X", "who is X", "timeline of X"... to (command, argument).
+
+    A leading registered command name is taken literally ("sources Alaska").
+    Empty input asks for help; anything else is read as a topic for `latest`.
+    """
+    text = clean_query(text)
+    if not text:
+        return "help", ""
+    for pattern, command in _FREE_TEXT:
+        m = pattern.match(text)
+        if m and command in registry:
+            return command, (m.groupdict().get("t") or "").strip()
+    head, _, rest = text.partition(" ")
+    if head.lower().lstrip("/!") in registry:
+        return head.lower().lstrip("/!"), rest.strip()
+    return "latest", text.rstrip("?")

@@ -1,0 +1,29 @@
+"""The dependencies a command needs, passed in explicitly so tests can swap them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.core import Registry
+    from bot.index.store import Index
+    from summarizer.types import Summarizer
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    index: Index
+    summarizer: Summarizer
+    registry: Registry
+    #: The time "now"; tests set it to make digests and "latest" exact.
+    clock: Callable[[], datetime] = field(default=utcnow)

@@ -1,0 +1,1 @@
+"""Summarizers: query-focused multi-document and single-article, extractive by default."""
