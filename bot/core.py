@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
     from bot.services import Services
@@ -251,3 +251,15 @@ def parse_free_text(text: str, registry: Registry) -> tuple[str, str]:
     if head.lower().lstrip("/!") in registry:
         return head.lower().lstrip("/!"), rest.strip()
     return "latest", text.rstrip("?")
+
+
+class Poster(Protocol):
+    """What the scheduler needs from a platform: post a reply to a channel, unprompted.
+
+    Returns the platform's id of the posted message (Discord message id, Slack ts),
+    which the digest log records so a digest is never sent twice.
+    """
+
+    platform: str
+
+    async def post(self, channel_id: str, reply: Reply) -> str: ...

@@ -1,0 +1,33 @@
+"""`help`: what the bot can do, generated from the registry so it never goes stale."""
+
+from __future__ import annotations
+
+from bot.core import Reply, Request, Section
+from bot.registry import registry
+from bot.services import Services
+
+_EXAMPLES = (
+    "latest on Budapest summit",
+    "who is Steve Witkoff",
+    "timeline of the Alaska summit",
+    "sources for Tomahawk missiles",
+)
+
+
+@registry.command("help", "Show what briefbot can do", usage="help")
+async def help_command(req: Request, services: Services) -> Reply:
+    lines = []
+    for spec in services.registry:
+        lock = " (needs Manage Channels)" if spec.requires_manage else ""
+        lines.append(f"• {spec.usage} — {spec.description}{lock}")
+    examples = "\n".join(f"• {e}" for e in _EXAMPLES)
+    return Reply(
+        title="briefbot help",
+        sections=(
+            Section("\n".join(lines), heading="Commands"),
+            Section(examples + "\nEvery sentence in an answer is quoted from a source cited "
+                    "as [n]; the sources are listed under the answer.",
+                    heading="Ask in plain words, in a DM or by mentioning the bot"),
+        ),
+        kind="help",
+    )
