@@ -27,3 +27,15 @@ class Services:
     registry: Registry
     #: The time "now"; tests set it to make digests and "latest" exact.
     clock: Callable[[], datetime] = field(default=utcnow)
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the index and load the summarizer and commands named by `settings`."""
+    from bot.index.store import Index
+    from bot.registry import load_commands
+    from summarizer import make_summarizer
+
+    index = Index(settings.db_path, settings)
+    return Services(settings=settings, index=index,
+                    summarizer=make_summarizer(settings, index.encoder),
+                    registry=load_commands())

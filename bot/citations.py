@@ -1,0 +1,69 @@
+"""Turning chosen source sentences into cited text: "Sentence. [2]".
+
+Numbers are given to articles in the order a reader first meets them, and each
+`Source` carries what is needed to check the claim (title, publisher, date,
+URL, and the file the article came from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from bot.core import Source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.index.store import ArticleRow, Index
+    from summarizer.types import Sentence
+
+
+class Citations:
+    """Assigns [n] to articles as they are cited and builds the Source list."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._numbers: dict[int, int] = {}
+        self._rows: dict[int, ArticleRow] = {}
+
+    def number(self, article_id: int) -> int:
+        if article_id not in self._numbers:
+            row = self._index.article(article_id)
+            if row is None:  # pragma: no cover - sentences always belong to a stored article
+                raise KeyError(article_id)
+            self._rows[article_id] = row
+            self._numbers[article_id] = len(self._numbers) + 1
+        return self._numbers[article_id]
+
+    def cite(self, sentence: Sentence) -> str:
+        """The sentence exactly as stored, followed by its citation."""
+        return f"{sentence.text.strip()} [{self.number(sentence.article_id)}]"
+
+    def cite_all(self, sentences: Iterable[Sentence]) -> str:
+        return " ".join(self.cite(s) for s in sentences)
+
+    def row(self, article_id: int) -> ArticleRow:
+        self.number(article_id)
+        return self._rows[article_id]
+
+    def sources(self) -> tuple[Source, ...]:
+        out = []
+        for article_id, n in sorted(self._numbers.items(), key=lambda kv: kv[1]):
+            row = self._rows[article_id]
+            out.append(Source(n=n, article_id=row.id, title=row.title, publisher=row.publisher,
+                              published=row.published, url=row.url, origin=row.origin))
+        return tuple(out)
+
+
+def publishers(row: ArticleRow) -> list[str]:
+    """Every distinct publisher that carried the story, main one first."""
+    names: list[str] = []
+    for name in [row.publisher, *(s.publisher for s in row.sources)]:
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def newest_first(rows: Sequence[ArticleRow]) -> list[ArticleRow]:
+    """Dated articles newest first, undated ones last (their order kept)."""
+    dated = sorted((r for r in rows if r.published), key=lambda r: r.published, reverse=True)
+    return dated + [r for r in rows if not r.published]

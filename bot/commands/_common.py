@@ -1,0 +1,45 @@
+"""What the topic commands share: resolving a topic and saying "no coverage" helpfully."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING
+
+from bot.core import Reply, Section
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.index.store import Topic
+    from bot.services import Services
+
+_LEADING = re.compile(r"^(?:the|a|an|on|about|of|for)\s+", re.I)
+
+
+def tidy_topic(text: str) -> str:
+    """"the Alaska summit?" -> "Alaska summit": articles and question marks carry no topic."""
+    text = text.strip().strip("?!.").strip()
+    while True:
+        shorter = _LEADING.sub("", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+async def resolve(services: Services, text: str) -> Topic:
+    return await asyncio.to_thread(services.index.resolve_topic, tidy_topic(text))
+
+
+def no_coverage(services: Services, topic_text: str) -> Reply:
+    """Say plainly that nothing is known, and offer the nearest names that are."""
+    shown = tidy_topic(topic_text) or topic_text
+    near = services.index.suggest(shown, 5)
+    body = f"No coverage of “{shown}” in the articles I have."
+    if near:
+        body += " Nearest known: " + ", ".join(near) + "."
+    else:
+        body += " Ingest some articles first: `briefbot ingest PATH`."
+    return Reply(sections=(Section(body),), title=f"No coverage of {shown}", kind="no_coverage")
+
+
+def date_label(row) -> str:
+    return row.published.strftime("%d %b %Y") if row.published else "date unknown"

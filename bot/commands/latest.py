@@ -1,0 +1,48 @@
+"""`latest <topic>`: a short cited briefing on what is newest about a topic."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.citations import Citations
+from bot.commands._common import no_coverage, resolve, tidy_topic
+from bot.core import Reply, Request, Section
+from bot.registry import registry
+from bot.services import Services
+
+#: About three or four news sentences: enough to brief, short enough for chat.
+BUDGET_WORDS = 110
+#: Only the newest articles of a topic feed "latest"; older coverage is for `timeline`.
+MAX_ARTICLES = 12
+
+
+@registry.command("latest", "What's new on a topic, person or event, with sources",
+                  arg="topic", arg_description="A topic, person or event, e.g. Budapest summit",
+                  arg_required=True, usage="latest Budapest summit")
+async def latest(req: Request, services: Services) -> Reply:
+    topic = await resolve(services, req.text)
+    if topic.kind == "none" or not topic.article_ids:
+        return no_coverage(services, req.text)
+    return await asyncio.to_thread(_brief, services, topic, tidy_topic(req.text))
+
+
+def _brief(services: Services, topic, asked: str) -> Reply:
+    index = services.index
+    rows = index.articles(topic.article_ids)
+    rows.sort(key=lambda r: (r.published is not None, r.published or r.added_at), reverse=True)
+    ids = [r.id for r in rows[:MAX_ARTICLES]]
+    sentences = index.sentences(ids)
+    query = topic.name if topic.kind in {"event", "entity"} else asked
+    summary = services.summarizer.summarize(sentences, query=query, budget_words=BUDGET_WORDS,
+                                            prefer_recent=True)
+    if not summary.sentences:
+        return no_coverage(services, asked)
+    cites = Citations(index)
+    body = cites.cite_all(summary.sentences)
+    sources = cites.sources()
+    dated = [s.published for s in sources if s.published]
+    note = f"From {len(sources)} source{'s' if len(sources) != 1 else ''}"
+    if dated:
+        note += f", newest {max(dated):%d %b %Y}"
+    return Reply(title=f"Latest on {topic.name}", sections=(Section(body, heading=note + "."),),
+                 sources=sources)

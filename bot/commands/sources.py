@@ -1,0 +1,39 @@
+"""`sources <topic>`: which articles the bot holds on a topic, so a reader can check them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.citations import Citations, newest_first, publishers
+from bot.commands._common import date_label, no_coverage, resolve
+from bot.core import Reply, Request, Section
+from bot.registry import registry
+from bot.services import Services
+
+MAX_LISTED = 15
+
+
+@registry.command("sources", "List the articles held on a topic, newest first",
+                  arg="topic", arg_description="A topic, person or event", arg_required=True,
+                  usage="sources Alaska summit")
+async def sources(req: Request, services: Services) -> Reply:
+    topic = await resolve(services, req.text)
+    if topic.kind == "none" or not topic.article_ids:
+        return no_coverage(services, req.text)
+    return await asyncio.to_thread(_list, services, topic)
+
+
+def _list(services: Services, topic) -> Reply:
+    rows = newest_first(services.index.articles(topic.article_ids))
+    cites = Citations(services.index)
+    lines = []
+    for row in rows[:MAX_LISTED]:
+        n = cites.number(row.id)
+        pubs = ", ".join(publishers(row)) or "publisher unknown"
+        lines.append(f"[{n}] {row.title} — {pubs}, {date_label(row)}")
+    more = len(rows) - MAX_LISTED
+    if more > 0:
+        lines.append(f"… and {more} more.")
+    heading = f"{len(rows)} article{'s' if len(rows) != 1 else ''} on {topic.name}"
+    return Reply(title=f"Sources on {topic.name}", sections=(Section("\n".join(lines), heading=heading),),
+                 sources=cites.sources())

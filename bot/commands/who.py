@@ -1,0 +1,58 @@
+"""`who <name>`: who a person (or organisation) is and what they did recently.
+
+The role comes from a sentence of a source that states it, shown and cited,
+never from the bot's own words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.citations import Citations
+from bot.commands._common import no_coverage, resolve, tidy_topic
+from bot.core import Reply, Request, Section
+from bot.registry import registry
+from bot.services import Services
+
+RECENT_BUDGET_WORDS = 90
+
+
+@registry.command("who", "Who someone is and what they did recently, with sources",
+                  arg="name", arg_description="A person or organisation, e.g. Steve Witkoff",
+                  arg_required=True, usage="who Steve Witkoff")
+async def who(req: Request, services: Services) -> Reply:
+    name = tidy_topic(req.text)
+    entity = await asyncio.to_thread(services.index.entity, name)
+    if entity is None:
+        topic = await resolve(services, name)
+        entity = topic.entity
+    if entity is None:
+        return no_coverage(services, name)
+    return await asyncio.to_thread(_profile, services, entity)
+
+
+def _profile(services: Services, entity) -> Reply:
+    index = services.index
+    sentences = index.entity_sentences(entity.id)
+    cites = Citations(index)
+    sections = []
+    role_sentence = None
+    for role, _count in index.roles(entity.id):
+        role_sentence = next((s for s in sentences if role.lower() in s.text.lower()), None)
+        if role_sentence is not None:
+            sections.append(Section(cites.cite(role_sentence), heading=f"{entity.name}: {role}"))
+            break
+    rest = [s for s in sentences if role_sentence is None or s.id != role_sentence.id]
+    summary = services.summarizer.summarize(rest, query=entity.name,
+                                            budget_words=RECENT_BUDGET_WORDS, prefer_recent=True)
+    if summary.sentences:
+        sections.append(Section(cites.cite_all(summary.sentences), heading="Recently"))
+    if not sections:
+        return no_coverage(services, entity.name)
+    others = [a for a in entity.aliases if a != entity.name][:6]
+    about = f"{entity.type.title()} in {len(entity.article_ids)} article" \
+            f"{'s' if len(entity.article_ids) != 1 else ''}"
+    if others:
+        about += "; also written " + ", ".join(others)
+    sections.append(Section(about + "."))
+    return Reply(title=f"Who is {entity.name}", sections=tuple(sections), sources=cites.sources())
