@@ -187,7 +187,7 @@ class Registry:
         text = clean_query(request.text)
         if len(text) > MAX_QUERY_CHARS:
             return Reply.plain(
-                f"That is {len(text)} characters; please ask in at most {MAX_QUERY_CHARS}.",
+                f"That is {len(text)} characters long; please ask in at most {MAX_QUERY_CHARS} characters.",
                 kind="error", ephemeral=True)
         if spec.arg_required and not text:
             return Reply.plain(f"`{spec.name}` needs {spec.arg_name}: try `{spec.usage}`.",
