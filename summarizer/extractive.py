@@ -1,0 +1,250 @@
+"""The default summarizer: extractive, query-focused, multi-document.
+
+Every output sentence is a stored sentence object, unchanged, so the caller can
+cite its article. Choosing works like Maximal Marginal Relevance (Carbonell &
+Goldstein 1998) over MiniLM embeddings:
+
+    base_i = w_rel * relevance_i + w_cent * centrality_i + w_lead * lead_i
+             (+ w_recent * recency_i when the reader asked for the latest)
+    pick argmax  lam * base_i - (1 - lam) * max_sim(i, chosen) - w_div * n_chosen(article_i)
+
+- relevance: cosine with the query embedding blended with query-word overlap
+  (names like "Budapest" matter more than embeddings credit them for); sentences
+  far below the best match are not considered at all, so an unrelated story in
+  the same set cannot leak in;
+- centrality: similarity to the relevance-weighted centroid of the set — what
+  many sources say is likely the core of the story;
+- lead: news puts the gist first;
+- recency: newest article 1, older ones decay with a half-life; unknown dates
+  are neutral (0), never treated as new or old;
+- near-duplicates (the same wire sentence from two publishers) are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from summarizer.embeddings import Encoder
+from summarizer.filters import is_junk
+from summarizer.single import DEFAULTS as PACSUM_DEFAULTS
+from summarizer.single import PacSumParams, select_sentences
+from summarizer.types import Sentence, Summary
+
+
+@dataclass(frozen=True)
+class MMRParams:
+    w_rel: float = 1.0
+    w_cent: float = 0.3
+    w_lead: float = 0.15
+    w_recent: float = 0.35
+    #: MMR trade-off between score and novelty.
+    lam: float = 0.7
+    #: Penalty per sentence already taken from the same article (spreads citations).
+    w_div: float = 0.08
+    #: Share of the query-word overlap in relevance (the rest is embedding cosine).
+    lexical_share: float = 0.35
+    #: Candidates need relevance >= this fraction of the best candidate's...
+    rel_floor_ratio: float = 0.55
+    #: ...and an embedding cosine with the query of at least this (MiniLM: unrelated
+    #: news sentences score about 0.1-0.3 against a topic, on-topic ones 0.35-0.8)...
+    min_cosine: float = 0.33
+    #: ...or, when they contain most of the query's words (IDF-weighted), at least this.
+    min_cosine_with_words: float = 0.25
+    #: Sentences this similar to a chosen one are the same sentence from another publisher.
+    duplicate_cosine: float = 0.9
+    recency_half_life_days: float = 2.0
+    #: Only the best this-many candidates enter the MMR loop (keeps it fast on big topics).
+    pool: int = 300
+
+
+_STOP = frozenset("""a an the of on in at to for from by with about and or but is are was were be been
+what whats what's who whom whose how why when where which latest news new update updates tell me
+on the any there this that these those it its s""".split())
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class ExtractiveSummarizer:
+    """Implements summarizer.types.Summarizer without generating a single word."""
+
+    def __init__(self, encoder: Encoder, *, mmr: MMRParams | None = None,
+                 pacsum: PacSumParams | None = None) -> None:
+        self.encoder = encoder
+        self.mmr = mmr or MMRParams()
+        self.pacsum = pacsum or PACSUM_DEFAULTS
+
+    # --- single article (digests) ------------------------------------------------
+    def summarize_article(self, sentences: Sequence[Sentence], *, max_sentences: int = 3) -> Summary:
+        ordered = sorted(sentences, key=lambda s: (s.position, s.id))
+        if not ordered:
+            return Summary(())
+        emb = self._embeddings(ordered)
+        picked = select_sentences([s.text for s in ordered], emb, max_sentences, self.pacsum)
+        return Summary(tuple(ordered[i] for i in picked))
+
+    # --- query-focused, many articles ---------------------------------------------
+    def summarize(self, sentences: Sequence[Sentence], *, query: str | None,
+                  budget_words: int = 120, prefer_recent: bool = False) -> Summary:
+        """Relevant, non-redundant sentences within `budget_words` (never exceeded)."""
+        if budget_words <= 0:
+            return Summary(())
+        strict = self._summarize(sentences, [s for s in sentences if not is_junk(s.text)],
+                                 query, budget_words, prefer_recent)
+        if strict.sentences:
+            return strict
+        # Nothing but headlines on this topic: a headline is better than silence.
+        return self._summarize(sentences, [s for s in sentences if not is_junk(s.text, lenient=True)],
+                               query, budget_words, prefer_recent)
+
+    def _summarize(self, everything: Sequence[Sentence], pool: list[Sentence], query: str | None,
+                   budget_words: int, prefer_recent: bool) -> Summary:
+        p = self.mmr
+        cands = _unique(pool)
+        if not cands:
+            return Summary(())
+        emb = self._embeddings(cands)
+
+        if query and query.strip():
+            q = self.encoder.encode([query.strip()])[0]
+            cosine = emb @ q
+            lexical = _query_overlap(query, [s.text for s in cands])
+            rel = (1 - p.lexical_share) * cosine + p.lexical_share * lexical
+            on_topic = (cosine >= p.min_cosine) | ((lexical >= 0.5) & (cosine >= p.min_cosine_with_words))
+            keep = on_topic & (rel >= p.rel_floor_ratio * rel.max())
+            weights = np.clip(rel, 0, None) ** 2
+        else:
+            rel = np.zeros(len(cands))
+            keep = np.ones(len(cands), dtype=bool)
+            weights = np.ones(len(cands))
+        centroid = (weights[:, None] * emb).sum(0)
+        norm = np.linalg.norm(centroid)
+        cent = emb @ (centroid / norm) if norm > 0 else np.zeros(len(cands))
+        lead = 1.0 / np.sqrt(1.0 + np.array([s.position for s in cands], dtype=np.float64))
+        base = p.w_rel * rel + p.w_cent * cent + p.w_lead * lead
+        if prefer_recent:
+            base = base + p.w_recent * _recency(cands, p.recency_half_life_days)
+
+        idx = [i for i in np.flatnonzero(keep)]
+        idx.sort(key=lambda i: (-base[i], cands[i].article_id, cands[i].position, cands[i].id))
+        idx = idx[:p.pool]
+        chosen = self._mmr(cands, emb, base, idx, budget_words)
+        picked = [cands[i] for i in chosen]
+        if prefer_recent:
+            picked.sort(key=_recent_reading_key)
+        return Summary(tuple(picked))
+
+    def _mmr(self, cands: list[Sentence], emb: np.ndarray, base: np.ndarray, pool: list[int],
+             budget_words: int) -> list[int]:
+        p = self.mmr
+        chosen: list[int] = []
+        per_article: dict[int, int] = {}
+        used = 0
+        remaining = list(pool)
+        max_sim = np.zeros(len(cands))
+        chosen_texts: list[str] = []
+        while remaining:
+            best, best_val = -1, -math.inf
+            for i in remaining:
+                val = (p.lam * base[i] - (1 - p.lam) * max_sim[i]
+                       - p.w_div * per_article.get(cands[i].article_id, 0))
+                if val > best_val:
+                    best, best_val = i, val
+            remaining.remove(best)
+            words = len(cands[best].text.split())
+            text = _normalised(cands[best].text)
+            if (max_sim[best] >= p.duplicate_cosine or used + words > budget_words
+                    or any(text in t or t in text for t in chosen_texts)):
+                continue
+            chosen.append(best)
+            chosen_texts.append(text)
+            used += words
+            per_article[cands[best].article_id] = per_article.get(cands[best].article_id, 0) + 1
+            max_sim = np.maximum(max_sim, emb @ emb[best])
+        return chosen
+
+    def _embeddings(self, sentences: Sequence[Sentence]) -> np.ndarray:
+        """Stored embeddings where present; the encoder fills in the rest."""
+        missing = [i for i, s in enumerate(sentences) if s.embedding is None]
+        fresh = self.encoder.encode([sentences[i].text for i in missing]) if missing else None
+        out = np.zeros((len(sentences), _dim(sentences, fresh)), dtype=np.float32)
+        for i, s in enumerate(sentences):
+            if s.embedding is not None:
+                out[i] = s.embedding
+        for row, i in enumerate(missing):
+            out[i] = fresh[row]  # type: ignore[index]
+        return out
+
+
+def _dim(sentences: Sequence[Sentence], fresh: np.ndarray | None) -> int:
+    if fresh is not None:
+        return fresh.shape[1]
+    return int(np.asarray(sentences[0].embedding).shape[-1])
+
+
+def _normalised(text: str) -> str:
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
+def _unique(sentences: list[Sentence]) -> list[Sentence]:
+    """Drop exact repeats (same words), keeping the first in (article, position) order."""
+    seen: set[str] = set()
+    out = []
+    for s in sorted(sentences, key=lambda s: (s.article_id, s.position, s.id)):
+        key = _normalised(s.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _stem(tok: str) -> str:
+    return tok[:-1] if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss") else tok
+
+
+def _query_overlap(query: str, texts: Sequence[str]) -> np.ndarray:
+    """IDF-weighted share of the query's content words present in each text.
+
+    IDF is computed over the candidate sentences themselves, so in a pile of
+    summit stories "Budapest" counts for more than "summit".
+    """
+    terms = sorted({_stem(t) for t in _TOKEN.findall(query.lower()) if t not in _STOP})
+    if not terms or not texts:
+        return np.zeros(len(texts))
+    bags = [{_stem(t) for t in _TOKEN.findall(x.lower())} for x in texts]
+    n = len(bags)
+    idf = np.array([math.log(1.0 + n / (1 + sum(term in b for b in bags))) for term in terms])
+    hits = np.array([[term in b for term in terms] for b in bags], dtype=np.float64)
+    return hits @ idf / idf.sum()
+
+
+def _timestamp(d: datetime | None) -> float | None:
+    if d is None:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.timestamp()
+
+
+def _recency(sentences: Sequence[Sentence], half_life_days: float) -> np.ndarray:
+    """Newest article 1, decaying to -1 with age; unknown dates 0 (neutral)."""
+    stamps = [_timestamp(s.published) for s in sentences]
+    known = [t for t in stamps if t is not None]
+    if not known:
+        return np.zeros(len(sentences))
+    newest = max(known)
+    out = np.zeros(len(sentences))
+    for i, t in enumerate(stamps):
+        if t is not None:
+            age_days = (newest - t) / 86400.0
+            out[i] = 2.0 * 0.5 ** (age_days / half_life_days) - 1.0
+    return out
+
+
+def _recent_reading_key(s: Sentence) -> tuple[int, float, int, int, int]:
+    t = _timestamp(s.published)
+    return (1 if t is None else 0, -(t or 0.0), s.article_id, s.position, s.id)
