@@ -1,0 +1,1 @@
+"""Live sources: RSS/Atom feeds and single article URLs, fetched safely and polled."""
