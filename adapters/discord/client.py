@@ -1,0 +1,234 @@
+"""The Discord bot: slash commands, DMs and @mentions, all answered by the command core.
+
+The client holds no command logic. It turns what arrived into a `Request` (setting
+`can_manage` from Discord's own permission data), runs it in the worker thread, and
+sends the rendered `Reply`. Nothing it catches can stop the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+import discord
+from discord import app_commands
+
+from adapters.discord.app_commands import build_commands
+from adapters.discord.poster import NO_MENTIONS, DiscordPoster, send_reply
+from adapters.discord.render import render
+from adapters.discord.worker import DispatchWorker
+from bot.core import MAX_QUERY_CHARS, CommandSpec, Reply, Request, clean_query
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong while answering that. The error was logged."
+
+SYNC_MODES = ("global", "guild", "none")
+
+
+def default_intents() -> discord.Intents:
+    """Guild and DM messages, no privileged intents.
+
+    Discord delivers message content for DMs and for messages that mention the bot
+    even without the Message Content intent, and those are the only messages it reads.
+    """
+    intents = discord.Intents.default()
+    intents.message_content = False
+    intents.members = False
+    intents.presences = False
+    return intents
+
+
+def expected_private(spec: CommandSpec, request: Request) -> bool:
+    """Whether the core will answer privately, known before running it.
+
+    Discord fixes a deferred answer's visibility at `defer`, which must come first, so
+    the refusals the core makes without running the command are predicted here.
+    """
+    text = clean_query(request.text)
+    return ((spec.requires_manage and not request.can_manage)
+            or (spec.arg_required and not text)
+            or len(text) > MAX_QUERY_CHARS)
+
+
+class BriefTree(app_commands.CommandTree):
+    """A command tree whose errors become an apology and a log line, never a crash."""
+
+    async def on_error(self, interaction: discord.Interaction,
+                       error: app_commands.AppCommandError) -> None:
+        name = interaction.command.name if interaction.command else "?"
+        if isinstance(error, app_commands.CommandNotFound):
+            log.warning("unknown app command %r: commands not synced since it was removed?",
+                        getattr(error, "name", name))
+            text = "That command no longer exists here. Try /help."
+        else:
+            log.error("app command %s failed", name, exc_info=error)
+            text = APOLOGY
+        await _apologise(interaction, text)
+
+
+async def _apologise(interaction: discord.Interaction, text: str) -> None:
+    embed = render(Reply.plain(text, kind="error"))[0].embeds[0]
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.warning("could not send the apology for a failed interaction", exc_info=True)
+
+
+class BriefBot(discord.Client):
+    """briefbot on Discord. Commands come from `services.registry`, built at start."""
+
+    def __init__(self, services: Services, *, sync: str = "none",
+                 worker: DispatchWorker | None = None,
+                 on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None,
+                 intents: discord.Intents | None = None) -> None:
+        if sync not in SYNC_MODES:
+            raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}, not {sync!r}")
+        super().__init__(intents=intents or default_intents(), allowed_mentions=NO_MENTIONS)
+        self.services = services
+        self.registry = services.registry
+        self.worker = worker or DispatchWorker(services)
+        self.sync_mode = sync
+        self.poster = DiscordPoster(self)
+        self._on_start = on_start
+        self.tree = BriefTree(self)
+        for command in build_commands(self.registry, self.answer_interaction):
+            self.tree.add_command(command)
+
+    # --- start -------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        """After login, before the gateway: sync commands, then let the scheduler post."""
+        await self.sync_commands()
+        if self._on_start is not None:
+            await self._on_start(self.poster)
+
+    async def sync_commands(self) -> None:
+        if self.sync_mode == "global":
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (may take up to an hour to appear)",
+                     len(synced))
+        elif self.sync_mode == "guild":
+            for guild_id in self.services.settings.discord_guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s (id %s) in %d servers",
+                 self.user, self.user.id if self.user else "?", len(self.guilds))
+
+    # --- slash commands ----------------------------------------------------------
+    async def answer_interaction(self, interaction: discord.Interaction, spec: CommandSpec,
+                                 text: str) -> None:
+        """Defer at once (Discord allows 3 s), run the command off-loop, follow up."""
+        request = self.interaction_request(interaction, spec, text)
+        private = expected_private(spec, request)
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        reply = await self.worker.dispatch(request)
+        try:
+            await self._follow_up(interaction, reply, private)
+        except discord.HTTPException:
+            log.exception("could not deliver the answer to /%s", spec.name)
+
+    def interaction_request(self, interaction: discord.Interaction, spec: CommandSpec,
+                            text: str) -> Request:
+        is_direct = interaction.guild_id is None
+        # In the bot's own DM the user is the only other member, so they may change
+        # that conversation's settings; in servers Discord tells us their permissions.
+        can_manage = True if is_direct else bool(interaction.permissions.manage_channels)
+        return Request(
+            command=spec.name, text=text or "", platform="discord",
+            user_id=str(interaction.user.id), channel_id=str(interaction.channel_id or ""),
+            is_direct=is_direct, can_manage=can_manage,
+            extra={"guild_id": str(interaction.guild_id) if interaction.guild_id else None,
+                   "source": "slash"})
+
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply,
+                         deferred_private: bool) -> None:
+        private = deferred_private or reply.ephemeral
+        parts = render(reply)
+        if private and not deferred_private:
+            # The first follow-up replaces the public "thinking…" message and keeps its
+            # visibility; settle that message, answer privately, then remove it.
+            await interaction.edit_original_response(content="Answered privately.",
+                                                     allowed_mentions=NO_MENTIONS)
+        for part in parts:
+            await interaction.followup.send(embeds=part.embeds, ephemeral=private,
+                                            allowed_mentions=NO_MENTIONS, wait=True)
+        if private and not deferred_private:
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException:
+                log.info("could not remove the public placeholder", exc_info=True)
+
+    # --- DMs and @mentions -------------------------------------------------------
+    def addressed_text(self, message: discord.Message) -> str | None:
+        """The text meant for the bot, without its mention; None if not meant for it."""
+        if self.user is None or message.author.bot or message.webhook_id is not None:
+            return None
+        if message.author.id == self.user.id:
+            return None
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return None
+        if message.guild is None:
+            return message.content
+        own_roles = {r.id for r in message.role_mentions
+                     if r.tags is not None and r.tags.bot_id == self.user.id}
+        if not own_roles and not any(u.id == self.user.id for u in message.mentions):
+            return None
+        ids = "|".join([rf"@!?{self.user.id}"] + [rf"@&{r}" for r in own_roles])
+        return re.sub(rf"<(?:{ids})>", " ", message.content)
+
+    async def on_message(self, message: discord.Message) -> None:
+        text = self.addressed_text(message)
+        if text is None:
+            return
+        try:
+            request = self.message_request(message, text)
+            await self._show_typing(message.channel)
+            reply = await self.worker.dispatch(request)
+            reference = None if message.guild is None else message
+            await send_reply(message.channel, reply, nonce_key=f"reply:{message.id}",
+                             reference=reference)
+        except Exception:
+            log.exception("answering message %s in channel %s failed",
+                          message.id, message.channel.id)
+            try:
+                await send_reply(message.channel, Reply.plain(APOLOGY, kind="error"),
+                                 nonce_key=f"apology:{message.id}")
+            except discord.HTTPException:
+                log.warning("could not send the apology either", exc_info=True)
+
+    @staticmethod
+    async def _show_typing(channel: discord.abc.Messageable) -> None:
+        """One "typing…" signal (Discord shows it for ~10 s or until we post); optional."""
+        try:
+            await channel.typing()
+        except discord.HTTPException:
+            log.debug("could not show typing in %s", getattr(channel, "id", "?"))
+
+    def message_request(self, message: discord.Message, text: str) -> Request:
+        is_direct = message.guild is None
+        if is_direct:
+            can_manage = True
+        elif isinstance(message.author, discord.Member):
+            can_manage = message.channel.permissions_for(message.author).manage_channels
+        else:
+            can_manage = False
+        return self.registry.parse(
+            text, platform="discord", user_id=str(message.author.id),
+            channel_id=str(message.channel.id), is_direct=is_direct, can_manage=can_manage,
+            extra={"guild_id": str(message.guild.id) if message.guild else None,
+                   "source": "dm" if is_direct else "mention"})
+
+    async def close(self) -> None:
+        await super().close()
+        self.worker.close()

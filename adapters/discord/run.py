@@ -1,0 +1,49 @@
+"""`briefbot serve discord`: check the settings, then run the bot until stopped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from adapters.discord.client import SYNC_MODES, BriefBot
+from adapters.discord.poster import DiscordPoster
+from bot.config import ConfigError
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def check_discord_settings(services: Services, sync: str) -> None:
+    """Fail before connecting, with one line naming the setting or option that is wrong."""
+    services.settings.require_discord()
+    if sync not in SYNC_MODES:
+        raise ConfigError(f"--sync must be one of {', '.join(SYNC_MODES)}, not {sync!r}")
+    if sync == "guild" and not services.settings.discord_guild_ids:
+        raise ConfigError("DISCORD_GUILD_IDS is not set: --sync guild needs the ids of the "
+                          "servers to sync commands to (comma-separated)")
+
+
+async def run_discord(services: Services, *, sync: str = "none",
+                      on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None
+                      ) -> None:
+    """Run the Discord bot until it is closed or cancelled.
+
+    sync: "global" (all servers; Discord may take up to an hour to show changes),
+    "guild" (the servers in DISCORD_GUILD_IDS, at once) or "none" (keep what is there).
+    on_start: awaited once after login with the bot's Poster, e.g. to start digests.
+    """
+    check_discord_settings(services, sync)
+    bot = BriefBot(services, sync=sync, on_start=on_start)
+    try:
+        async with bot:
+            await bot.start(str(services.settings.discord_token))
+    except discord.LoginFailure:
+        raise ConfigError("DISCORD_TOKEN was refused by Discord: reset the bot token in the "
+                          "developer portal (Bot tab) and set the new one") from None
+    except discord.PrivilegedIntentsRequired:
+        raise ConfigError("Discord refused the gateway intents: check the bot's Privileged "
+                          "Gateway Intents in the developer portal") from None
+    finally:
+        log.info("discord bot stopped")
