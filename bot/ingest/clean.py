@@ -70,6 +70,10 @@ _EDITORIAL = re.compile(
     r"|^(?:©|\(c\)|copyright\b)|\ball rights reserved\b",
     re.IGNORECASE,
 )
+#: What an all-caps banner talks about (an all-caps quote in a story does not).
+_BANNER = re.compile(r"\b(?:BREAKING|NEWS|UPDATE[DS]?|DEVELOPING|STORY|EDITOR'?S?|NOTE|CORRECTION|"
+                     r"ADVERTISEMENT|SPONSORED|EXCLUSIVE|LIVE|WATCH|VIDEO|PHOTOS?|READ|SUBSCRIBE|"
+                     r"DOWNLOAD|APP|REPLY|COMMENTS?|SHARE|SIGN|FOLLOW)\b")
 _BREADCRUMB_SEP = re.compile(r"\s*(?:›|»|>|\||/|→)\s*")
 _FUNCTION_S = {
     "this", "his", "its", "as", "us", "whereas", "perhaps", "across", "towards", "besides",
@@ -167,7 +171,8 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True
     if _EMAIL.search(line) and (_CONTACT.match(line) or len(words) < 30):
         return True
-    if not re.search(r"[a-z]", line) and len(words) >= 1 and not re.fullmatch(r"[A-Z]{1,5}", line):
+    if not re.search(r"[a-z]", line) and not re.fullmatch(r"[A-Z]{1,5}", line) and (
+            len(words) <= 6 and not line.startswith(("'", '"', "‘", "“")) or _BANNER.search(line)):
         return True                                   # "LEAVE A REPLY", "DOWNLOAD THE APP"
     if len(words) <= 10 and _COMMENT_WIDGET.search(line):
         return True
@@ -192,8 +197,9 @@ def is_call_to_action(sentence: str, *, alone: bool = False) -> bool:
     first = words[0].lower().replace("’", "'")
     if first not in CTA_VERBS or len(words) > 25:
         return False
-    strong = bool(_PROMO_STRONG.search(sentence))
-    weak = alone and bool(_PROMO_WEAK.search(sentence))
+    rest = sentence.split(None, 1)[1] if len(words) > 1 else ""
+    strong = bool(_PROMO_STRONG.search(rest))
+    weak = alone and bool(_PROMO_WEAK.search(rest))
     if first in {"want", "ready", "stay", "see", "start", "continue", "support", "leave", "comment",
                  "view", "learn", "enjoy", "like"} and not (strong or weak):
         return False
@@ -257,7 +263,7 @@ def is_furniture_sentence(sentence: str) -> bool:
     """True for a sentence inside a paragraph that is a note to the reader, not news."""
     words = words_of(sentence)
     letters = re.sub(r"[^A-Za-z]", "", sentence)
-    if len(words) >= 3 and letters and letters.isupper():
+    if len(words) >= 3 and letters and letters.isupper() and _BANNER.search(sentence):
         return True                                   # "THIS IS A BREAKING NEWS UPDATE."
     if _EDITORIAL.search(sentence) and len(words) <= 25:
         return True
