@@ -10,6 +10,7 @@ rules only — no list of one site's exact strings.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MIN_WORDS = 5
 MAX_WORDS = 80
@@ -43,6 +44,7 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+@lru_cache(maxsize=65536)
 def junk_reason(text: str, *, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS,
                 drop_bare_quotes: bool = True, lenient: bool = False) -> str | None:
     """Why a sentence is not worth showing, or None when it is fine.

@@ -22,6 +22,7 @@ half; see `bench/summary_quality.py` and DEFAULTS below for the figures.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,6 +103,7 @@ def select_sentences(texts: Sequence[str], emb: np.ndarray, k: int,
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _trigrams(text: str) -> set[tuple[str, str, str]]:
+@lru_cache(maxsize=65536)
+def _trigrams(text: str) -> frozenset[tuple[str, str, str]]:
     toks = _TOKEN.findall(text.lower())
-    return set(zip(toks, toks[1:], toks[2:]))
+    return frozenset(zip(toks, toks[1:], toks[2:]))
