@@ -1,0 +1,87 @@
+"""Events across articles: one row per real-world event, however it was worded.
+
+Summits, meetings and talks share a key per region (Budapest and Hungary are
+one), strikes a key per place, calls a key per pair of surnames and month.
+The display name is recomputed from every phrase seen, preferring the most
+specific place and the word "summit": "Budapest summit".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from datetime import datetime
+
+from bot.index.events import GROUP, KIND_PREFERENCE, EventMention
+from bot.index.gazetteer import SPECIFICITY
+from bot.index.text import fold, phrase_key
+
+Conn = sqlite3.Connection
+
+
+def event_key(ev: EventMention, surnames: tuple[str, ...], published: datetime | None) -> str:
+    if ev.group == "meet" and ev.place:
+        return f"meet|{fold(ev.place.region)}"
+    if ev.group == "strike" and ev.place:
+        return f"strike|{fold(ev.place.name)}"
+    month = published.strftime("%Y-%m") if published else "undated"
+    return "call|" + "|".join(sorted(phrase_key(s) for s in surnames)) + "|" + month
+
+
+def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], article_id: int,
+                 sentence_id: int | None, published: datetime | None) -> int:
+    """Store one event phrase; return the event's id."""
+    key = event_key(ev, surnames, published)
+    row = conn.execute("SELECT id FROM events WHERE key = ?", [key]).fetchone()
+    if row:
+        event_id = row[0]
+    else:
+        event_id = conn.execute(
+            "INSERT INTO events(name, kind, place, key, region) VALUES (?, ?, ?, ?, ?)",
+            [ev.phrase, ev.kind, ev.place.name if ev.place else None, key,
+             ev.place.region if ev.place else None]).lastrowid
+    conn.execute(
+        "INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, place_kind, "
+        "phrase) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event_id, article_id, sentence_id, ev.kind, ev.place.name if ev.place else
+         "-".join(surnames), ev.place.kind if ev.place else None, ev.phrase[:200]])
+    conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
+                 "ON CONFLICT DO UPDATE SET mentions = mentions + 1", [event_id, article_id])
+    return event_id
+
+
+def refresh_event(conn: Conn, event_id: int) -> None:
+    """Rename from all its phrases, and rebuild its aliases."""
+    rows = conn.execute("SELECT kind, place, place_kind, phrase FROM event_mentions "
+                        "WHERE event_id = ?", [event_id]).fetchall()
+    if not rows:
+        return
+    kinds = Counter(r[0] for r in rows)
+    group = GROUP[rows[0][0]]
+    if group == "meet":
+        kind = next(k for k in KIND_PREFERENCE if kinds[k])
+    else:
+        kind = group
+    places = Counter((r[1], r[2]) for r in rows if r[1])
+    place, place_kind = max(places, key=lambda p: (SPECIFICITY.get(p[1] or "", 0), places[p]))
+    if group == "call":
+        name = f"{place} call"
+    elif group == "strike":
+        name = f"{place} strikes"
+    else:
+        name = f"{place} {kind}"
+    stored_place = place if group != "call" else None
+    conn.execute("UPDATE events SET name = ?, kind = ?, place = ? WHERE id = ?",
+                 [name, kind, stored_place, event_id])
+    aliases = {name}
+    for k, p, _pk, phrase in rows:
+        if group == "meet":
+            aliases.update({f"{p} {k}", f"{k} in {p}"})
+        elif group == "strike":
+            aliases.update({f"{p} strike", f"{p} strikes", f"strikes on {p}"})
+        else:
+            aliases.update({f"{p.replace('-', ' ')} call", f"{p} phone call"})
+        aliases.add(phrase)
+    conn.execute("DELETE FROM event_aliases WHERE event_id = ?", [event_id])
+    conn.executemany("INSERT OR IGNORE INTO event_aliases(event_id, alias, key) VALUES (?, ?, ?)",
+                     [(event_id, a, phrase_key(a)) for a in sorted(aliases) if phrase_key(a)])

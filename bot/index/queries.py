@@ -1,0 +1,282 @@
+"""Read-side queries: rows, full-text search, topic resolution, suggestions.
+
+Every user string reaches FTS5 only as quoted tokens, so query syntax typed
+by a user (quotes, NEAR(, *, OR, -, ^) is searched for, never executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+
+from bot.index import entity_store
+from bot.index.events import GROUP
+from bot.index.gazetteer import gazetteer
+from bot.index.rows import ArticleRow, EntityRow, EventRow, SourceRef, Topic
+from bot.index.text import fold, phrase_key
+from summarizer.types import Sentence
+
+Conn = sqlite3.Connection
+
+#: Most tokens a search query keeps (a 10k-character paste is cut, not refused).
+MAX_QUERY_TOKENS = 24
+_STOPWORDS = set("""a an the of on in at to for and or with about from by is are was were be
+what whats what's new latest news update updates on tell me who is timeline story stories
+any has have did do does happening going""".split())
+_LEADING = re.compile(
+    r"^(?:(?:what(?:'s| is)?\s+(?:new|happening|going on)\s+(?:with|on|about|in)|latest\s+(?:on|about|news\s+on)|"
+    r"news\s+(?:on|about)|updates?\s+on|timeline\s+of|who\s+is|tell\s+me\s+about|"
+    r"sources\s+(?:for|on)|the|a|an)\s+)+", re.IGNORECASE)
+_ARTICLE_ORDER = "ORDER BY a.published IS NULL, a.published DESC, a.id DESC"
+
+
+def _dt(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    dt = datetime.fromisoformat(value)
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def articles(conn: Conn, ids: Sequence[int]) -> list[ArticleRow]:
+    ids = [int(i) for i in ids]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = {r[0]: r for r in conn.execute(
+        "SELECT id, title, text, publisher, published, url, origin, date_source, added_at "
+        f"FROM articles WHERE id IN ({marks})", ids)}
+    sources: dict[int, list[SourceRef]] = {}
+    for aid, pub, url, origin, title in conn.execute(
+            "SELECT article_id, publisher, url, origin, title FROM article_sources "
+            f"WHERE article_id IN ({marks}) ORDER BY id", ids):
+        sources.setdefault(aid, []).append(SourceRef(pub, url, origin or "", title or ""))
+    out = []
+    for i in dict.fromkeys(ids):
+        r = rows.get(i)
+        if r:
+            added = _dt(r[8])
+            assert added is not None
+            out.append(ArticleRow(r[0], r[1], r[2], r[3], _dt(r[4]), r[5], r[6] or "", r[7],
+                                  added, sources.get(r[0], [])))
+    return out
+
+
+def sentences(conn: Conn, article_ids: Sequence[int]) -> list[Sentence]:
+    ids = list(dict.fromkeys(int(i) for i in article_ids))
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
+        f"FROM sentences s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({marks})",
+        ids).fetchall()
+    order = {aid: n for n, aid in enumerate(ids)}
+    rows.sort(key=lambda r: (order[r[1]], r[2]))
+    return [_sentence(r) for r in rows]
+
+
+def _sentence(r: Sequence) -> Sentence:
+    emb = np.frombuffer(r[5], dtype=np.float32).copy() if r[5] else None
+    return Sentence(r[0], r[1], r[2], r[3], _dt(r[4]), emb)
+
+
+def fts_tokens(text: str) -> list[str]:
+    """Words of a user query, each safe to quote for FTS5."""
+    return re.findall(r"\w+", text[:4000])[:MAX_QUERY_TOKENS]
+
+
+def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
+    tokens = fts_tokens(text)
+    if not tokens:
+        return []
+    content = [t for t in tokens if t.lower() not in _STOPWORDS] or tokens
+    quoted = ['"' + t.replace('"', '""') + '"' for t in content]
+    for joiner in (" AND ", " OR "):
+        rows = conn.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+            "ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT ?",
+            [joiner.join(quoted), int(limit)]).fetchall()
+        if rows:
+            return [r[0] for r in rows]
+        if len(quoted) == 1:
+            break
+    return []
+
+
+def clean_topic(text: str) -> str:
+    """ "the latest on the Budapest summit?" -> "Budapest summit"."""
+    text = re.sub(r"\s+", " ", text[:500]).strip().strip("?!.,;:'\"“”‘’ ")
+    return _LEADING.sub("", text).strip().strip("?!.,;:'\"“”‘’ ")
+
+
+def resolve_topic(conn: Conn, text: str) -> Topic:
+    topic = clean_topic(text)
+    if not topic:
+        return Topic("none", text.strip()[:100])
+    event_id = find_event(conn, topic)
+    if event_id:
+        ev = event_row(conn, event_id)
+        assert ev is not None
+        return Topic("event", ev.name, ev.article_ids, event=ev)
+    entity_id = entity_store.lookup(conn, topic)
+    if entity_id:
+        ent = entity_row(conn, entity_id)
+        assert ent is not None
+        return Topic("entity", ent.name, ent.article_ids, entity=ent)
+    ids = search(conn, topic)
+    if ids:
+        return Topic("text", topic, ids)
+    return Topic("none", topic)
+
+
+_KIND_QUERY = re.compile(r"\b(summits?|meetings?|meet|talks|negotiations|calls?|phone|"
+                         r"strikes?|airstrikes?|attacks?|bombing|shelling)\b", re.IGNORECASE)
+_QUERY_KIND = {"summit": "meet", "summits": "meet", "meeting": "meet", "meetings": "meet",
+               "meet": "meet", "talks": "meet", "negotiations": "meet", "call": "call",
+               "calls": "call", "phone": "call"}
+
+
+def find_event(conn: Conn, topic: str) -> int | None:
+    """An event named by `topic`: a known alias, or a place plus an event word
+    ("summit in Hungary" finds the Budapest summit), or a bare city/state ("Alaska")."""
+    key = phrase_key(topic)
+    row = conn.execute("SELECT a.event_id FROM event_aliases a JOIN event_articles ea "
+                       "ON ea.event_id = a.event_id WHERE a.key = ? GROUP BY a.event_id "
+                       "ORDER BY COUNT(*) DESC LIMIT 1", [key]).fetchone()
+    if row:
+        return row[0]
+    kind_match = _KIND_QUERY.search(topic)
+    group = _QUERY_KIND.get(kind_match.group(1).lower(), "strike") if kind_match else None
+    places = _places_in(topic)
+    if group == "call":
+        names = [w for w in re.split(r"[\s,/-]+|\band\b", _KIND_QUERY.sub(" ", topic)) if w.strip()]
+        surnames = sorted(phrase_key(n).split()[-1] for n in names
+                          if phrase_key(n) and phrase_key(n) not in _STOPWORDS)
+        if len(surnames) >= 2:
+            pattern = "call|" + "%" + "%".join(surnames) + "%"
+            row = conn.execute("SELECT id FROM events WHERE key LIKE ? ORDER BY key DESC LIMIT 1",
+                               [pattern]).fetchone()
+            if row:
+                return row[0]
+        return None
+    if not places:
+        return None
+    place = max(places, key=lambda p: p.specificity)
+    rest = [w for w in phrase_key(_KIND_QUERY.sub(" ", topic)).split()
+            if w not in _STOPWORDS and w not in phrase_key(place.name).split()]
+    if group is None and (place.kind == "country" or rest):
+        return None  # "Hungary" alone is the country, not an event held there
+    groups = [group] if group else ["meet"]
+    for g in groups:
+        key = f"meet|{fold(place.region)}" if g == "meet" else f"strike|{fold(place.name)}"
+        row = conn.execute("SELECT id FROM events WHERE key = ?", [key]).fetchone()
+        if row:
+            return row[0]
+    return None
+
+
+def _places_in(topic: str) -> list:
+    found = [p for _, _, p in gazetteer().find(topic.title())]
+    return found
+
+
+def event_row(conn: Conn, event_id: int) -> EventRow | None:
+    r = conn.execute("SELECT id, name, kind, place FROM events WHERE id = ?",
+                     [event_id]).fetchone()
+    if not r:
+        return None
+    aliases = [a[0] for a in conn.execute(
+        "SELECT alias FROM event_aliases WHERE event_id = ? AND alias != ? ORDER BY alias",
+        [event_id, r[1]])]
+    ids = [a[0] for a in conn.execute(
+        "SELECT a.id FROM event_articles ea JOIN articles a ON a.id = ea.article_id "
+        f"WHERE ea.event_id = ? {_ARTICLE_ORDER}", [event_id])]
+    return EventRow(r[0], r[1], r[2], r[3], aliases, ids)
+
+
+def all_events(conn: Conn) -> list[EventRow]:
+    ids = [r[0] for r in conn.execute(
+        "SELECT e.id FROM events e LEFT JOIN event_articles ea ON ea.event_id = e.id "
+        "GROUP BY e.id ORDER BY COUNT(ea.article_id) DESC, SUM(ea.mentions) DESC, e.id")]
+    return [ev for ev in (event_row(conn, i) for i in ids) if ev]
+
+
+def entity_row(conn: Conn, entity_id: int) -> EntityRow | None:
+    r = conn.execute("SELECT id, name, type FROM entities WHERE id = ?", [entity_id]).fetchone()
+    if not r:
+        return None
+    aliases = [a[0] for a in conn.execute(
+        "SELECT alias FROM entity_aliases WHERE entity_id = ? AND alias != ? "
+        "ORDER BY count DESC, alias", [entity_id, r[1]])]
+    ids = [a[0] for a in conn.execute(
+        "SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM mentions "
+        f"WHERE entity_id = ?) {_ARTICLE_ORDER}", [entity_id])]
+    n = conn.execute("SELECT COUNT(*) FROM mentions WHERE entity_id = ?", [entity_id]).fetchone()[0]
+    return EntityRow(r[0], r[1], r[2], aliases, ids, n)
+
+
+def all_entities(conn: Conn) -> list[EntityRow]:
+    ids = [r[0] for r in conn.execute(
+        "SELECT e.id FROM entities e LEFT JOIN mentions m ON m.entity_id = e.id "
+        "GROUP BY e.id ORDER BY COUNT(m.id) DESC, e.name")]
+    return [e for e in (entity_row(conn, i) for i in ids) if e]
+
+
+def entity_sentences(conn: Conn, entity_id: int) -> list[Sentence]:
+    rows = conn.execute(
+        "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
+        "FROM sentences s JOIN articles a ON a.id = s.article_id "
+        "WHERE s.id IN (SELECT sentence_id FROM mentions WHERE entity_id = ?) "
+        "ORDER BY a.published IS NULL, a.published DESC, a.id DESC, s.position",
+        [entity_id]).fetchall()
+    return [_sentence(r) for r in rows]
+
+
+def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
+    """Names whose aliases look like `text` (spelling) or share its words."""
+    query = phrase_key(clean_topic(text))[:200]
+    if not query:
+        return []
+    qwords = set(query.split()) - _STOPWORDS
+    candidates: list[tuple[str, str, int]] = []  # (alias key, display name, weight)
+    for alias, name, n in conn.execute(
+            "SELECT a.key, e.name, (SELECT COUNT(*) FROM mentions m WHERE m.entity_id = e.id) "
+            "FROM entity_aliases a JOIN entities e ON e.id = a.entity_id"):
+        candidates.append((alias, name, n))
+    for alias, name, n in conn.execute(
+            "SELECT a.key, e.name, (SELECT COUNT(*) FROM event_articles x WHERE x.event_id = e.id) "
+            "FROM event_aliases a JOIN events e ON e.id = a.event_id"):
+        candidates.append((alias, name, n * 3))
+    best: dict[str, float] = {}
+    for alias, name, n in candidates:
+        words = set(alias.split())
+        overlap = len(qwords & words) / len(qwords | words) if qwords else 0.0
+        ratio = difflib.SequenceMatcher(None, query, alias).ratio()
+        word_ratio = max((difflib.SequenceMatcher(None, q, w).ratio()
+                          for q in qwords for w in words), default=0.0)
+        score = max(ratio, overlap, 0.9 * word_ratio)
+        if score < 0.6:
+            continue
+        score += min(n, 50) / 1000  # break ties toward well-covered names
+        best[name] = max(best.get(name, 0.0), score)
+    return [n for n, _ in sorted(best.items(), key=lambda kv: -kv[1])][:k]
+
+
+def articles_added_since(conn: Conn, since: datetime | None) -> list[ArticleRow]:
+    if since is None:
+        ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY added_at, id")]
+    else:
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        ids = [r[0] for r in conn.execute(
+            "SELECT id FROM articles WHERE added_at > ? ORDER BY added_at, id",
+            [since.astimezone(timezone.utc).isoformat()])]
+    return articles(conn, ids)
+
+
+__all__ = ["GROUP", "articles", "resolve_topic", "search", "suggest"]

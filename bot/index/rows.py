@@ -1,0 +1,66 @@
+"""What the index hands back: plain dataclasses, no database handles inside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class AddResult:
+    status: str  # "stored" | "duplicate"
+    article_id: int
+    duplicate_of: int | None = None
+
+
+@dataclass
+class SourceRef:
+    """One publisher/page that carried a story (a merged duplicate keeps every one)."""
+
+    publisher: str | None
+    url: str | None
+    origin: str
+    title: str
+
+
+@dataclass
+class ArticleRow:
+    id: int
+    title: str
+    text: str
+    publisher: str | None
+    published: datetime | None
+    url: str | None
+    origin: str
+    date_source: str
+    added_at: datetime
+    sources: list[SourceRef] = field(default_factory=list)
+
+
+@dataclass
+class EntityRow:
+    id: int
+    name: str
+    type: str  # PERSON / ORG / GPE / LOC / NORP / EVENT / FAC
+    aliases: list[str] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)  # newest first
+    mentions: int = 0
+
+
+@dataclass
+class EventRow:
+    id: int
+    name: str  # "Budapest summit"
+    kind: str  # summit / meeting / talks / call / strike
+    place: str | None
+    aliases: list[str] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)  # newest first
+
+
+@dataclass
+class Topic:
+    kind: str  # "event" | "entity" | "text" | "none"
+    name: str
+    article_ids: list[int] = field(default_factory=list)
+    entity: EntityRow | None = None
+    event: EventRow | None = None

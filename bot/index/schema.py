@@ -1,0 +1,104 @@
+"""The index's tables, as ordered migration steps (see bot.index.db.migrate).
+
+Never edit a released step: append a new one. Each step runs in its own
+transaction, so reopening a database applies only what it lacks.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+COMPONENT = "index"
+
+
+def _v1_tables(db: sqlite_utils.Database) -> None:
+    db["articles"].create({
+        "id": int, "title": str, "text": str, "publisher": str, "published": str, "url": str,
+        "origin": str, "date_source": str, "added_at": str, "content_hash": str,
+    }, pk="id", not_null={"title", "text", "origin", "date_source", "added_at", "content_hash"})
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["added_at"])
+    db["articles"].create_index(["published"])
+
+    db["article_sources"].create({
+        "id": int, "article_id": int, "publisher": str, "url": str, "origin": str, "title": str,
+        "added_at": str,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id")], not_null={"article_id"})
+    db["article_sources"].create_index(["article_id"])
+
+    db["article_keys"].create({"key": str, "article_id": int}, pk="key",
+                              foreign_keys=[("article_id", "articles", "id")])
+
+    # LSH buckets of each article's MinHash signature: one row per band.
+    db["minhash_bands"].create({"band": int, "bucket": int, "article_id": int},
+                               foreign_keys=[("article_id", "articles", "id")])
+    db["minhash_bands"].create_index(["band", "bucket"])
+
+    db["sentences"].create({
+        "id": int, "article_id": int, "position": int, "text": str, "embedding": bytes,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id")], not_null={"article_id", "text"})
+    db["sentences"].create_index(["article_id", "position"], unique=True)
+
+    db["entities"].create({
+        "id": int, "name": str, "type": str, "key": str, "surname": str,
+    }, pk="id", not_null={"name", "type", "key"})
+    db["entities"].create_index(["key"])
+    db["entities"].create_index(["surname"])
+
+    db["entity_aliases"].create({"entity_id": int, "alias": str, "key": str, "count": int},
+                                pk=("entity_id", "alias"),
+                                foreign_keys=[("entity_id", "entities", "id")])
+    db["entity_aliases"].create_index(["key"])
+
+    db["entity_labels"].create({"entity_id": int, "label": str, "count": int},
+                               pk=("entity_id", "label"),
+                               foreign_keys=[("entity_id", "entities", "id")])
+
+    db["entity_roles"].create({"entity_id": int, "role": str, "count": int},
+                              pk=("entity_id", "role"),
+                              foreign_keys=[("entity_id", "entities", "id")])
+
+    db["mentions"].create({
+        "id": int, "entity_id": int, "article_id": int, "sentence_id": int, "surface": str,
+    }, pk="id", foreign_keys=[("entity_id", "entities", "id"), ("article_id", "articles", "id"),
+                              ("sentence_id", "sentences", "id")])
+    db["mentions"].create_index(["entity_id", "article_id"])
+    db["mentions"].create_index(["article_id"])
+    db["mentions"].create_index(["sentence_id"])
+
+    db["events"].create({
+        "id": int, "name": str, "kind": str, "place": str, "key": str, "region": str,
+        "first_seen": str, "last_seen": str,
+    }, pk="id", not_null={"name", "kind", "key"})
+    db["events"].create_index(["key"])
+
+    db["event_aliases"].create({"event_id": int, "alias": str, "key": str},
+                               pk=("event_id", "alias"),
+                               foreign_keys=[("event_id", "events", "id")])
+    db["event_aliases"].create_index(["key"])
+
+    # One row per phrase that named the event: names and places are recounted from these.
+    db["event_mentions"].create({
+        "id": int, "event_id": int, "article_id": int, "sentence_id": int, "kind": str,
+        "place": str, "place_kind": str, "phrase": str,
+    }, pk="id", foreign_keys=[("event_id", "events", "id"), ("article_id", "articles", "id")])
+    db["event_mentions"].create_index(["event_id"])
+
+    db["event_articles"].create({"event_id": int, "article_id": int, "mentions": int},
+                                pk=("event_id", "article_id"),
+                                foreign_keys=[("event_id", "events", "id"),
+                                              ("article_id", "articles", "id")])
+    db["event_articles"].create_index(["article_id"])
+
+
+def _v1_fts(db: sqlite_utils.Database) -> None:
+    # External-content FTS5 tables, filled by the writer in the same transaction as the rows.
+    db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
+               "title, text, content='articles', content_rowid='id', "
+               "tokenize='unicode61 remove_diacritics 2')")
+    db.execute("CREATE VIRTUAL TABLE sentences_fts USING fts5("
+               "text, content='sentences', content_rowid='id', "
+               "tokenize='unicode61 remove_diacritics 2')")
+
+
+STEPS = [_v1_tables, _v1_fts]

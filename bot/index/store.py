@@ -1,0 +1,359 @@
+"""The entity index: articles, sentences with embeddings, entities, events, FTS5.
+
+`Index.add` stores one article in ONE transaction — dedup check, rows,
+sentences, full-text rows, entities and events — so a killed process never
+leaves half an article, and adding the same story again only records its
+source. The slow parts (spaCy, MiniLM) run before the transaction opens;
+`add_many` batches them across articles.
+
+Thread-safety: one lock guards the connection; call from one worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.config import Settings
+from bot.index import entity_store, event_store, queries
+from bot.index.db import connect, migrate
+from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
+from bot.index.entities import Mention, extract_mentions, resolve_in_article
+from bot.index.events import EventMention, find_events
+from bot.index.rows import AddResult, ArticleRow, EntityRow, EventRow, SourceRef, Topic
+from bot.index.schema import COMPONENT, STEPS
+from bot.index.shared import shared_encoder, shared_nlp
+from bot.ingest.model import Article
+from summarizer.embeddings import Encoder
+from summarizer.sentences import split_sentences
+from summarizer.types import Sentence
+
+__all__ = ["AddResult", "ArticleRow", "EntityRow", "EventRow", "Index", "SourceRef", "Topic"]
+
+#: Articles prepared (NER + embeddings) together by add_many.
+BATCH = 16
+#: Longest sentence stored; longer "sentences" are page debris, cut so FTS and MiniLM cope.
+MAX_SENTENCE_CHARS = 2000
+
+Progress = Callable[..., Any] | Any
+
+
+@dataclass
+class _Prepared:
+    """Everything computed for an article before its write transaction."""
+
+    article: Article
+    fingerprint: Fingerprint
+    sentences: list[str]
+    embeddings: np.ndarray | None = None
+    mentions: list[Mention] | None = None
+    events: list[EventMention] | None = None
+
+
+class Index:
+    """The one SQLite-backed store every command reads and ingest writes."""
+
+    def __init__(self, path: str | Path, settings: Settings | None = None, *,
+                 encoder: Encoder | None = None, nlp: Any = None) -> None:
+        self.settings = settings or Settings()
+        self.path = path
+        self.db = connect(path)
+        self.conn = self.db.conn
+        self._lock = threading.RLock()
+        self._encoder = encoder
+        self._nlp = nlp
+        with self._lock:
+            migrate(self.db, COMPONENT, STEPS)
+
+    # --- models, loaded on first need ------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = shared_encoder(self.settings.embedding_model)
+        return self._encoder
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            self._nlp = shared_nlp(self.settings.spacy_model)
+        return self._nlp
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # --- writing ---------------------------------------------------------------
+    def add(self, article: Article) -> AddResult:
+        """Store one article, or record it as another source of a story we have."""
+        return self.add_many([article])[0]
+
+    def add_many(self, articles: Iterable[Article], progress: Progress = None) -> list[AddResult]:
+        """Add articles in order; NER and embeddings run in batches across articles.
+
+        `progress` may be a tqdm-like object (`.update(1)` per article) or a callable
+        `progress(done, total)`."""
+        items = list(articles)
+        results: list[AddResult] = []
+        for start in range(0, len(items), BATCH):
+            chunk = items[start:start + BATCH]
+            prepared = [self._fingerprint(a) for a in chunk]
+            fresh = [p for p in prepared if self._find_duplicate(p) is None]
+            self._analyse(_dedupe_within(fresh))
+            for p in prepared:
+                results.append(self._write(p))
+                _tick(progress, len(results), len(items))
+        return results
+
+    def _fingerprint(self, article: Article) -> _Prepared:
+        sentences = [s[:MAX_SENTENCE_CHARS] for s in split_sentences(article.text)]
+        return _Prepared(article, Fingerprint.of(article.text), sentences)
+
+    def _analyse(self, prepared: Sequence[_Prepared]) -> None:
+        """The slow part, outside any transaction: embeddings, entities, events."""
+        if not prepared:
+            return
+        flat = [s for p in prepared for s in p.sentences]
+        vectors = self.encoder.encode(flat) if flat else np.zeros((0, 384), np.float32)
+        docs = list(self.nlp.pipe(flat, batch_size=64))
+        at = 0
+        for p in prepared:
+            n = len(p.sentences)
+            p.embeddings = vectors[at:at + n]
+            p.mentions = resolve_in_article(extract_mentions(docs[at:at + n], p.sentences))
+            at += n
+            p.events = _article_events(p)
+
+    def _find_duplicate(self, p: _Prepared) -> int | None:
+        """The stored article this one repeats: same key, same normalised text, or a
+        near-duplicate confirmed by Jaccard over word shingles."""
+        with self._lock:
+            keys = [k for k in p.article.keys if k]
+            if keys:
+                marks = ",".join("?" * len(keys))
+                row = self.conn.execute(
+                    f"SELECT article_id FROM article_keys WHERE key IN ({marks})", keys).fetchone()
+                if row:
+                    return row[0]
+            row = self.conn.execute("SELECT id FROM articles WHERE content_hash = ? ORDER BY id",
+                                    [p.fingerprint.hash]).fetchone()
+            if row:
+                return row[0]
+            if not p.fingerprint.buckets:
+                return None
+            clause = " OR ".join("(band = ? AND bucket = ?)" for _ in p.fingerprint.buckets)
+            params = [v for pair in p.fingerprint.buckets for v in pair]
+            candidates = [r[0] for r in self.conn.execute(
+                f"SELECT article_id, COUNT(*) AS n FROM minhash_bands WHERE {clause} "
+                f"GROUP BY article_id ORDER BY n DESC LIMIT 20", params)]
+            for cid in candidates:
+                text = self.conn.execute("SELECT text FROM articles WHERE id = ?", [cid]).fetchone()
+                if text and jaccard(set(p.fingerprint.shingles), shingles(text[0])) >= JACCARD_THRESHOLD:
+                    return cid
+            return None
+
+    def _write(self, p: _Prepared) -> AddResult:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = self._write_in_transaction(p)
+                self.conn.execute("COMMIT")
+                return result
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def _write_in_transaction(self, p: _Prepared) -> AddResult:
+        a = p.article
+        now = _iso(datetime.now(timezone.utc))
+        dup = self._find_duplicate(p)
+        if dup is not None:
+            self._add_source(dup, a, now)
+            self._add_keys(dup, a.keys)
+            return AddResult("duplicate", dup, dup)
+        if p.mentions is None:  # a duplicate of something earlier in the same batch was undone
+            self._analyse([p])
+        c = self.conn
+        article_id = c.execute(
+            "INSERT INTO articles(title, text, publisher, published, url, origin, date_source, "
+            "added_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [a.title, a.text, a.publisher, _iso(a.published) if a.published else None, a.url,
+             a.origin, a.date_source, now, p.fingerprint.hash]).lastrowid
+        assert article_id is not None
+        c.execute("INSERT INTO articles_fts(rowid, title, text) VALUES (?, ?, ?)",
+                  [article_id, a.title, a.text])
+        self._add_source(article_id, a, now)
+        self._add_keys(article_id, a.keys)
+        c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
+                      [(b, k, article_id) for b, k in p.fingerprint.buckets])
+        sentence_ids = []
+        assert p.embeddings is not None
+        for pos, (text, vec) in enumerate(zip(p.sentences, p.embeddings)):
+            sid = c.execute("INSERT INTO sentences(article_id, position, text, embedding) "
+                            "VALUES (?, ?, ?, ?)",
+                            [article_id, pos, text, np.asarray(vec, np.float32).tobytes()]).lastrowid
+            c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
+            sentence_ids.append(sid)
+        self._write_entities(article_id, p.mentions or [], sentence_ids)
+        self._write_events(article_id, p, sentence_ids)
+        return AddResult("stored", article_id)
+
+    def _add_source(self, article_id: int, a: Article, now: str) -> None:
+        same = self.conn.execute(
+            "SELECT 1 FROM article_sources WHERE article_id = ? AND origin IS ? AND url IS ? "
+            "AND publisher IS ? AND title IS ?",
+            [article_id, a.origin, a.url, a.publisher, a.title]).fetchone()
+        if not same:
+            self.conn.execute("INSERT INTO article_sources(article_id, publisher, url, origin, "
+                              "title, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                              [article_id, a.publisher, a.url, a.origin, a.title, now])
+
+    def _add_keys(self, article_id: int, keys: Sequence[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO article_keys(key, article_id) VALUES (?, ?)",
+                              [(k, article_id) for k in keys if k])
+
+    def _write_entities(self, article_id: int, mentions: Sequence[Mention],
+                        sentence_ids: Sequence[int]) -> None:
+        c = self.conn
+        touched: set[int] = set()
+        cache: dict[tuple[str, str], int] = {}
+        for m in mentions:
+            ck = (m.label, m.name)
+            if ck not in cache:
+                cache[ck] = (entity_store.person_entity(c, m.name) if m.label == "PERSON"
+                             else entity_store.other_entity(c, m.name, m.label))
+            eid = cache[ck]
+            entity_store.record(c, eid, m.alias, m.label, m.role)
+            c.execute("INSERT INTO mentions(entity_id, article_id, sentence_id, surface) "
+                      "VALUES (?, ?, ?, ?)", [eid, article_id, sentence_ids[m.sentence], m.surface])
+            touched.add(eid)
+        for eid in touched:
+            if c.execute("SELECT 1 FROM entities WHERE id = ?", [eid]).fetchone():
+                entity_store.refresh(c, eid)
+
+    def _write_events(self, article_id: int, p: _Prepared, sentence_ids: Sequence[int]) -> None:
+        c = self.conn
+        touched = set()
+        for ev in p.events or []:
+            surnames: tuple[str, ...] = ()
+            if ev.kind == "call":
+                ids = [entity_store.find_person(c, n) for n in ev.participants]
+                names = [c.execute("SELECT name FROM entities WHERE id = ?", [i]).fetchone()
+                         for i in ids if i]
+                surnames = tuple(dict.fromkeys(n[0].split()[-1] for n in names if n))
+                if len(surnames) < 2:
+                    continue
+            sid = sentence_ids[ev.sentence] if ev.sentence is not None else None
+            touched.add(event_store.record_event(c, ev, surnames, article_id, sid,
+                                                 p.article.published))
+        for eid in touched:
+            event_store.refresh_event(c, eid)
+
+    # --- reading ---------------------------------------------------------------
+    def article(self, id: int) -> ArticleRow | None:
+        rows = self.articles([id])
+        return rows[0] if rows else None
+
+    def articles(self, ids: Sequence[int]) -> list[ArticleRow]:
+        """Rows for `ids`, in the order given (unknown ids skipped)."""
+        with self._lock:
+            return queries.articles(self.conn, ids)
+
+    def sentences(self, article_ids: Sequence[int]) -> list[Sentence]:
+        """Sentences with embeddings, ordered by article (as given), then position."""
+        with self._lock:
+            return queries.sentences(self.conn, article_ids)
+
+    def search(self, text: str, *, limit: int = 50) -> list[int]:
+        """Article ids by FTS5 bm25; any input is safe (every token is quoted)."""
+        with self._lock:
+            return queries.search(self.conn, text, limit=limit)
+
+    def resolve_topic(self, text: str) -> Topic:
+        """What a user means by a topic: an event, else an entity, else a text search."""
+        with self._lock:
+            return queries.resolve_topic(self.conn, text)
+
+    def entity(self, name: str) -> EntityRow | None:
+        with self._lock:
+            eid = entity_store.lookup(self.conn, name)
+            return queries.entity_row(self.conn, eid) if eid else None
+
+    def entity_by_id(self, entity_id: int) -> EntityRow | None:
+        with self._lock:
+            return queries.entity_row(self.conn, entity_id)
+
+    def entities(self) -> list[EntityRow]:
+        """Every entity, most mentioned first."""
+        with self._lock:
+            return queries.all_entities(self.conn)
+
+    def events(self) -> list[EventRow]:
+        """Every event, most discussed first."""
+        with self._lock:
+            return queries.all_events(self.conn)
+
+    def roles(self, entity_id: int) -> list[tuple[str, int]]:
+        """Role phrases seen next to this person ("special envoy", 3), most frequent first."""
+        with self._lock:
+            return [(r[0], r[1]) for r in self.conn.execute(
+                "SELECT role, count FROM entity_roles WHERE entity_id = ? "
+                "ORDER BY count DESC, length(role) DESC", [entity_id])]
+
+    def entity_sentences(self, entity_id: int) -> list[Sentence]:
+        """Sentences mentioning the entity, newest article first, then reading order."""
+        with self._lock:
+            return queries.entity_sentences(self.conn, entity_id)
+
+    def suggest(self, text: str, k: int = 5) -> list[str]:
+        """Known entity and event names closest to `text`, for "no coverage of X"."""
+        with self._lock:
+            return queries.suggest(self.conn, text, k)
+
+    def articles_added_since(self, since: datetime | None) -> list[ArticleRow]:
+        """Articles added after `since` (all when None), oldest first."""
+        with self._lock:
+            return queries.articles_added_since(self.conn, since)
+
+
+def _article_events(p: _Prepared) -> list[EventMention]:
+    people: dict[int, list[str]] = {}
+    for m in p.mentions or []:
+        if m.label == "PERSON":
+            people.setdefault(m.sentence, []).append(m.name)
+    found = find_events(p.article.title, None) if p.article.title else []
+    found = [e for e in found if e.kind != "call"]
+    for i, sent in enumerate(p.sentences):
+        found.extend(find_events(sent, i, people.get(i, ())))
+    return found
+
+
+def _dedupe_within(prepared: Sequence[_Prepared]) -> list[_Prepared]:
+    """Skip analysing exact repeats inside one batch (they will be stored as duplicates)."""
+    seen: set[str] = set()
+    out = []
+    for p in prepared:
+        if p.fingerprint.hash not in seen:
+            seen.add(p.fingerprint.hash)
+            out.append(p)
+    return out
+
+
+def _iso(dt: datetime) -> str:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat()
+
+
+def _tick(progress: Progress, done: int, total: int) -> None:
+    if progress is None:
+        return
+    if hasattr(progress, "update"):
+        progress.update(1)
+    else:
+        progress(done, total)
