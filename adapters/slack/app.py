@@ -1,0 +1,152 @@
+"""The Bolt app: one slash command per registry command, mentions and DMs.
+
+Every entry point acks at once (Bolt answers Slack's HTTP request as soon as
+`ack()` runs, or straight away for events), then runs the command on the worker
+thread and answers: slash commands through `respond`, mentions and DMs with
+chat.postMessage in the thread of the message that asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import OrderedDict
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.permissions import can_manage
+from adapters.slack.poster import post_message, respond_reply
+from adapters.slack.render import render
+from adapters.slack.worker import CommandWorker
+from bot.core import CommandSpec, Registry, Request
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Slack retries an event for up to about five minutes; remember ids a while longer.
+SEEN_TTL_SECONDS = 15 * 60
+SEEN_MAX = 10_000
+
+
+class SeenIds:
+    """A small TTL set: an event or message id answered once is not answered again."""
+
+    def __init__(self, ttl: float = SEEN_TTL_SECONDS, max_size: int = SEEN_MAX) -> None:
+        self._ttl, self._max = ttl, max_size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, *ids: str | None) -> bool:
+        """Record the ids; False if any of them was seen within the TTL."""
+        now = time.monotonic()
+        while self._seen and (next(iter(self._seen.values())) < now - self._ttl
+                              or len(self._seen) > self._max):
+            self._seen.popitem(last=False)
+        keys = [i for i in ids if i]
+        if any(k in self._seen for k in keys):
+            return False
+        for k in keys:
+            self._seen[k] = now
+        return True
+
+
+def slash_name(spec: CommandSpec) -> str:
+    return f"/{spec.name}"
+
+
+def incoming_text(text: str, bot_user_id: str | None = None) -> str:
+    """What the user typed: the bot's own mention removed, Slack's entities decoded."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text or "")
+    else:  # bot id unknown: drop a leading mention, which is how a mention starts
+        text = re.sub(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>", " ", text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+class SlackBot:
+    """Holds the Bolt app, its Web API client and the command worker."""
+
+    def __init__(self, services: Services, *, client: AsyncWebClient,
+                 signing_secret: str | None, registry: Registry | None = None,
+                 worker: CommandWorker | None = None) -> None:
+        self.services = services
+        self.registry = registry or services.registry
+        self.client = client
+        self.worker = worker or CommandWorker()
+        self.seen = SeenIds()
+        self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
+                            process_before_response=False, logger=logging.getLogger("slack_bolt"))
+        self.app.middleware(self._skip_repeated_events)
+        for spec in self.registry:
+            self.app.command(slash_name(spec))(self._slash_handler(spec))
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+
+    # --- entry points ----------------------------------------------------------
+    async def _skip_repeated_events(self, body: dict[str, Any], request: Any,
+                                    next: Any) -> BoltResponse | None:  # noqa: A002 - Bolt's name
+        """Ack a retried or repeated event without answering it a second time.
+
+        A retry (X-Slack-Retry-Num) whose original reached us is dropped; one whose
+        original never arrived (we were down) has an unseen event_id and is answered.
+        """
+        if body.get("type") == "event_callback":
+            event = body.get("event") or {}
+            retry = (request.headers.get("x-slack-retry-num") or [None])[0]
+            if not self.seen.first_time(body.get("event_id"), event.get("client_msg_id")):
+                log.info("skipping repeated Slack event %s (retry %s)", body.get("event_id"), retry)
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    def _slash_handler(self, spec: CommandSpec):
+        async def handle(ack: Any, command: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()
+            user, channel = command.get("user_id", ""), command.get("channel_id", "")
+            request = Request(
+                command=spec.name, text=incoming_text(command.get("text", "")), platform="slack",
+                user_id=user, channel_id=channel,
+                is_direct=command.get("channel_name") == "directmessage",
+                can_manage=spec.requires_manage and await can_manage(self.client, user, channel),
+                extra={"team_id": command.get("team_id", "")})
+            reply = await self.worker.dispatch(self.registry, request, self.services)
+            await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
+
+        handle.__name__ = f"slash_{spec.name}"
+        return handle
+
+    async def _on_mention(self, event: dict[str, Any], context: Any) -> None:
+        await self._answer_message(event, context, is_direct=False)
+
+    async def _on_message(self, event: dict[str, Any], context: Any) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, bots and channel chatter are not questions to us
+        await self._answer_message(event, context, is_direct=True)
+
+    # --- answering free text ---------------------------------------------------
+    async def _answer_message(self, event: dict[str, Any], context: Any, *,
+                              is_direct: bool) -> None:
+        if event.get("bot_id") or event.get("subtype"):
+            return
+        user, channel = event.get("user", ""), event.get("channel", "")
+        request = self.registry.parse(
+            incoming_text(event.get("text", ""), context.get("bot_user_id")), platform="slack",
+            user_id=user, channel_id=channel, is_direct=is_direct,
+            extra={"team_id": event.get("team") or context.get("team_id") or ""})
+        spec = self.registry.get(request.command)
+        if spec and spec.requires_manage and not is_direct:
+            request = _with_manage(request, await can_manage(self.client, user, channel))
+        reply = await self.worker.dispatch(self.registry, request, self.services)
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        private = reply.ephemeral and not is_direct
+        await post_message(self.client, channel, render(reply), thread_ts=thread_ts,
+                           ephemeral_user=user if private else None)
+
+
+def _with_manage(request: Request, allowed: bool) -> Request:
+    return Request(command=request.command, text=request.text, platform=request.platform,
+                   user_id=request.user_id, channel_id=request.channel_id,
+                   is_direct=request.is_direct, can_manage=allowed, extra=request.extra)
