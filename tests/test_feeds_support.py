@@ -182,3 +182,155 @@ async def drip(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     return resp
+
+
+# --- feed documents ------------------------------------------------------------------------------
+
+#: Distinct stories (each a few full paragraphs), so the index's near-duplicate check keeps them apart.
+STORIES = {
+    "bridge": ("Harbor bridge reopens after two years of repairs",
+               "The Harbor Street bridge in Marlow reopened to traffic on Monday after a repair "
+               "project that lasted two years and cost the city 48 million dollars. Engineers "
+               "replaced the steel deck, repainted the towers and installed new sensors that "
+               "measure strain during storms.\nMayor Elena Fischer cut the ribbon at dawn and "
+               "walked across with a group of schoolchildren. She said the crossing would carry "
+               "about thirty thousand vehicles a day. Local shop owners on both banks said "
+               "the closure had cut their sales by a third, and they expect customers to return "
+               "before the holiday season."),
+    "buses": ("Council approves eleven new bus routes for the east side",
+              "The Dunmore city council voted nine to two on Tuesday to create eleven new bus "
+              "routes serving the eastern districts, where many residents have no car. The plan "
+              "adds night services on weekends and a direct line to the regional hospital.\n"
+              "Councillor Ravi Menon, who proposed the routes, said buses will run every twelve "
+              "minutes at peak hours. The transit agency will hire sixty drivers and lease "
+              "twenty electric buses. Opponents argued that the budget should first repair the "
+              "existing depots, which flooded last spring."),
+    "orchestra": ("Regional orchestra announces a winter season of forgotten composers",
+                  "The Northvale Philharmonic will devote its winter season to composers whose "
+                  "works are rarely performed, conductor Amara Osei announced on Wednesday. The "
+                  "programme includes symphonies by Louise Farrenc and Florence Price and a "
+                  "newly restored cello concerto.\nTickets go on sale next week, and students "
+                  "will be admitted free to every Thursday matinee. Osei said the orchestra spent "
+                  "a year reconstructing orchestral parts from handwritten copies found in a "
+                  "library archive. The first concert opens in the renovated Corn Exchange hall."),
+    "drought": ("Drought forces water limits in valley towns",
+                "Five towns in the Keller Valley will limit garden watering to two evenings a "
+                "week from Friday, as reservoir levels fell to their lowest point in three "
+                "decades. The water board said lawns and car washing come first on the list of "
+                "cuts.\nFarmers in the valley have already sold part of their herds because "
+                "pastures dried out in August. Hydrologist Tomas Varga said an ordinary winter "
+                "would refill the reservoirs only halfway. The board will review the limits "
+                "every month and publish the levels on its website."),
+    "robots": ("High school robotics team wins national title",
+               "A team of eight students from Westbrook High School won the national robotics "
+               "championship on Saturday with a machine that sorts recycling by colour and "
+               "weight. The team beat forty other finalists in a three-day tournament.\nTheir "
+               "coach, physics teacher Nadia Petrov, said the students built the robot from "
+               "spare parts donated by a local garage. The prize includes a trip to the world "
+               "finals in the spring. The school plans to show the robot at the town library "
+               "during the winter break."),
+    "mill": ("Old textile mill becomes a public library",
+             "The former Ashby textile mill, empty since 1987, opened on Friday as a public "
+             "library with reading rooms on four floors. Architects kept the cast iron columns "
+             "and the original loom shed roof.\nLibrarian Owen Price said the building holds "
+             "ninety thousand books and a workshop where visitors can repair bicycles and "
+             "sewing machines. The conversion was paid for by a heritage grant and a local "
+             "bond approved by voters. Opening hours run until ten in the evening."),
+    "piers": ("Storm damages coastal piers along the bay",
+              "A storm with winds of one hundred and twenty kilometres an hour damaged three "
+              "piers along Saltmarsh Bay overnight, the coast guard said on Sunday. No one was "
+              "hurt, but two fishing boats sank at their moorings.\nRepair crews began "
+              "removing broken planks at first light. Harbour master Lena Kovacs said the main "
+              "pier would stay closed for at least a month. Insurers sent assessors to the "
+              "bay, and the regional government promised emergency funds for the fishing "
+              "cooperative."),
+    "market": ("Farmers market extends its opening hours",
+               "The Greenfield farmers market will open on Wednesday evenings as well as "
+               "Saturdays from next month, its organisers said. Stallholders asked for the "
+               "change because many customers work on weekends.\nThe market has grown to "
+               "sixty stalls selling vegetables, cheese, bread and honey from farms within "
+               "forty kilometres. Organiser Priya Shah said the evening market will add "
+               "lighting and a small stage for local musicians. Parking on the square will be "
+               "free after six o'clock."),
+    "museum": ("Museum acquires a rare collection of sea charts",
+               "The Port Alder maritime museum has bought a collection of two hundred hand "
+               "drawn sea charts from the eighteenth century, its director said on Thursday. "
+               "The charts record depths and currents along the northern coast.\nDirector "
+               "Samuel Okafor said the museum raised the purchase price through a public "
+               "appeal that drew four thousand donors. Conservators will clean and scan every "
+               "chart before an exhibition next autumn. Researchers hope the charts will show "
+               "how the coastline moved over three centuries."),
+}
+
+
+def rfc822(dt) -> str:
+    from email.utils import format_datetime
+    return format_datetime(dt, usegmt=True)
+
+
+def rss(title: str, items: list[dict], *, link: str = "http://news.test/") -> str:
+    """An RSS 2.0 document; each item dict has title, text, and optional guid, link, date."""
+    from xml.sax.saxutils import escape
+    parts = []
+    for it in items:
+        fields = [f"<title>{escape(it['title'])}</title>"]
+        if it.get("link"):
+            fields.append(f"<link>{escape(it['link'])}</link>")
+        if it.get("guid"):
+            fields.append(f"<guid isPermaLink=\"false\">{escape(it['guid'])}</guid>")
+        if it.get("date"):
+            fields.append(f"<pubDate>{rfc822(it['date'])}</pubDate>")
+        html = "".join(f"<p>{escape(p)}</p>" for p in it["text"].split("\n"))
+        fields.append(f"<description>{escape(html)}</description>")
+        parts.append("<item>" + "".join(fields) + "</item>")
+    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
+            f"<title>{escape(title)}</title><link>{escape(link)}</link>"
+            f"<description>test</description>{''.join(parts)}</channel></rss>")
+
+
+def atom(title: str, items: list[dict]) -> str:
+    from xml.sax.saxutils import escape
+    entries = []
+    for it in items:
+        html = "".join(f"<p>{escape(p)}</p>" for p in it["text"].split("\n"))
+        entries.append(
+            f"<entry><title>{escape(it['title'])}</title><id>{escape(it['guid'])}</id>"
+            f"<link href=\"{escape(it['link'])}\"/><updated>{it['date'].isoformat()}</updated>"
+            f"<content type=\"html\">{escape(html)}</content></entry>")
+    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"
+            f"<title>{escape(title)}</title><id>urn:test:atom</id>"
+            f"<updated>2026-11-23T10:00:00Z</updated>{''.join(entries)}</feed>")
+
+
+def article_page(title: str, text: str, *, publisher: str = "Test Gazette") -> str:
+    paras = "".join(f"<p>{p}</p>" for p in text.split("\n"))
+    return (f"<!doctype html><html><head><title>{title}</title>"
+            f"<meta property=\"og:site_name\" content=\"{publisher}\">"
+            f"<meta property=\"article:published_time\" content=\"2026-11-22T08:00:00+00:00\">"
+            f"</head><body><nav><a href=\"/\">Home</a> <a href=\"/world\">World</a></nav>"
+            f"<article><h1>{title}</h1>{paras}</article>"
+            f"<footer>Subscribe to our newsletter for daily updates.</footer></body></html>")
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>&lol9;</title>
+<item><title>&lol9;</title><description>&lol9;</description></item></channel></rss>"""
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>x</title><item><title>&secret;</title>
+<description>&secret;</description></item></channel></rss>"""
+
+BROKEN = """<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title>
+<item><title>Half an item</title><description>This feed stops in the mid"""

@@ -1,0 +1,58 @@
+"""`feeds list | add URL | remove ID | resume ID`: the feeds the bot follows.
+
+Anyone may list; adding, removing and resuming change what every channel's
+digests draw on, so they need Manage Channels, checked here per action because
+one command carries them all.
+"""
+
+from __future__ import annotations
+
+from bot.core import Reply, Request, Section, UserError
+from bot.feeds import service
+from bot.registry import registry
+from bot.services import Services
+
+_CHANGES = {"add", "remove", "resume"}
+_ALIASES = {"ls": "list", "rm": "remove", "delete": "remove", "del": "remove", "follow": "add"}
+
+
+@registry.command("feeds", "Follow RSS/Atom feeds: list, add URL, remove ID, resume ID",
+                  arg="action", arg_description="list | add URL | remove ID | resume ID",
+                  usage="feeds add https://example.com/rss")
+async def feeds(req: Request, services: Services) -> Reply:
+    word, _, rest = req.text.strip().partition(" ")
+    action = _ALIASES.get(word.lower(), word.lower()) or "list"
+    rest = rest.strip()
+    if action not in _CHANGES | {"list"}:
+        raise UserError(f"Unknown feeds action “{word[:30]}”: use `feeds list`, "
+                        "`feeds add URL`, `feeds remove ID` or `feeds resume ID`.")
+    if action in _CHANGES and not req.can_manage:
+        return Reply.plain(f"`feeds {action}` changes the feeds every channel's news comes "
+                           "from, so it needs the Manage Channels permission.",
+                           kind="forbidden", ephemeral=True)
+    if action in _CHANGES and not rest:
+        what = "a feed URL" if action == "add" else "a feed number or URL (see `feeds list`)"
+        raise UserError(f"`feeds {action}` needs {what}.")
+    if action == "list":
+        return await _list(services)
+    if action == "add":
+        who = f"{req.platform}:{req.user_id}" if req.user_id else req.platform
+        added = await service.add_feed(services, rest, added_by=who)
+        return Reply.plain(added.text(), title="Feed added")
+    if action == "remove":
+        return Reply.plain(service.removed_text(await service.remove_feed(services.settings, rest)),
+                           title="Feed removed")
+    return Reply.plain(service.resumed_text(await service.resume_feed(services.settings, rest)),
+                       title="Feed resumed")
+
+
+async def _list(services: Services) -> Reply:
+    rows = await service.list_feeds(services.settings)
+    minutes = services.settings.feed_poll_minutes
+    if not rows:
+        return Reply.plain(service.list_text(rows, minutes), title="Feeds", kind="empty")
+    sections = []
+    for feed in rows:
+        heading, body = service.describe_feed(feed, minutes)
+        sections.append(Section(body, heading=heading))
+    return Reply(sections=tuple(sections), title=f"Feeds ({len(rows)})")

@@ -1,0 +1,17 @@
+"""`ingest URL`: add one article page to the index, fetched safely."""
+
+from __future__ import annotations
+
+from bot.core import Reply, Request
+from bot.feeds.service import ingest_url
+from bot.registry import registry
+from bot.services import Services
+
+
+@registry.command("ingest", "Add one article page (a URL) to the news index", arg="url",
+                  arg_description="The article's http(s) address", arg_required=True,
+                  requires_manage=True, usage="ingest https://example.com/news/story")
+async def ingest(req: Request, services: Services) -> Reply:
+    done = await ingest_url(services, req.text)
+    return Reply.plain(done.text(), title="Article ingested" if done.status == "stored"
+                       else "Already held")

@@ -1,0 +1,254 @@
+"""Polling feeds: conditional requests, new items into the index, backoff, pause.
+
+Each feed has its own interval. A poll sends the ETag and Last-Modified it was
+given last time, so an unchanged feed costs one 304. A failing feed is retried
+after exponentially longer waits and, after `MAX_FAILURES` failures in a row,
+paused: `feeds list` shows it as paused with the last error, and the log says
+so once, instead of the bot retrying forever in silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.core import UserError
+from bot.feeds.fetch import SafeFetcher
+from bot.feeds.items import Built, build_article, item_keys
+from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
+from bot.feeds.store import FeedRow, FeedStore
+from bot.ingest.model import Article
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.index.store import AddResult
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Consecutive failed polls after which a feed is paused.
+MAX_FAILURES = 5
+MAX_BACKOFF = timedelta(hours=24)
+#: Article pages fetched for teaser items in one poll; the rest keep the feed's text.
+MAX_PAGE_FETCHES = 25
+PAGE_CONCURRENCY = 4
+FEED_CONCURRENCY = 4
+
+
+@dataclass
+class Tally:
+    """What happened to the items of one fetched feed document."""
+
+    in_feed: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    #: Older than the backfill window (or undated, when adding a feed).
+    old: int = 0
+    #: Already seen in an earlier poll (same GUID, link or text).
+    seen: int = 0
+    rejected: int = 0
+    pages: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PollOutcome:
+    feed_id: int
+    url: str
+    title: str
+    #: "updated", "not_modified", "failed" (will retry) or "paused" (gave up).
+    status: str
+    tally: Tally = field(default_factory=Tally)
+    error: str | None = None
+    warning: str | None = None
+    next_poll_at: datetime | None = None
+
+
+class FeedPoller:
+    """Polls feeds for one set of services; the store and fetcher are passed in."""
+
+    def __init__(self, services: Services, store: FeedStore, fetcher: SafeFetcher) -> None:
+        self.services = services
+        self.store = store
+        self.fetcher = fetcher
+
+    def interval(self, feed: FeedRow) -> timedelta:
+        return timedelta(minutes=feed.poll_minutes or self.services.settings.feed_poll_minutes)
+
+    def window_start(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.services.settings.feed_backfill_days)
+
+    async def poll(self, feed: FeedRow, now: datetime) -> PollOutcome:
+        """Fetch one feed (conditionally) and ingest what is new; never raises for bad feeds."""
+        try:
+            result = await self.fetcher.fetch(feed.url, etag=feed.etag,
+                                              last_modified=feed.last_modified)
+            next_poll = now + self.interval(feed)
+            if result.not_modified:
+                await asyncio.to_thread(
+                    self.store.record_success, feed.id, now=now, next_poll_at=next_poll,
+                    etag=result.etag or feed.etag,
+                    last_modified=result.last_modified or feed.last_modified)
+                return PollOutcome(feed.id, feed.url, feed.title, "not_modified",
+                                   next_poll_at=next_poll)
+            parsed = await asyncio.to_thread(parse_feed, result.body, result.url,
+                                             result.content_type)
+            tally = await self.ingest(feed, parsed, now, skip_undated=False)
+            await asyncio.to_thread(
+                self.store.record_success, feed.id, now=now, next_poll_at=next_poll,
+                etag=result.etag, last_modified=result.last_modified, title=parsed.title)
+            return PollOutcome(feed.id, feed.url, parsed.title, "updated", tally,
+                               warning=parsed.warning, next_poll_at=next_poll)
+        except UserError as exc:
+            return await self._failed(feed, now, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one broken feed must not stop the others
+            log.exception("polling feed %s (%s) failed", feed.id, feed.url)
+            return await self._failed(feed, now, f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _failed(self, feed: FeedRow, now: datetime, error: str) -> PollOutcome:
+        failures = feed.failures + 1
+        pause = failures >= MAX_FAILURES
+        next_poll = None if pause else now + min(self.interval(feed) * 2 ** (failures - 1),
+                                                 MAX_BACKOFF)
+        await asyncio.to_thread(self.store.record_failure, feed.id, now=now, error=error[:500],
+                                next_poll_at=next_poll, pause=pause)
+        if pause:
+            log.warning("feed %s (%s) paused after %d failed polls in a row; last error: %s. "
+                        "Resume it with `feeds resume %s`.", feed.id, feed.url, failures, error,
+                        feed.id)
+            return PollOutcome(feed.id, feed.url, feed.title, "paused", error=error)
+        log.info("feed %s (%s) failed (%d in a row), next try %s: %s", feed.id, feed.url,
+                 failures, next_poll, error)
+        return PollOutcome(feed.id, feed.url, feed.title, "failed", error=error,
+                           next_poll_at=next_poll)
+
+    async def ingest(self, feed: FeedRow, parsed: ParsedFeed, now: datetime, *,
+                     skip_undated: bool) -> Tally:
+        """Store the document's new items; old, undated-at-add and seen items are only recorded."""
+        tally = Tally(in_feed=len(parsed.items))
+        fresh = await asyncio.to_thread(self._select_new, feed, parsed.items, now, skip_undated,
+                                        tally)
+        built = await self._build_all(fresh, publisher=parsed.title or feed.title, feed=feed)
+        tally.pages = sum(b.page_fetched for b in built)
+        articles = [b.article for b in built if b.article is not None]
+        results = iter(await asyncio.to_thread(self._add_all, articles))
+        for (item, keys), b in zip(fresh, built, strict=True):
+            outcome, article_id, reason = "rejected", None, b.reason
+            if b.article is not None:
+                res = next(results)
+                if isinstance(res, str):
+                    reason = res
+                else:
+                    outcome, article_id = res.status, res.article_id
+                    if outcome == "duplicate" and res.duplicate_of is not None:
+                        article_id = res.duplicate_of
+            if outcome == "stored":
+                tally.stored += 1
+            elif outcome == "duplicate":
+                tally.duplicates += 1
+            else:
+                tally.rejected += 1
+                tally.reasons.append(f"{item.title[:60] or item.link}: {reason}")
+            await asyncio.to_thread(
+                self.store.record_item, feed.id, keys=keys, guid=item.guid, link=item.link,
+                title=item.title, published=item.published, outcome=outcome, now=now,
+                article_id=article_id, reason=reason)
+        return tally
+
+    def _select_new(self, feed: FeedRow, items: list[FeedItem], now: datetime,
+                    skip_undated: bool, tally: Tally) -> list[tuple[FeedItem, list[str]]]:
+        since = self.window_start(now)
+        fresh: list[tuple[FeedItem, list[str]]] = []
+        batch_keys: set[str] = set()
+        for item in items:
+            keys = item_keys(item, feed.url)
+            if batch_keys.intersection(keys) or self.store.seen(keys):
+                tally.seen += 1
+                continue
+            batch_keys.update(keys)
+            too_old = item.published < since if item.published else skip_undated
+            if too_old:
+                tally.old += 1
+                self.store.record_item(feed.id, keys=keys, guid=item.guid, link=item.link,
+                                       title=item.title, published=item.published,
+                                       outcome="old", now=now)
+                continue
+            fresh.append((item, keys))
+        return fresh
+
+    async def _build_all(self, fresh: list[tuple[FeedItem, list[str]]], *, publisher: str,
+                         feed: FeedRow) -> list[Built]:
+        gate = asyncio.Semaphore(PAGE_CONCURRENCY)
+        budget = MAX_PAGE_FETCHES
+
+        async def one(item: FeedItem, keys: list[str]) -> Built:
+            nonlocal budget
+            fetcher = None
+            if item.is_teaser and item.link and budget > 0:
+                budget -= 1
+                fetcher = self.fetcher
+            async with gate:
+                return await build_article(item, publisher=publisher, keys=keys, fetcher=fetcher,
+                                           origin=item.link or f"{feed.url}#{item.guid}")
+
+        return list(await asyncio.gather(*(one(i, k) for i, k in fresh)))
+
+    def _add_all(self, articles: list[Article]) -> list[AddResult | str]:
+        """Index the articles in one batch; if the batch fails, one by one, keeping each error."""
+        if not articles:
+            return []
+        index = self.services.index
+        try:
+            return list(index.add_many(articles))
+        except Exception:  # noqa: BLE001 - retry singly so one bad article loses only itself
+            log.warning("batch add of %d feed items failed; retrying one by one", len(articles),
+                        exc_info=True)
+        out: list[AddResult | str] = []
+        for article in articles:
+            try:
+                out.append(index.add(article))
+            except Exception as exc:  # noqa: BLE001
+                out.append(f"could not store: {type(exc).__name__}: {exc}"[:200])
+        return out
+
+
+_RUNNING: set[str] = set()
+
+
+async def poll_due_feeds(services: Services, now: datetime | None = None, *,
+                         fetcher: SafeFetcher | None = None) -> list[PollOutcome]:
+    """Poll every active feed whose time has come; what the scheduler runs each minute.
+
+    A run still in progress for the same database makes a new call return at once.
+    """
+    key = str(services.settings.db_path)
+    if key in _RUNNING:
+        return []
+    _RUNNING.add(key)
+    try:
+        now = now or services.clock()
+        store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
+        try:
+            poller = FeedPoller(services, store,
+                                fetcher or SafeFetcher.from_settings(services.settings))
+            due = await asyncio.to_thread(store.due, now)
+            gate = asyncio.Semaphore(FEED_CONCURRENCY)
+
+            async def one(feed: FeedRow) -> PollOutcome:
+                async with gate:
+                    return await poller.poll(feed, now)
+
+            return list(await asyncio.gather(*(one(f) for f in due)))
+        finally:
+            store.close()
+    finally:
+        _RUNNING.discard(key)
+
+
+def register_feed_jobs(scheduler, services: Services, *, every_minutes: int = 1) -> None:
+    """Add the feed poller to an APScheduler 3.x AsyncIOScheduler (one job, never overlapping)."""
+    scheduler.add_job(poll_due_feeds, "interval", minutes=every_minutes, args=[services],
+                      id="feeds:poll", name="poll due feeds", replace_existing=True,
+                      max_instances=1, coalesce=True, misfire_grace_time=60)

@@ -1,0 +1,329 @@
+"""Feed and URL operations shared by the CLI and the chat commands.
+
+Each operation returns data plus one text rendering, so `briefbot feeds list`,
+`/feeds list` in Discord and Slack, and `--json` all say the same thing.
+Refusals (private addresses, entities, non-feeds) raise UserError with the
+message the user sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.core import UserError
+from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher, check_url
+from bot.feeds.items import normalize_link
+from bot.feeds.parse import parse_feed
+from bot.feeds.poll import FeedPoller, PollOutcome, Tally, poll_due_feeds
+from bot.feeds.store import FeedRow, FeedStore
+from bot.ingest.model import Article, Rejected
+from bot.ingest.pipeline import articles_from_html, articles_from_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.ingest.pipeline import IngestReport
+    from bot.services import Services
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+
+
+def _fetcher(services: Services, fetcher: SafeFetcher | None) -> SafeFetcher:
+    return fetcher or SafeFetcher.from_settings(services.settings)
+
+
+def unwrap_url(text: str) -> str:
+    """A URL as chat platforms deliver it: Slack's <url|label>, Discord's <url>."""
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].split("|", 1)[0]
+    return text.strip()
+
+
+# --- add --------------------------------------------------------------------------------------
+
+@dataclass
+class AddedFeed:
+    feed: FeedRow
+    tally: Tally
+    backfill_days: int
+    warning: str | None = None
+
+    def text(self) -> str:
+        t = self.tally
+        lines = [f"Added feed {self.feed.id}: “{self.feed.title}” ({_n(t.in_feed, 'item')} "
+                 "in the feed)."]
+        got = f"Ingested {_n(t.stored, 'new story', 'new stories')} from the last " \
+              f"{_n(self.backfill_days, 'day')}"
+        if t.duplicates:
+            got += f" ({_n(t.duplicates, 'duplicate')} of stories already held merged)"
+        lines.append(got + ".")
+        if t.old:
+            lines.append(f"Skipped {_n(t.old, 'older or undated item')}: only new items from "
+                         "now on.")
+        if t.rejected:
+            lines.append(f"{_n(t.rejected, 'item')} had no usable text: " + "; ".join(t.reasons[:3]))
+        if self.warning:
+            lines.append(f"Note: {self.warning}.")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {**feed_json(self.feed), "in_feed": self.tally.in_feed,
+                "ingested": self.tally.stored, "duplicates": self.tally.duplicates,
+                "skipped_old": self.tally.old, "rejected": self.tally.rejected}
+
+
+async def add_feed(services: Services, url: str, *, added_by: str = "",
+                   poll_minutes: int | None = None,
+                   fetcher: SafeFetcher | None = None) -> AddedFeed:
+    """Fetch and check the feed, remember it, and backfill only its recent items.
+
+    `poll_minutes` overrides settings.feed_poll_minutes for this feed."""
+    url = str(check_url(unwrap_url(url)))
+    if poll_minutes is not None and not 1 <= poll_minutes <= 7 * 24 * 60:
+        raise UserError("A feed's polling interval must be between 1 minute and 7 days.")
+    store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
+    try:
+        existing = await asyncio.to_thread(store.by_url, url)
+        if existing:
+            hint = f" It is paused; resume it with `feeds resume {existing.id}`." \
+                if existing.paused else ""
+            raise UserError(f"Already following that feed as {existing.id} "
+                            f"(“{existing.title}”).{hint}")
+        fetcher = _fetcher(services, fetcher)
+        result = await fetcher.fetch(url)
+        parsed = await asyncio.to_thread(parse_feed, result.body, result.url,
+                                         result.content_type)
+        now = services.clock()
+        feed = await asyncio.to_thread(store.add, url, title=parsed.title,
+                                       site_url=parsed.site_url, added_by=added_by, now=now,
+                                       poll_minutes=poll_minutes)
+        poller = FeedPoller(services, store, fetcher)
+        tally = await poller.ingest(feed, parsed, now, skip_undated=True)
+        await asyncio.to_thread(store.record_success, feed.id, now=now,
+                                next_poll_at=now + poller.interval(feed), etag=result.etag,
+                                last_modified=result.last_modified)
+        feed = await asyncio.to_thread(store.get, feed.id)
+        return AddedFeed(feed, tally, services.settings.feed_backfill_days,  # type: ignore[arg-type]
+                         parsed.warning)
+    finally:
+        store.close()
+
+
+# --- list / remove / resume --------------------------------------------------------------------
+
+async def list_feeds(settings: Settings) -> list[FeedRow]:
+    def read() -> list[FeedRow]:
+        with FeedStore.open(settings.db_path) as store:
+            return store.all()
+    return await asyncio.to_thread(read)
+
+
+def find_feed(store: FeedStore, url_or_id: str) -> FeedRow:
+    """The feed a user named by its number or URL, or a UserError saying it is unknown."""
+    ref = unwrap_url(url_or_id)
+    feed = store.get(int(ref)) if ref.isdigit() else store.by_url(ref) or _by_normal_url(store, ref)
+    if feed is None:
+        raise UserError(f"No feed {ref[:120]!r}. `feeds list` shows each feed's number.")
+    return feed
+
+
+def _by_normal_url(store: FeedStore, url: str) -> FeedRow | None:
+    target = normalize_link(url)
+    return next((f for f in store.all() if normalize_link(f.url) == target), None)
+
+
+async def remove_feed(settings: Settings, url_or_id: str) -> FeedRow:
+    def remove() -> FeedRow:
+        with FeedStore.open(settings.db_path) as store:
+            feed = find_feed(store, url_or_id)
+            store.remove(feed.id)
+            return feed
+    return await asyncio.to_thread(remove)
+
+
+async def resume_feed(settings: Settings, url_or_id: str) -> FeedRow:
+    def resume() -> FeedRow:
+        with FeedStore.open(settings.db_path) as store:
+            feed = find_feed(store, url_or_id)
+            store.resume(feed.id)
+            return store.get(feed.id)  # type: ignore[return-value]
+    return await asyncio.to_thread(resume)
+
+
+def removed_text(feed: FeedRow) -> str:
+    return (f"Removed feed {feed.id} (“{feed.title or feed.url}”). Its "
+            f"{_n(feed.stored_count, 'stored story', 'stored stories')} stay in the index.")
+
+
+def resumed_text(feed: FeedRow) -> str:
+    return (f"Resumed feed {feed.id} (“{feed.title or feed.url}”); it will be polled within "
+            "a minute.")
+
+
+def feed_json(feed: FeedRow) -> dict[str, Any]:
+    return {
+        "id": feed.id, "url": feed.url, "title": feed.title, "status": feed.status,
+        "poll_minutes": feed.poll_minutes, "items": feed.item_count, "stored": feed.stored_count,
+        "last_success": _iso(feed.last_success_at), "last_error": feed.last_error,
+        "last_error_at": _iso(feed.last_error_at), "failures": feed.failures,
+        "next_poll": _iso(feed.next_poll_at), "added_at": _iso(feed.added_at),
+    }
+
+
+def describe_feed(feed: FeedRow, default_minutes: int) -> tuple[str, str]:
+    """(heading, body) for one feed in `feeds list`."""
+    if feed.paused:
+        state = (f"PAUSED after {_n(feed.failures, 'failed poll')} in a row — "
+                 f"resume with `feeds resume {feed.id}`")
+    else:
+        state = f"active, every {feed.poll_minutes or default_minutes} min"
+        if feed.failures:
+            state += f", {_n(feed.failures, 'failure')} in a row, next try {_when(feed.next_poll_at)}"
+    error = f"{_when(feed.last_error_at)}: {feed.last_error}" if feed.last_error else "none"
+    body = (f"{feed.url}\n{_n(feed.item_count, 'item')} seen, {feed.stored_count} stored · "
+            f"last success {_when(feed.last_success_at)} · last error {error}")
+    return f"{feed.id}. {feed.title or feed.url} — {state}", body
+
+
+def list_text(feeds: list[FeedRow], default_minutes: int) -> str:
+    if not feeds:
+        return "No feeds yet. Add one with `feeds add https://example.com/rss`."
+    blocks = []
+    for feed in feeds:
+        heading, body = describe_feed(feed, default_minutes)
+        blocks.append(heading + "\n" + "\n".join("  " + line for line in body.splitlines()))
+    return "\n".join(blocks)
+
+
+# --- single article URLs ------------------------------------------------------------------------
+
+@dataclass
+class IngestedUrl:
+    url: str
+    status: str  # "stored" | "duplicate"
+    article_id: int
+    title: str
+    publisher: str | None
+    published: datetime | None
+    #: Further stories split out of the same page (aggregator pages): new, and merged.
+    others: int = 0
+    others_duplicate: int = 0
+
+    def text(self) -> str:
+        where = ", ".join(x for x in (self.publisher, _date(self.published)) if x)
+        where = f" — {where}" if where else ""
+        if self.status == "duplicate":
+            line = (f"Already held: “{self.title}”{where} is the same story as article "
+                    f"{self.article_id}; this source was added to it.")
+        else:
+            line = f"Ingested “{self.title}”{where} as article {self.article_id}."
+        if self.others or self.others_duplicate:
+            line += (f" The page also carried {_n(self.others, 'other new story', 'other new stories')}"
+                     f" and {_n(self.others_duplicate, 'duplicate')}.")
+        return line
+
+
+async def ingest_url(services: Services, url: str, *,
+                     fetcher: SafeFetcher | None = None) -> IngestedUrl:
+    """Fetch one article page safely, extract it, and add it to the index."""
+    url = str(check_url(unwrap_url(url)))
+    page = await _fetcher(services, fetcher).fetch(url, accept=PAGE_ACCEPT)
+    kind = page.content_type.split(";")[0].strip().lower()
+    if kind in _FEED_TYPES or kind.endswith(("/rss+xml", "/atom+xml")):
+        raise UserError(f"{url} is a feed, not an article page: use `feeds add {url}`.")
+    origin = url
+    if kind == "text/plain":
+        text = page.body.decode("utf-8", "replace")
+        items = list(articles_from_text(text, origin=origin, url=page.url))
+    else:
+        items = await asyncio.to_thread(lambda: list(articles_from_html(page.body, page.url,
+                                                                        origin)))
+    articles = [i for i in items if isinstance(i, Article)]
+    if not articles or not isinstance(items[0], Article):
+        reason = items[0].reason if items and isinstance(items[0], Rejected) else "nothing found"
+        raise UserError(f"{url}: no article found ({reason}).")
+    main = articles[0]
+    main.keys = list(dict.fromkeys(["url:" + normalize_link(url), "url:" + normalize_link(page.url)]))
+    results = await asyncio.to_thread(services.index.add_many, articles)
+    first = results[0]
+    article_id = first.duplicate_of if first.status == "duplicate" and first.duplicate_of \
+        else first.article_id
+    rest = [r.status for r in results[1:]]
+    return IngestedUrl(url=url, status=first.status, article_id=article_id, title=main.title,
+                       publisher=main.publisher, published=main.published,
+                       others=rest.count("stored"), others_duplicate=rest.count("duplicate"))
+
+
+def ingest_urls(urls: list[str], services: Services, report: IngestReport) -> IngestReport:
+    """`briefbot ingest URL...`: each URL is one page of the ingest report; refusals are rejections."""
+
+    async def run() -> None:
+        for url in urls:
+            try:
+                done = await ingest_url(services, url)
+            except (UserError, FetchError) as exc:
+                report.rejected.append({"path": url, "reason": str(exc)})
+                continue
+            report.pages += 1
+            if done.status == "duplicate":
+                report.duplicates += 1
+            else:
+                report.stored += 1
+            report.stored += done.others  # stories split out of the page count like a file's
+            report.duplicates += done.others_duplicate
+
+    asyncio.run(run())
+    return report
+
+
+# --- polling, for `briefbot feeds poll` ------------------------------------------------------
+
+async def poll_now(services: Services, *, fetcher: SafeFetcher | None = None) -> list[PollOutcome]:
+    return await poll_due_feeds(services, services.clock(), fetcher=fetcher)
+
+
+def outcome_json(o: PollOutcome) -> dict[str, Any]:
+    return {"id": o.feed_id, "url": o.url, "title": o.title, "status": o.status,
+            "stored": o.tally.stored, "duplicates": o.tally.duplicates, "seen": o.tally.seen,
+            "old": o.tally.old, "rejected": o.tally.rejected, "error": o.error,
+            "next_poll": _iso(o.next_poll_at)}
+
+
+def poll_text(outcomes: list[PollOutcome]) -> str:
+    if not outcomes:
+        return "No feed is due for polling."
+    lines = []
+    for o in outcomes:
+        if o.status == "updated":
+            what = f"{_n(o.tally.stored, 'new story', 'new stories')}"
+            if o.tally.duplicates:
+                what += f", {_n(o.tally.duplicates, 'duplicate')} merged"
+        elif o.status == "not_modified":
+            what = "not modified"
+        elif o.status == "paused":
+            what = f"PAUSED after repeated failures: {o.error}"
+        else:
+            what = f"failed, will retry {_when(o.next_poll_at)}: {o.error}"
+        lines.append(f"{o.feed_id}. {o.title or o.url}: {what}")
+    return "\n".join(lines)
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
+
+
+def _date(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d") if dt else ""
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None

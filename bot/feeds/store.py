@@ -1,0 +1,250 @@
+"""The feeds tables: which feeds to poll, how they are doing, and which items were seen.
+
+They live in the same SQLite file as the index (migrated as component "feeds"),
+so one backup holds everything. Every item key (GUID, link, content hash) is
+recorded the first time it is seen; an item matching any recorded key is the
+same item again, even if its date or wording changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.index.db import connect, migrate
+
+#: How an item ended: stored as a new article, merged into an existing one, older than the
+#: backfill window, or refused by the index.
+OUTCOMES = ("stored", "duplicate", "old", "rejected")
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL DEFAULT '',
+        site_url TEXT,
+        added_at TEXT NOT NULL,
+        added_by TEXT NOT NULL DEFAULT '',
+        poll_minutes INTEGER,              -- NULL: settings.feed_poll_minutes
+        etag TEXT,
+        last_modified TEXT,
+        last_polled_at TEXT,
+        last_success_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,  -- consecutive
+        next_poll_at TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused')),
+        paused_at TEXT)""")
+    db.execute("CREATE INDEX feeds_due ON feeds(status, next_poll_at)")
+    db.execute("""CREATE TABLE feed_items (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        guid TEXT,
+        link TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        published TEXT,
+        outcome TEXT NOT NULL,
+        article_id INTEGER,
+        reason TEXT,
+        seen_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX feed_items_feed ON feed_items(feed_id)")
+    db.execute("""CREATE TABLE feed_item_keys (
+        key TEXT PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES feed_items(id) ON DELETE CASCADE)""")
+    db.execute("CREATE INDEX feed_item_keys_item ON feed_item_keys(item_id)")
+
+
+STEPS = [_v1]
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: int
+    url: str
+    title: str
+    site_url: str | None
+    added_at: datetime
+    added_by: str
+    poll_minutes: int | None
+    etag: str | None
+    last_modified: str | None
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    next_poll_at: datetime | None
+    status: str
+    paused_at: datetime | None
+    #: Items seen in the feed so far, and how many of them became new articles.
+    item_count: int = 0
+    stored_count: int = 0
+
+    @property
+    def paused(self) -> bool:
+        return self.status == "paused"
+
+
+_DATES = {"added_at", "last_polled_at", "last_success_at", "last_error_at", "next_poll_at",
+          "paused_at"}
+_SELECT = """SELECT f.*,
+    (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id) AS item_count,
+    (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id AND i.outcome = 'stored')
+        AS stored_count
+    FROM feeds f"""
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+class FeedStore:
+    """Feeds and seen items over one SQLite connection; safe to call from worker threads."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._lock = threading.RLock()
+        migrate(db, "feeds", STEPS)
+
+    @classmethod
+    def open(cls, path: str | Path) -> FeedStore:
+        return cls(connect(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> FeedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        with self._lock:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
+
+    # --- feeds --------------------------------------------------------------------------
+    def add(self, url: str, *, title: str, site_url: str | None, added_by: str,
+            now: datetime, poll_minutes: int | None = None) -> FeedRow:
+        with self._tx():
+            cur = self.db.execute(
+                "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [url, title, site_url, now.isoformat(), added_by, poll_minutes])
+            feed_id = cur.lastrowid
+        return self.get(feed_id)  # type: ignore[return-value]
+
+    def get(self, feed_id: int) -> FeedRow | None:
+        rows = self._select("WHERE f.id = ?", [feed_id])
+        return rows[0] if rows else None
+
+    def by_url(self, url: str) -> FeedRow | None:
+        rows = self._select("WHERE f.url = ?", [url])
+        return rows[0] if rows else None
+
+    def all(self) -> list[FeedRow]:
+        return self._select("ORDER BY f.id", [])
+
+    def due(self, now: datetime) -> list[FeedRow]:
+        """Active feeds whose next poll time has come (or was never set)."""
+        return self._select("WHERE f.status = 'active' AND (f.next_poll_at IS NULL "
+                            "OR f.next_poll_at <= ?) ORDER BY f.next_poll_at, f.id",
+                            [now.isoformat()])
+
+    def remove(self, feed_id: int) -> None:
+        with self._tx():
+            self.db.execute("DELETE FROM feeds WHERE id = ?", [feed_id])
+
+    def record_success(self, feed_id: int, *, now: datetime, next_poll_at: datetime,
+                       etag: str | None, last_modified: str | None,
+                       title: str | None = None) -> None:
+        """A poll worked (200 or 304): failures reset, validators kept for the next request."""
+        values: dict[str, object] = dict(
+            last_polled_at=now.isoformat(), last_success_at=now.isoformat(), failures=0,
+            next_poll_at=next_poll_at.isoformat(), etag=etag, last_modified=last_modified)
+        if title:
+            values["title"] = title
+        self._update(feed_id, **values)
+
+    def record_failure(self, feed_id: int, *, now: datetime, error: str,
+                       next_poll_at: datetime | None, pause: bool) -> None:
+        with self._tx():
+            self.db.execute(
+                "UPDATE feeds SET failures = failures + 1, last_polled_at = ?, last_error = ?, "
+                "last_error_at = ?, next_poll_at = ?, status = ?, paused_at = ? WHERE id = ?",
+                [now.isoformat(), error, now.isoformat(), _iso(next_poll_at),
+                 "paused" if pause else "active", now.isoformat() if pause else None, feed_id])
+
+    def resume(self, feed_id: int) -> None:
+        """Back to active, polled at the next scheduler tick, with a fresh failure count."""
+        self._update(feed_id, status="active", paused_at=None, failures=0, next_poll_at=None)
+
+    # --- items --------------------------------------------------------------------------
+    def seen(self, keys: Iterable[str]) -> bool:
+        keys = list(keys)
+        if not keys:
+            return False
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            row = self.db.execute(f"SELECT 1 FROM feed_item_keys WHERE key IN ({marks}) LIMIT 1",
+                                  keys).fetchone()
+        return row is not None
+
+    def record_item(self, feed_id: int, *, keys: Iterable[str], guid: str | None,
+                    link: str | None, title: str, published: datetime | None, outcome: str,
+                    now: datetime, article_id: int | None = None, reason: str | None = None) -> int:
+        """Remember an item and every key it is known by, whatever its outcome."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        with self._tx():
+            cur = self.db.execute(
+                "INSERT INTO feed_items(feed_id, guid, link, title, published, outcome, "
+                "article_id, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [feed_id, guid, link, title, _iso(published), outcome, article_id, reason,
+                 now.isoformat()])
+            item_id = cur.lastrowid
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO feed_item_keys(key, item_id) VALUES (?, ?)",
+                [(k, item_id) for k in dict.fromkeys(keys)])
+        return int(item_id)
+
+    def items(self, feed_id: int) -> list[dict]:
+        with self._lock:
+            cur = self.db.execute("SELECT * FROM feed_items WHERE feed_id = ? ORDER BY id",
+                                  [feed_id])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    # --- helpers ------------------------------------------------------------------------
+    def _update(self, feed_id: int, **values: object) -> None:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self._tx():
+            self.db.execute(f"UPDATE feeds SET {sets} WHERE id = ?", [*values.values(), feed_id])
+
+    def _select(self, where: str, params: list) -> list[FeedRow]:
+        with self._lock:
+            cur = self.db.execute(f"{_SELECT} {where}", params)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        out = []
+        for row in rows:
+            data = dict(zip(names, row, strict=True))
+            for key in _DATES:
+                data[key] = datetime.fromisoformat(data[key]) if data[key] else None
+            out.append(FeedRow(**data))
+        return out
