@@ -70,13 +70,13 @@ async def flow():
     bot = BriefBot(make_services(reg), intents=dpytest_intents())
     await bot._async_setup_hook()  # dpytest's documented set-up for discord.py 2.x
     dpytest.configure(bot, members=2)
-    payloads = _record_payloads(bot)
+    payloads = record_payloads(bot)
     yield bot, reg, payloads
     await dpytest.empty_queue()
     bot.worker.close()
 
 
-def _record_payloads(bot: discord.Client) -> list[dict]:
+def record_payloads(bot: discord.Client) -> list[dict]:
     """Keep what the Discord side received, including allowed_mentions (not on Message)."""
     payloads: list[dict] = []
     original = bot.http.send_message
