@@ -25,10 +25,11 @@ JACCARD_THRESHOLD = 0.6
 #: Texts shorter than this many words are only matched exactly (too little to compare).
 MIN_WORDS = 12
 
-_PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20251017)  # fixed: stored buckets must stay comparable
-_A = _rng.integers(1, 1 << 31, NUM_PERM, dtype=np.uint64)
-_B = _rng.integers(0, 1 << 31, NUM_PERM, dtype=np.uint64)
+# Multiply-shift hashing: odd 64-bit multipliers, arithmetic wrapping mod 2^64, high bits kept.
+_A = _rng.integers(0, np.iinfo(np.uint64).max, NUM_PERM, dtype=np.uint64, endpoint=True) | np.uint64(1)
+_B = _rng.integers(0, np.iinfo(np.uint64).max, NUM_PERM, dtype=np.uint64, endpoint=True)
+_SHIFT = np.uint64(32)
 
 
 def content_hash(text: str) -> str:
@@ -51,10 +52,10 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 def signature(sh: set[str]) -> np.ndarray:
     """MinHash signature: for each of NUM_PERM hash functions, the minimum over shingles."""
-    x = np.fromiter((int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little")
+    x = np.fromiter((int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
                      for s in sh), dtype=np.uint64, count=len(sh))
-    # (a*x + b) mod p with a, x < 2^31 and 2^32 never overflows uint64.
-    hashed = (np.outer(_A, x) + _B[:, None]) % _PRIME
+    with np.errstate(over="ignore"):
+        hashed = (_A[:, None] * x[None, :] + _B[:, None]) >> _SHIFT
     return hashed.min(axis=1)
 
 

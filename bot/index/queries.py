@@ -154,16 +154,7 @@ def find_event(conn: Conn, topic: str) -> int | None:
     group = _QUERY_KIND.get(kind_match.group(1).lower(), "strike") if kind_match else None
     places = _places_in(topic)
     if group == "call":
-        names = [w for w in re.split(r"[\s,/-]+|\band\b", _KIND_QUERY.sub(" ", topic)) if w.strip()]
-        surnames = sorted(phrase_key(n).split()[-1] for n in names
-                          if phrase_key(n) and phrase_key(n) not in _STOPWORDS)
-        if len(surnames) >= 2:
-            pattern = "call|" + "%" + "%".join(surnames) + "%"
-            row = conn.execute("SELECT id FROM events WHERE key LIKE ? ORDER BY key DESC LIMIT 1",
-                               [pattern]).fetchone()
-            if row:
-                return row[0]
-        return None
+        return _call_event(conn, set(phrase_key(topic).split()))
     if not places:
         return None
     place = max(places, key=lambda p: p.specificity)
@@ -178,6 +169,18 @@ def find_event(conn: Conn, topic: str) -> int | None:
         if row:
             return row[0]
     return None
+
+
+def _call_event(conn: Conn, words: set[str]) -> int | None:
+    """The latest call whose every participant's surname is among the query's words."""
+    best: tuple[str, int] | None = None
+    for event_id, key in conn.execute("SELECT id, key FROM events WHERE key LIKE 'call|%'"):
+        parts = key.split("|")
+        surnames, month = parts[1:-1], parts[-1]
+        when = "" if month == "undated" else month
+        if surnames and all(s in words for s in surnames) and (best is None or when > best[0]):
+            best = (when, event_id)
+    return best[1] if best else None
 
 
 def _places_in(topic: str) -> list:
