@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core import UserError
-from bot.feeds.poll import poll_due_feeds
-from bot.feeds.service import add_feed, ingest_url, list_feeds, list_text, remove_feed, resume_feed
+from bot.feeds.poll import poll_due_feeds, register_feed_jobs
+from bot.feeds.service import (add_feed, ingest_url, list_feeds, list_text, poll_text, remove_feed,
+                               resume_feed)
 from bot.feeds.store import FeedStore
 from test_feeds_support import (BILLION_LAUGHS, BROKEN, STORIES, Page, article_page, atom,  # noqa: F401
                                 connect_guard, make_fetcher, resolver, rss, server)
@@ -273,3 +274,21 @@ async def test_ingest_url_refuses_private_addresses(svc, fetcher, connect_guard)
                                         "a private address$"):
         await ingest_url(svc, "http://internal.test/story", fetcher=fetcher)
     assert connect_guard.connects == []
+
+
+async def test_the_scheduler_job_runs_the_real_poll(svc, server, fetcher, connect_guard):
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    server.pages["/rss"] = Page(rss("Marlow Daily", []), RSS_TYPE)
+    await add_feed(svc, server.url("/rss", host="127.0.0.1"), fetcher=fetcher)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    register_feed_jobs(scheduler, svc)
+    job = scheduler.get_job("feeds:poll")
+    assert job.trigger.interval == timedelta(minutes=1) and job.max_instances == 1
+    svc.clock = lambda: NOW + timedelta(minutes=31)
+    hits = server.total_hits
+    outcomes = await job.func(*job.args)  # what the scheduler runs each minute
+    # The job builds its fetcher from settings, whose policy allows no loopback address.
+    assert poll_text(outcomes) == ("1. Marlow Daily: failed, will retry 2026-11-23 13:01 UTC: "
+                                   "refused: 127.0.0.1 is a loopback address")
+    assert server.total_hits == hits

@@ -249,3 +249,13 @@ def test_allow_list_opens_only_the_named_network():
     assert policy.refusal(ipaddress.ip_address("10.9.3.4")) is None
     assert policy.refusal(ipaddress.ip_address("127.0.0.2")) == "a loopback address"
     assert policy.refusal(ipaddress.ip_address("10.8.0.1")) == "a private address"
+
+
+def test_the_connect_guard_really_blocks_non_loopback(connect_guard):
+    """The tests' safety net: a connect to a non-loopback address never leaves the machine."""
+    import socket
+
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError, match="test guard"):
+        s.connect(("10.0.0.5", 80))
+    assert connect_guard.blocked == [("10.0.0.5", 80)]
+    connect_guard.blocked.clear()  # seen; do not fail the teardown check

@@ -12,6 +12,7 @@ import json
 
 from bot.config import Settings
 from bot.feeds import service
+from bot.feeds.fetch import check_url
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +55,8 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         feed = asyncio.run(service.resume_feed(settings, args.feed))
         print(service.resumed_text(feed))
         return 0
+    if action == "add":
+        check_url(service.unwrap_url(args.url))  # refuse bad schemes before loading models
     services = _services(settings)
     try:
         if action == "add":

@@ -179,7 +179,7 @@ class SafeFetcher:
                     if resp.status == 304:
                         return FetchResult(str(url), 304, b"", etag=resp.headers.get("ETag"),
                                            last_modified=resp.headers.get("Last-Modified"))
-                    if resp.status >= 400 or resp.status != 200:
+                    if resp.status != 200:
                         raise FetchError(f"{_short(str(url))} answered HTTP {resp.status} "
                                          f"{resp.reason or ''}".rstrip())
                     body = await self._read_capped(url, resp)

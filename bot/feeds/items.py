@@ -51,6 +51,8 @@ def item_keys(item: FeedItem, feed_url: str) -> list[str]:
         keys.append("url:" + normalize_link(item.link))
     if len(item.text.split()) >= HASH_MIN_WORDS:
         keys.append("text:" + content_hash(item.text))
+    if not keys:  # no GUID, no link, a short text: title and text are all it has
+        keys.append("text:" + content_hash(f"{item.title}\n{item.text}"))
     return keys
 
 

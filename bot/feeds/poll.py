@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -35,6 +36,9 @@ MAX_BACKOFF = timedelta(hours=24)
 MAX_PAGE_FETCHES = 25
 PAGE_CONCURRENCY = 4
 FEED_CONCURRENCY = 4
+#: Feeds are fetched in parallel, but their items reach the index one batch at a time: the
+#: models behind Index.add_many are not meant to run in several threads at once.
+INDEX_WRITES = threading.Lock()
 
 
 @dataclass
@@ -201,14 +205,16 @@ class FeedPoller:
             return []
         index = self.services.index
         try:
-            return list(index.add_many(articles))
+            with INDEX_WRITES:
+                return list(index.add_many(articles))
         except Exception:  # noqa: BLE001 - retry singly so one bad article loses only itself
             log.warning("batch add of %d feed items failed; retrying one by one", len(articles),
                         exc_info=True)
         out: list[AddResult | str] = []
         for article in articles:
             try:
-                out.append(index.add(article))
+                with INDEX_WRITES:
+                    out.append(index.add(article))
             except Exception as exc:  # noqa: BLE001
                 out.append(f"could not store: {type(exc).__name__}: {exc}"[:200])
         return out

@@ -18,7 +18,7 @@ from bot.core import UserError
 from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher, check_url
 from bot.feeds.items import normalize_link
 from bot.feeds.parse import parse_feed
-from bot.feeds.poll import FeedPoller, PollOutcome, Tally, poll_due_feeds
+from bot.feeds.poll import INDEX_WRITES, FeedPoller, PollOutcome, Tally, poll_due_feeds
 from bot.feeds.store import FeedRow, FeedStore
 from bot.ingest.model import Article, Rejected
 from bot.ingest.pipeline import articles_from_html, articles_from_text
@@ -247,7 +247,11 @@ async def ingest_url(services: Services, url: str, *,
         raise UserError(f"{url}: no article found ({reason}).")
     main = articles[0]
     main.keys = list(dict.fromkeys(["url:" + normalize_link(url), "url:" + normalize_link(page.url)]))
-    results = await asyncio.to_thread(services.index.add_many, articles)
+    def add() -> list:
+        with INDEX_WRITES:
+            return services.index.add_many(articles)
+
+    results = await asyncio.to_thread(add)
     first = results[0]
     article_id = first.duplicate_of if first.status == "duplicate" and first.duplicate_of \
         else first.article_id

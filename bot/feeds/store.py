@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -103,7 +103,8 @@ _SELECT = """SELECT f.*,
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
+    """UTC ISO text: stored times compare as strings in `due`, so one zone for all."""
+    return dt.astimezone(UTC).isoformat() if dt else None
 
 
 class FeedStore:
@@ -145,7 +146,7 @@ class FeedStore:
             cur = self.db.execute(
                 "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [url, title, site_url, now.isoformat(), added_by, poll_minutes])
+                [url, title, site_url, _iso(now), added_by, poll_minutes])
             feed_id = cur.lastrowid
         return self.get(feed_id)  # type: ignore[return-value]
 
@@ -164,7 +165,7 @@ class FeedStore:
         """Active feeds whose next poll time has come (or was never set)."""
         return self._select("WHERE f.status = 'active' AND (f.next_poll_at IS NULL "
                             "OR f.next_poll_at <= ?) ORDER BY f.next_poll_at, f.id",
-                            [now.isoformat()])
+                            [_iso(now)])
 
     def remove(self, feed_id: int) -> None:
         with self._tx():
@@ -175,8 +176,8 @@ class FeedStore:
                        title: str | None = None) -> None:
         """A poll worked (200 or 304): failures reset, validators kept for the next request."""
         values: dict[str, object] = dict(
-            last_polled_at=now.isoformat(), last_success_at=now.isoformat(), failures=0,
-            next_poll_at=next_poll_at.isoformat(), etag=etag, last_modified=last_modified)
+            last_polled_at=_iso(now), last_success_at=_iso(now), failures=0,
+            next_poll_at=_iso(next_poll_at), etag=etag, last_modified=last_modified)
         if title:
             values["title"] = title
         self._update(feed_id, **values)
@@ -187,8 +188,8 @@ class FeedStore:
             self.db.execute(
                 "UPDATE feeds SET failures = failures + 1, last_polled_at = ?, last_error = ?, "
                 "last_error_at = ?, next_poll_at = ?, status = ?, paused_at = ? WHERE id = ?",
-                [now.isoformat(), error, now.isoformat(), _iso(next_poll_at),
-                 "paused" if pause else "active", now.isoformat() if pause else None, feed_id])
+                [_iso(now), error, _iso(now), _iso(next_poll_at),
+                 "paused" if pause else "active", _iso(now) if pause else None, feed_id])
 
     def resume(self, feed_id: int) -> None:
         """Back to active, polled at the next scheduler tick, with a fresh failure count."""
@@ -216,7 +217,7 @@ class FeedStore:
                 "INSERT INTO feed_items(feed_id, guid, link, title, published, outcome, "
                 "article_id, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [feed_id, guid, link, title, _iso(published), outcome, article_id, reason,
-                 now.isoformat()])
+                 _iso(now)])
             item_id = cur.lastrowid
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO feed_item_keys(key, item_id) VALUES (?, ?)",
