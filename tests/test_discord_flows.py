@@ -106,9 +106,10 @@ def _bot_mention(bot: discord.Client) -> str:
 async def test_mention_is_answered_with_an_embed_and_pings_no_one(flow):
     bot, reg, payloads = flow
     cfg = dpytest.get_config()
-    await dpytest.message(f"{_bot_mention(bot)} latest on Budapest summit", channel=cfg.channels[0],
-                          member=cfg.members[0])
+    asked = await dpytest.message(f"{_bot_mention(bot)} latest on Budapest summit",
+                                  channel=cfg.channels[0], member=cfg.members[0])
     sent = dpytest.get_message()
+    assert payloads[-1]["message_reference"]["message_id"] == asked.id  # a reply to it
     embed = sent.embeds[0]
     assert embed.title == "Latest on Budapest summit"
     assert embed.description == "You asked about Budapest summit. [1]"
@@ -205,3 +206,21 @@ async def test_real_help_command_from_the_registry():
     finally:
         await dpytest.empty_queue()
         bot.worker.close()
+
+
+async def test_without_embed_links_the_answer_comes_as_escaped_plain_text(flow):
+    bot, _, payloads = flow
+    cfg = dpytest.get_config()
+    channel, guild = cfg.channels[0], cfg.guilds[0]
+    await dpytest.set_permission_overrides(guild.default_role, channel, embed_links=False,
+                                           read_message_history=False)
+    await dpytest.message(f"{_bot_mention(bot)} latest hostile", channel=channel)
+    sent = dpytest.get_message()
+    assert sent.embeds == []
+    assert sent.content.startswith("**@\u200bhere <\u200b@\u200b&1> title**")
+    assert "[1] [Title @\u200beveryone](https://example.com/a)" in sent.content
+    assert len(sent.content) <= 2000
+    assert sent.mentions == [] and sent.role_mentions == [] and not sent.mention_everyone
+    payload = payloads[-1]
+    assert_pings_no_one(payload)
+    assert "message_reference" not in payload  # a reply needs Read Message History

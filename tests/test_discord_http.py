@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 
 from adapters.discord.client import BriefBot
-from adapters.discord.run import check_discord_settings
+from adapters.discord.run import check_discord_settings, run_discord
 from bot.config import ConfigError, Settings
 from bot.core import Registry, Reply, Request, Section, Source
 from bot.services import Services
@@ -57,6 +57,7 @@ class FakeDiscord:
         self.fail_after_create_next = 0  # create, then answer 502 (a lost response)
         self.followup_seen = asyncio.Event()
         self.auth_headers: set[str] = set()
+        self.reject_token = False
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
@@ -92,6 +93,8 @@ class FakeDiscord:
                 "components": [], "nonce": body.get("nonce")}
 
     async def me(self, request):
+        if self.reject_token:
+            return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         return json_response(user_json(APP_ID, "briefbot", bot=True))
 
     async def application(self, request):
@@ -246,6 +249,15 @@ async def test_guild_sync_sends_the_registry_commands(logged_in):
     assert subscribe["options"][0]["name"] == "time"
 
 
+async def test_global_sync_registers_everywhere_and_removes_guild_copies(discord_api):
+    bot = BriefBot(make_services(make_registry([]), discord_guild_ids=(GUILD_ID,)),
+                   sync="global")
+    await bot.login(TOKEN)
+    await bot.close()
+    assert sorted(c["name"] for c in discord_api.synced["global"]) == ["latest", "subscribe"]
+    assert discord_api.synced[str(GUILD_ID)] == []
+
+
 async def test_real_interaction_is_deferred_then_answered_by_follow_up(logged_in):
     bot, fake, seen = logged_in
     payload = interaction_payload("latest", [{"name": "topic", "type": 3, "value": "Kyiv"}],
@@ -334,3 +346,11 @@ def test_settings_are_checked_before_connecting():
     with pytest.raises(ConfigError, match="^--sync must be one of"):
         check_discord_settings(make_services(reg, discord_token=TOKEN), "everywhere")
     check_discord_settings(make_services(reg, discord_token=TOKEN), "global")
+
+
+async def test_a_token_discord_refuses_stops_the_start_with_one_line(discord_api, caplog):
+    discord_api.reject_token = True
+    services = make_services(make_registry([]), discord_token=TOKEN)
+    with pytest.raises(ConfigError, match="^DISCORD_TOKEN was refused by Discord"):
+        await run_discord(services, sync="none")
+    assert TOKEN not in caplog.text

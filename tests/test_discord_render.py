@@ -196,8 +196,11 @@ def test_uncited_text_splits_at_sentence_ends_and_cited_text_at_citations():
     assert split_units("One here. Two there! Three?") == ["One here.", "Two there!", "Three?"]
     assert split_units("Mr. Smith met Dr. Jones in D.C. today [1] Then left. [2]") == [
         "Mr. Smith met Dr. Jones in D.C. today [1]", "Then left. [2]"]
-    assert split_units("Cited twice [1][3] and listed [2, 4]") == [
-        "Cited twice [1][3]", "and listed [2, 4]"]
+    assert split_units("Cited twice. [1][3] Listed [2, 4]") == [
+        "Cited twice. [1][3]", "Listed [2, 4]"]
+    # a citation inside a sentence does not end it
+    assert split_units("According to [1] the talks went well. [2] Next. [3]") == [
+        "According to [1] the talks went well. [2]", "Next. [3]"]
 
 
 def test_empty_reply_still_renders_something():

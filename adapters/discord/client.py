@@ -94,6 +94,7 @@ class BriefBot(discord.Client):
         super().__init__(intents=intents or default_intents(), allowed_mentions=NO_MENTIONS)
         self.services = services
         self.registry = services.registry
+        self._owns_worker = worker is None  # a shared worker is closed by its owner
         self.worker = worker or DispatchWorker(services)
         self.sync_mode = sync
         self.poster = DiscordPoster(self)
@@ -110,12 +111,18 @@ class BriefBot(discord.Client):
             await self._on_start(self.poster)
 
     async def sync_commands(self) -> None:
+        guild_ids = self.services.settings.discord_guild_ids
         if self.sync_mode == "global":
             synced = await self.tree.sync()
-            log.info("synced %d global commands (may take up to an hour to appear)",
-                     len(synced))
+            log.info("synced %d global commands (may take a while to appear)", len(synced))
+            for guild_id in guild_ids:
+                # Guild copies from earlier `--sync guild` runs would show every command twice.
+                guild = discord.Object(id=guild_id)
+                self.tree.clear_commands(guild=guild)
+                await self.tree.sync(guild=guild)
+                log.info("removed guild copies of the commands in guild %s", guild_id)
         elif self.sync_mode == "guild":
-            for guild_id in self.services.settings.discord_guild_ids:
+            for guild_id in guild_ids:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
@@ -231,4 +238,5 @@ class BriefBot(discord.Client):
 
     async def close(self) -> None:
         await super().close()
-        self.worker.close()
+        if self._owns_worker:
+            self.worker.close()

@@ -29,12 +29,24 @@ def make_nonce(*parts: object) -> str:
     return str(int.from_bytes(digest, "big"))
 
 
-def can_embed(channel: discord.abc.Messageable) -> bool:
-    """Without Embed Links, Discord drops embeds silently; then plain content is sent."""
+def _own_permissions(channel: discord.abc.Messageable) -> discord.Permissions | None:
+    """The bot's permissions in a server channel; None in DMs (everything allowed there)."""
     guild = getattr(channel, "guild", None)
     if guild is None or guild.me is None:
-        return True
-    return channel.permissions_for(guild.me).embed_links
+        return None
+    return channel.permissions_for(guild.me)
+
+
+def can_embed(channel: discord.abc.Messageable) -> bool:
+    """Without Embed Links, Discord drops embeds silently; then plain content is sent."""
+    perms = _own_permissions(channel)
+    return perms is None or perms.embed_links
+
+
+def can_reply_to(channel: discord.abc.Messageable) -> bool:
+    """Discord refuses a reply (message reference) without Read Message History."""
+    perms = _own_permissions(channel)
+    return perms is None or perms.read_message_history
 
 
 def outgoing_for(channel: discord.abc.Messageable, reply: Reply) -> list[Outgoing]:
@@ -47,6 +59,8 @@ async def send_reply(channel: discord.abc.Messageable, reply: Reply, *, nonce_ke
                      reference: discord.Message | None = None) -> list[discord.Message]:
     """Send every part of `reply` to `channel`; the first part answers `reference`."""
     sent: list[discord.Message] = []
+    if reference is not None and not can_reply_to(channel):
+        reference = None
     for i, part in enumerate(outgoing_for(channel, reply)):
         kwargs: dict = {"allowed_mentions": NO_MENTIONS, "nonce": make_nonce(nonce_key, i)}
         if part.embeds:

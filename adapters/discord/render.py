@@ -70,8 +70,8 @@ def split_units(line: str) -> list[str]:
     start = 0
     for m in _CITATION_RUN.finditer(line):
         end = m.end()
-        if end < len(line) and not line[end].isspace():
-            continue  # "[2]x" is not the end of a cited sentence
+        if end < len(line) and not _ends_sentence(line, m.start(), end):
+            continue  # "[2]x" or "according to [2] the..." is not the end of a sentence
         chunk = line[start:end].strip()
         if chunk:
             units.extend(_split_uncited(chunk, keep_last=True))
@@ -80,6 +80,16 @@ def split_units(line: str) -> list[str]:
     if tail:
         units.extend(_split_uncited(tail, keep_last=False))
     return units
+
+
+def _ends_sentence(line: str, start: int, end: int) -> bool:
+    """Whether the citation run line[start:end] closes a sentence (and more text follows)."""
+    if not line[end].isspace():
+        return False
+    before = line[:start].rstrip()
+    after = line[end:].lstrip()
+    return (before.endswith((".", "!", "?", "…", '"', "”", "’", "'", ")"))
+            or after[:1].isupper() or after[:1].isdigit() or after[:1] in "\"“‘'(")
 
 
 def _split_uncited(text: str, *, keep_last: bool) -> list[str]:

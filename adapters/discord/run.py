@@ -9,6 +9,7 @@ import discord
 
 from adapters.discord.client import SYNC_MODES, BriefBot
 from adapters.discord.poster import DiscordPoster
+from adapters.discord.worker import DispatchWorker
 from bot.config import ConfigError
 from bot.services import Services
 
@@ -26,16 +27,18 @@ def check_discord_settings(services: Services, sync: str) -> None:
 
 
 async def run_discord(services: Services, *, sync: str = "none",
-                      on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None
-                      ) -> None:
+                      on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None,
+                      worker: DispatchWorker | None = None) -> None:
     """Run the Discord bot until it is closed or cancelled.
 
     sync: "global" (all servers; Discord may take up to an hour to show changes),
     "guild" (the servers in DISCORD_GUILD_IDS, at once) or "none" (keep what is there).
     on_start: awaited once after login with the bot's Poster, e.g. to start digests.
+    worker: share one command thread with other surfaces in the same process
+    (`serve all`), so SQLite keeps a single writer; by default the bot makes its own.
     """
     check_discord_settings(services, sync)
-    bot = BriefBot(services, sync=sync, on_start=on_start)
+    bot = BriefBot(services, sync=sync, on_start=on_start, worker=worker)
     try:
         async with bot:
             await bot.start(str(services.settings.discord_token))

@@ -40,4 +40,5 @@ class DispatchWorker:
                 kind="error", ephemeral=True)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop taking work; a command already running finishes in its thread."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
