@@ -131,8 +131,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
     paths = [p for p in args.paths if p not in urls]
     services = _services(settings)
-    report = run_ingest(paths, services.index, progress=not args.no_progress and not args.json,
-                        settings=settings)
+    report = run_ingest(paths, services.index, progress=not args.no_progress and not args.json)
     if urls:
         from bot.feeds.service import ingest_urls
 
@@ -140,9 +139,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        print(report.summary())
-        for r in report.rejected:
-            print(f"  rejected {r.path}: {r.reason}")
+        print("\n".join(report.lines()))
     return 0 if report.pages or not report.rejected else 1
 
 

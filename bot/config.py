@@ -42,6 +42,8 @@ class Settings:
     #: Optional seq2seq model directory for abstractive single-article summaries.
     seq2seq_model: str = ""
     log_level: str = "INFO"
+    #: Larger input files are rejected unread (a page is rarely over 1 MB).
+    ingest_max_bytes: int = 10 * 1024 * 1024
     # discord
     discord_token: Secret = Secret("")
     discord_guild_ids: tuple[int, ...] = ()
