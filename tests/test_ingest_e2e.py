@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,3 +66,26 @@ def test_report_json_shape_and_bad_inputs_in_the_same_batch(index, tmp_path):
 
 def test_empty_report_reads_naturally():
     assert IngestReport().summary() == "Read 0 pages: 0 articles stored, 0 duplicates merged, 0 rejected."
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_for_long_runs_only(index, tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for n in range(25):
+        (pages / f"p{n:02}.txt").write_text(
+            f"Headline Number {n}\nThe council met on day {n} and approved plan number {n} after a debate.",
+            encoding="utf-8")
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    report = run_ingest([str(pages)], index, progress=True)
+    assert (report.pages, report.rejected) == (25, [])
+    assert "ingest:" in terminal.getvalue() and "B/s" in terminal.getvalue()
+    quiet = _Terminal()
+    monkeypatch.setattr("sys.stderr", quiet)
+    run_ingest([str(pages)], index, progress=False)
+    assert quiet.getvalue() == ""

@@ -138,8 +138,9 @@ def _collect_evidence(line: str, ev: Evidence) -> None:
     m = _SOURCE_LINE.match(line)
     if m and ev.source is None and len(m.group("name").split()) <= 6:
         ev.source = m.group("name").strip()
-    m = _ORIGINAL.search(line)
-    if m and ev.original is None:
+    low = line.lower()
+    m = _ORIGINAL.search(line) if ev.original is None and ("original" in low or "full" in low) else None
+    if m:
         words: list[str] = []
         for word in m.group("name").split():
             if word.lower() in CTA_VERBS and words:
@@ -158,18 +159,20 @@ def has_sentence_end(line: str) -> bool:
 
 def is_furniture(line: str, *, title: str | None = None) -> bool:
     """True for a whole line that is page furniture rather than article text."""
-    words = words_of(line)
     if not re.search(r"[^\W\d_]", line):
         return True                                   # "0", "32", "—": counters and rules
     if re.fullmatch(r"[a-z][a-z0-9-]*", line):
         return True                                   # "logo", "app-storeplay-store": alt text
     if title and norm(line) == norm(title):
         return True                                   # the title repeated in the body
+    words = words_of(line)
+    if "@" in line and _EMAIL.search(line) and (_CONTACT.match(line) or len(words) < 30):
+        return True                                   # "Write to ... at ...@wsj.com"
+    if len(words) > 60:
+        return False                                  # a paragraph: only sentences can go
     if _is_breadcrumb(line, title):
         return True
     if _SOURCE_LINE.match(line) and len(words) <= 8:
-        return True
-    if _EMAIL.search(line) and (_CONTACT.match(line) or len(words) < 30):
         return True
     if not re.search(r"[a-z]", line) and not re.fullmatch(r"[A-Z]{1,5}", line) and (
             len(words) <= 6 and not line.startswith(("'", '"', "‘", "“")) or _BANNER.search(line)):
@@ -184,9 +187,7 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True                                   # caption ending in a photo credit
     if _is_verbless_caption(line, words):
         return True
-    if _EDITORIAL.search(line) and len(words) <= 25:
-        return True
-    return False
+    return len(words) <= 25 and bool(_EDITORIAL.search(line))
 
 
 def is_call_to_action(sentence: str, *, alone: bool = False) -> bool:

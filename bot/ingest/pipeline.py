@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,22 +125,32 @@ def articles_from_html(html: bytes | str, url: str | None, origin: str, *,
     )
 
 
+#: JSONL field names, the documented one first, then common aliases from other datasets.
+FIELDS = {
+    "text": ("text", "article", "body", "content"),
+    "title": ("title", "headline"),
+    "publisher": ("publisher", "source", "site", "sitename"),
+    "published": ("published", "date", "published_at", "pubDate", "datetime"),
+    "url": ("url", "link"),
+}
+
+
 def article_from_record(record: Any, *, origin: str) -> Item:
     """One JSONL object {title, text, url?, publisher?, published?} -> an Article."""
     if not isinstance(record, dict):
         return Rejected(origin, f"expected a JSON object, got {type(record).__name__}")
-    text = record.get("text")
+    got = {name: next((record[k] for k in keys if record.get(k) not in (None, "")), None)
+           for name, keys in FIELDS.items()}
+    text = got["text"]
+    if text is None:
+        return Rejected(origin, 'missing "text"')
     if not isinstance(text, str) or not text.strip():
-        return Rejected(origin, 'missing "text"' if text is None else '"text" is empty or not a string')
-    items = list(articles_from_text(
-        text, origin=origin, title=record.get("title") if isinstance(record.get("title"), str) else None,
-        publisher=record.get("publisher") if isinstance(record.get("publisher"), str) else None,
-        published=record.get("published"), split=False,
-    ))
-    item = items[0]
-    if isinstance(item, Article):
-        url = record.get("url")
-        item.url = url.strip() if isinstance(url, str) and url.strip() else None
+        return Rejected(origin, '"text" is empty or not a string')
+    as_str = {k: v if isinstance(v, str) else None for k, v in got.items()}
+    item = next(articles_from_text(text, origin=origin, title=as_str["title"], publisher=as_str["publisher"],
+                                   published=got["published"], split=False))
+    if isinstance(item, Article) and as_str["url"] and as_str["url"].strip():
+        item.url = as_str["url"].strip()
     return item
 
 
@@ -223,20 +232,21 @@ def derive_title(paragraph: str) -> str:
     return head[:cut].rstrip(" ,;:—") + "…"
 
 
+#: A sentence ending: a full stop after a lower-case word, then a space or the end.
+_FULL_STOP = re.compile(r"(?:[a-z0-9%)]|[A-Z]{2})\s?\.[\"'’”)]*(?:\s|$)")
+
+
 def _not_an_article(body: list[str]) -> str | None:
-    """Why these lines are not a story (empty, furniture only, a list of headlines), or None."""
+    """Why these lines are not a story (empty, furniture only, a list of headlines), or None.
+
+    Headlines never end in a full stop; prose does, so one full stop after a
+    lower-case word tells a story from a list of links.
+    """
     if not body:
         return "no article text after removing page furniture"
-    text = " ".join(body)
-    sentences = [s for s in split_sentences("\n".join(body))
-                 if re.search(r"[.!?][\"'’”)\]]*$", s) and len(words_of(s)) >= 5 and re.search(r"[a-z]", s)]
-    if not any(re.search(r"\.[\"'’”)\]]*$", s) for s in sentences):
+    text = "\n".join(body)
+    if len(words_of(text)) < 8 or not _FULL_STOP.search(text):
         return "no full sentences (only headlines or links)"
-    words = [w.lower() for w in words_of(text)]
-    grams = Counter(tuple(words[i:i + 6]) for i in range(len(words) - 5))
-    repeated = sum(c for c in grams.values() if c > 1)
-    if len(words) >= 30 and repeated > 0.5 * max(1, sum(grams.values())):
-        return "mostly repeated headlines, not an article"
     return None
 
 
@@ -268,18 +278,31 @@ class IngestReport:
 
 
 def run_ingest(paths: Iterable[str | Path], index: Index, *, progress: bool = True,
-               max_bytes: int = DEFAULT_MAX_BYTES, batch_size: int = 32) -> IngestReport:
-    """Ingest files and folders into the index; never stops on one bad input."""
+               max_bytes: int | None = None, batch_size: int = 32) -> IngestReport:
+    """Ingest files and folders into the index; never stops on one bad input.
+
+    `max_bytes` defaults to the `ingest_max_bytes` setting of the index (10 MiB when
+    there is no such setting); a larger page is rejected unread.
+    """
+    if max_bytes is None:
+        max_bytes = int(getattr(getattr(index, "settings", None), "ingest_max_bytes", DEFAULT_MAX_BYTES))
     report = IngestReport()
     inputs = list(discover(list(paths)))
     files = [i for i in inputs if isinstance(i, Input)]
     bar = _progress_bar(files, enabled=progress)
     pages: set[str] = set()
     batch: list[Article] = []
+    read_bytes = 0        # bytes whose articles are read but not stored yet: the bar shows stored work
 
     def flush() -> None:
+        nonlocal read_bytes
         _store(batch, index, report)
         batch.clear()
+        if bar is not None:
+            bar.update(read_bytes)
+            bar.set_postfix(stored=report.stored, duplicates=report.duplicates,
+                            rejected=len(report.rejected), refresh=False)
+        read_bytes = 0
 
     try:
         for inp in inputs:
@@ -292,8 +315,8 @@ def run_ingest(paths: Iterable[str | Path], index: Index, *, progress: bool = Tr
                 batch.append(item)
                 if len(batch) >= batch_size:
                     flush()
-            if bar is not None and isinstance(inp, Input):
-                bar.update(inp.size)
+            if isinstance(inp, Input):
+                read_bytes += inp.size
         flush()
     finally:
         if bar is not None:
