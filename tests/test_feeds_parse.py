@@ -41,10 +41,17 @@ def test_a_short_summary_is_a_teaser():
     assert parse_feed(doc.encode(), "http://news.test/rss").items[0].is_teaser
 
 
-@pytest.mark.parametrize("doc", [BILLION_LAUGHS, XXE])
+@pytest.mark.parametrize("doc", [BILLION_LAUGHS.encode(), XXE.encode(),
+                                 BILLION_LAUGHS.encode("utf-16")])
 def test_entity_declarations_are_refused_before_parsing(doc):
     with pytest.raises(FeedRefused, match=r"^refused: http://news.test/rss declares XML entities"):
-        parse_feed(doc.encode(), "http://news.test/rss")
+        parse_feed(doc, "http://news.test/rss")
+
+
+def test_entities_in_an_encoding_the_xml_parser_lacks_are_refused():
+    doc = BILLION_LAUGHS.replace('<?xml version="1.0"?>', "").encode("utf-32")
+    with pytest.raises(FeedRefused, match="declares XML entities"):
+        parse_feed(doc, "http://news.test/rss")
 
 
 def test_entities_after_a_syntax_error_are_still_refused():

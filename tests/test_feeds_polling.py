@@ -292,3 +292,9 @@ async def test_the_scheduler_job_runs_the_real_poll(svc, server, fetcher, connec
     assert poll_text(outcomes) == ("1. Marlow Daily: failed, will retry 2026-11-23 13:01 UTC: "
                                    "refused: 127.0.0.1 is a loopback address")
     assert server.total_hits == hits
+
+
+async def test_ingest_url_that_is_not_a_page_says_so(svc, server, fetcher):
+    server.pages["/doc.pdf"] = Page(b"%PDF-1.7 ...", "application/pdf")
+    with pytest.raises(UserError, match=r"doc.pdf is application/pdf, not a web page"):
+        await ingest_url(svc, server.url("/doc.pdf"), fetcher=fetcher)

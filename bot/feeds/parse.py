@@ -99,8 +99,9 @@ def _refuse_entities(data: bytes, url: str) -> str | None:
         raise FeedRefused(f"refused: {url} declares XML entities or external references "
                           "(a known attack, e.g. \"billion laughs\"); it was not parsed") from None
     except ParseError as exc:
-        # The parser stopped before the end: look for declarations it did not reach.
-        if _ENTITY_DECL.search(data):
+        # The parser stopped before the end: look for declarations it did not reach, also
+        # in UTF-16/32 text (its ASCII characters are the same bytes with NULs between).
+        if _ENTITY_DECL.search(data) or _ENTITY_DECL.search(data.replace(b"\0", b"")):
             raise FeedRefused(f"refused: {url} declares XML entities (and is malformed); "
                               "it was not parsed") from None
         return str(exc)

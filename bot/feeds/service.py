@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.services import Services
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+_BINARY_TYPES = ("application/pdf", "application/octet-stream", "application/zip",
+                 "application/gzip")
 
 
 def _fetcher(services: Services, fetcher: SafeFetcher | None) -> SafeFetcher:
@@ -234,6 +236,8 @@ async def ingest_url(services: Services, url: str, *,
     kind = page.content_type.split(";")[0].strip().lower()
     if kind in _FEED_TYPES or kind.endswith(("/rss+xml", "/atom+xml")):
         raise UserError(f"{url} is a feed, not an article page: use `feeds add {url}`.")
+    if kind.startswith(("image/", "audio/", "video/", "font/")) or kind in _BINARY_TYPES:
+        raise UserError(f"{url} is {kind}, not a web page; only HTML and text articles are read.")
     origin = url
     if kind == "text/plain":
         text = page.body.decode("utf-8", "replace")

@@ -8,6 +8,7 @@ same item again, even if its date or wording changed.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.core import UserError
 from bot.index.db import connect, migrate
 
 #: How an item ended: stored as a new article, merged into an existing one, older than the
@@ -142,12 +144,15 @@ class FeedStore:
     # --- feeds --------------------------------------------------------------------------
     def add(self, url: str, *, title: str, site_url: str | None, added_by: str,
             now: datetime, poll_minutes: int | None = None) -> FeedRow:
-        with self._tx():
-            cur = self.db.execute(
-                "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [url, title, site_url, _iso(now), added_by, poll_minutes])
-            feed_id = cur.lastrowid
+        try:
+            with self._tx():
+                cur = self.db.execute(
+                    "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [url, title, site_url, _iso(now), added_by, poll_minutes])
+                feed_id = cur.lastrowid
+        except sqlite3.IntegrityError:  # added by someone else a moment ago
+            raise UserError(f"Already following {url}.") from None
         return self.get(feed_id)  # type: ignore[return-value]
 
     def get(self, feed_id: int) -> FeedRow | None:
