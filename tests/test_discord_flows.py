@@ -132,6 +132,24 @@ async def test_dm_goes_through_the_free_text_parser(flow):
     assert_pings_no_one(payloads[-1])
 
 
+@pytest.mark.parametrize("template", ["<@!{id}>, who is Steve Witkoff?",
+                                      "who is <@{id}> Steve Witkoff",
+                                      "<@{id}>: who is Steve Witkoff"])
+async def test_mention_forms_are_stripped_before_parsing(flow, template):
+    bot, reg, _ = flow
+    reg.command("who", "Who someone is", arg="name", arg_required=True)(_echo(reg))
+    cfg = dpytest.get_config()
+    await dpytest.message(template.format(id=bot.user.id), channel=cfg.channels[0])
+    assert dpytest.get_message().embeds[0].description == "who: Steve Witkoff"
+
+
+def _echo(reg: Registry):
+    async def echo(req: Request, services: Services) -> Reply:
+        reg.calls.append(req)
+        return Reply.plain(f"{req.command}: {req.text}")
+    return echo
+
+
 async def test_plain_channel_messages_other_bots_and_itself_are_ignored(flow):
     bot, reg, _ = flow
     cfg = dpytest.get_config()

@@ -58,6 +58,7 @@ class FakeDiscord:
         self.followup_seen = asyncio.Event()
         self.auth_headers: set[str] = set()
         self.reject_token = False
+        self.missing_access: set[str] = set()  # guilds the bot was not invited to
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
@@ -131,6 +132,8 @@ class FakeDiscord:
 
     async def sync(self, request):
         key = request.match_info.get("gid", "global")
+        if key in self.missing_access:
+            return json_response({"message": "Missing Access", "code": 50001}, status=403)
         self.synced[key] = (await request.json())
         return json_response([
             {**c, "id": str(next(self.ids)), "application_id": str(APP_ID), "version": "1"}
@@ -256,6 +259,19 @@ async def test_global_sync_registers_everywhere_and_removes_guild_copies(discord
     await bot.close()
     assert sorted(c["name"] for c in discord_api.synced["global"]) == ["latest", "subscribe"]
     assert discord_api.synced[str(GUILD_ID)] == []
+
+
+async def test_a_guild_that_refuses_the_sync_is_logged_and_the_others_still_sync(
+        discord_api, caplog):
+    other = GUILD_ID + 1
+    discord_api.missing_access.add(str(GUILD_ID))
+    bot = BriefBot(make_services(make_registry([]), discord_guild_ids=(GUILD_ID, other)),
+                   sync="guild")
+    await bot.login(TOKEN)
+    await bot.close()
+    assert str(GUILD_ID) not in discord_api.synced
+    assert len(discord_api.synced[str(other)]) == 2
+    assert f"cannot sync commands to guild {GUILD_ID}" in caplog.text
 
 
 async def test_real_interaction_is_deferred_then_answered_by_follow_up(logged_in):

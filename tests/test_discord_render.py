@@ -155,6 +155,10 @@ def test_long_answers_split_between_sentences_and_stop_with_a_note():
         # every chunk starts with a sentence and ends with a citation
         assert d.startswith(("**", "Sentence ")) and re.search(r"\[\d\]$", d)
     assert "longer than Discord allows" in messages[-1].embeds[-1].footer.text
+    # the sources survive the trimming, so every [n] shown can still be followed
+    fields = [f.value for m in messages for e in m.embeds for f in e.fields]
+    assert [re.match(r"\[(\d+)\]", line)[1] for v in fields for line in v.split("\n")] == [
+        str(n) for n in range(1, 10)]
 
 
 def test_sources_are_numbered_links_with_publisher_and_date():

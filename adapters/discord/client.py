@@ -111,22 +111,29 @@ class BriefBot(discord.Client):
             await self._on_start(self.poster)
 
     async def sync_commands(self) -> None:
+        """Register the commands with Discord as `sync` says; a refused guild is logged."""
         guild_ids = self.services.settings.discord_guild_ids
         if self.sync_mode == "global":
             synced = await self.tree.sync()
             log.info("synced %d global commands (may take a while to appear)", len(synced))
             for guild_id in guild_ids:
                 # Guild copies from earlier `--sync guild` runs would show every command twice.
-                guild = discord.Object(id=guild_id)
-                self.tree.clear_commands(guild=guild)
-                await self.tree.sync(guild=guild)
-                log.info("removed guild copies of the commands in guild %s", guild_id)
+                self.tree.clear_commands(guild=discord.Object(id=guild_id))
+                await self._sync_guild(guild_id, "removed guild copies of the commands")
         elif self.sync_mode == "guild":
             for guild_id in guild_ids:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                synced = await self.tree.sync(guild=guild)
-                log.info("synced %d commands to guild %s", len(synced), guild_id)
+                self.tree.copy_global_to(guild=discord.Object(id=guild_id))
+                await self._sync_guild(guild_id, "synced the commands")
+
+    async def _sync_guild(self, guild_id: int, done: str) -> None:
+        try:
+            synced = await self.tree.sync(guild=discord.Object(id=guild_id))
+        except discord.Forbidden:
+            log.error("cannot sync commands to guild %s: the bot is not in that server, or it "
+                      "was invited without the applications.commands scope (see "
+                      "docs/discord.md)", guild_id)
+        else:
+            log.info("%s in guild %s (%d commands)", done, guild_id, len(synced))
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (id %s) in %d servers",
@@ -192,7 +199,8 @@ class BriefBot(discord.Client):
         if not own_roles and not any(u.id == self.user.id for u in message.mentions):
             return None
         ids = "|".join([rf"@!?{self.user.id}"] + [rf"@&{r}" for r in own_roles])
-        return re.sub(rf"<(?:{ids})>", " ", message.content)
+        text = re.sub(rf"<(?:{ids})>", " ", message.content).strip()
+        return text.lstrip(",:;-–—").strip()  # "@briefbot, who is X" -> "who is X"
 
     async def on_message(self, message: discord.Message) -> None:
         text = self.addressed_text(message)

@@ -115,7 +115,7 @@ def _pieces(reply: Reply) -> list[_Piece]:
     for i, section in enumerate(reply.sections):
         section_sep = "\n\n" if i else ""
         if section.heading:
-            heading = plain_line(section.heading)
+            heading = _shorten(plain_line(section.heading), TITLE_MAX)
             pieces.append(_Piece(f"**{heading}**", section_sep, len(section.heading)))
             section_sep = "\n"
         line_sep = section_sep
@@ -195,43 +195,63 @@ def _embed_size(embed: discord.Embed) -> int:
 
 
 def render(reply: Reply) -> list[Outgoing]:
-    """Turn a Reply into at most MAX_MESSAGES messages of embeds that Discord accepts."""
+    """Turn a Reply into at most MAX_MESSAGES messages of embeds that Discord accepts.
+
+    When even that is too little, whole parts of the answer are left out from the end
+    (the sources stay, so every [n] still shown can be followed), then source groups.
+    """
     colour = _COLOURS.get(reply.kind, discord.Colour.blurple())
     notes: list[str] = []
-    per_message = EMBED_TOTAL_MAX - _FOOTER_ROOM
     title = _shorten(plain_line(reply.title), TITLE_MAX) if reply.title else None
     descriptions = _pack(_pieces(reply), DESCRIPTION_MAX, notes)
     if not descriptions and not reply.sources:
         descriptions = ["Nothing to show."]
+    lines = [_Piece(source_line(s), "\n", 0) for s in reply.sources]
+    source_values = _pack(lines, FIELD_VALUE_MAX, notes)
 
-    embeds: list[discord.Embed] = []
-    for i, text in enumerate(descriptions):
-        embeds.append(discord.Embed(title=title if i == 0 else None, description=text,
-                                    colour=colour))
+    dropped_text = dropped_sources = 0
+    while True:
+        messages = _group(_embeds(title, descriptions, source_values, colour), _PER_MESSAGE)
+        if len(messages) <= MAX_MESSAGES:
+            break
+        if len(descriptions) > 1:
+            descriptions.pop()
+            dropped_text += 1
+        else:
+            source_values.pop()
+            dropped_sources += 1
+    if dropped_text:
+        notes.append(f"The answer was longer than Discord allows; {dropped_text} more part(s) "
+                     "were left out. Ask about something narrower to see them.")
+    if dropped_sources:
+        notes.append(f"{dropped_sources} group(s) of sources were left out.")
+    if notes:
+        footer = _shorten(" ".join(notes), min(FOOTER_MAX, _FOOTER_ROOM))
+        messages[-1].embeds[-1].set_footer(text=footer)
+    return messages
+
+
+#: What the embeds of one message may hold, leaving room for the footer note.
+_PER_MESSAGE = EMBED_TOTAL_MAX - _FOOTER_ROOM
+
+
+def _embeds(title: str | None, descriptions: list[str], source_values: list[str],
+            colour: discord.Colour) -> list[discord.Embed]:
+    """The answer's embeds, then its sources as fields on the last one with room."""
+    embeds = [discord.Embed(title=title if i == 0 else None, description=text, colour=colour)
+              for i, text in enumerate(descriptions)]
     if not embeds:
         embeds.append(discord.Embed(title=title, colour=colour))
-
-    lines = [_Piece(source_line(s), "\n", 0) for s in reply.sources]
-    for k, value in enumerate(_pack(lines, FIELD_VALUE_MAX, notes)):
+    for k, value in enumerate(source_values):
         name = "Sources" if k == 0 else "Sources (continued)"
         last = embeds[-1]
         fits = (len(last.fields) < FIELDS_PER_EMBED
-                and _embed_size(last) + len(name) + utf16_len(value) <= per_message)
+                and _embed_size(last) + len(name) + utf16_len(value) <= _PER_MESSAGE)
         if not fits:
             last = discord.Embed(colour=colour)
             embeds.append(last)
         last.add_field(name=name, value=value, inline=False)
-
-    messages = _group(embeds, per_message)
-    if len(messages) > MAX_MESSAGES:
-        left = sum(len(m.embeds) for m in messages[MAX_MESSAGES:])
-        messages = messages[:MAX_MESSAGES]
-        notes.append(f"The answer was longer than Discord allows; {left} more part(s) were "
-                     "left out. Ask about something narrower to see them.")
-    if notes:
-        footer = " ".join(notes)
-        messages[-1].embeds[-1].set_footer(text=_shorten(footer, min(FOOTER_MAX, _FOOTER_ROOM)))
-    return messages
+    return embeds
 
 
 def _group(embeds: list[discord.Embed], per_message: int) -> list[Outgoing]:
