@@ -44,6 +44,8 @@ PROSE = ("The council voted on Tuesday to approve the new budget after a long de
     "Mayor Ana Lopez speaks at City Hall on March 3, 2024. (AP Photo/Jane Smith)",
     "Flooded streets in Valencia, Spain. [Reuters/Pablo Sanz]",
     "Source: Reuters",
+    "By Jane Roe and John Doe, Reuters",
+    "By MARIA LOPEZ",
 ])
 def test_furniture_lines_of_other_sites_are_removed(line):
     text = f"{PROSE}\n{line}\n{PROSE}"
@@ -61,6 +63,8 @@ def test_furniture_lines_of_other_sites_are_removed(line):
     "It remains unclear.",
     "Key facts: The dam holds 2 billion cubic metres of water.",
     "'Download the app,' the minister urged parents, 'before the new term begins.'",
+    "By Tuesday, most roads had reopened.",
+    "By the end of the week the river had fallen by two metres.",
 ])
 def test_article_lines_that_resemble_furniture_are_kept(line):
     text = f"{PROSE}\n{line}\n{PROSE}"

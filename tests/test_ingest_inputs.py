@@ -106,6 +106,21 @@ def test_jsonl_one_article_a_line_with_bad_lines_reported(here):
     ]
 
 
+def test_jsonl_accepts_common_field_names_of_other_datasets(here):
+    record = {"headline": "Dam repairs begin", "article": BODY, "date": "2024-03-05", "source": "Herald",
+              "link": "https://x.example/2"}
+    (here / "other.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    [article], rejected = run(["other.jsonl"])
+    assert rejected == []
+    assert (article.title, article.text, article.publisher, article.url, article.published) == (
+        "Dam repairs begin", BODY, "Herald", "https://x.example/2", datetime(2024, 3, 5, tzinfo=UTC))
+
+
+def test_empty_folder_is_reported(here):
+    (here / "nothing").mkdir()
+    assert run(["nothing"]) == ([], [Rejected("nothing", "folder has no files to ingest")])
+
+
 def test_manifest_supplies_metadata_for_its_folder(here):
     pages = here / "pages"
     (pages / "sub").mkdir(parents=True)

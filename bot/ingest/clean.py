@@ -54,6 +54,8 @@ _COMMENT_WIDGET = re.compile(
     r"please (?:enter|fill|log|sign)|your (?:name|e-?mail|comment|website))\b",
     re.IGNORECASE,
 )
+_BYLINE = re.compile(r"^(?i:by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*"
+                     r"(?:\s*(?:,|\band\b|&|\|)\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)*\s*$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _CONTACT = re.compile(r"^(?:write to|contact|e-?mail|reach|send|follow|tips?:)", re.IGNORECASE)
 _SOURCE_LINE = re.compile(r"^(?:source|sources|via|courtesy(?: of)?)\s*[:\-–—]\s*(?P<name>[^.!?]{2,60})$",
@@ -174,6 +176,8 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True
     if _SOURCE_LINE.match(line) and len(words) <= 8:
         return True
+    if len(words) <= 12 and _BYLINE.match(line) and not has_sentence_end(line.rstrip(".")):
+        return True                                   # "By Jane Roe and John Doe, Reuters"
     if not re.search(r"[a-z]", line) and not re.fullmatch(r"[A-Z]{1,5}", line) and (
             len(words) <= 6 and not line.startswith(("'", '"', "‘", "“")) or _BANNER.search(line)):
         return True                                   # "LEAVE A REPLY", "DOWNLOAD THE APP"

@@ -53,7 +53,12 @@ def discover(paths: list[str | os.PathLike[str]]) -> Iterator[Input | Rejected]:
         if not root.exists():
             yield Rejected(_posix(shown_root), "no such file or directory")
         elif root.is_dir():
-            yield from _walk(root, shown_root, manifests)
+            found = False
+            for item in _walk(root, shown_root, manifests):
+                found = True
+                yield item
+            if not found:
+                yield Rejected(_posix(shown_root), "folder has no files to ingest")
         elif root.is_file():
             yield from _one(root, _posix(shown_root), manifests, explicit=True)
         else:
