@@ -138,3 +138,16 @@ async def test_cli_poll_uses_the_default_policy_which_refuses_loopback(services,
     assert (outcome["status"], outcome["error"]) == ("failed",
                                                      "refused: 127.0.0.1 is a loopback address")
     assert server.total_hits == hits
+
+
+async def test_cli_ingest_url_refusal_is_a_rejected_line(services, server, connect_guard, capsys):
+    url = server.url("/story", host="127.0.0.1")
+    argv = ["--db", str(services.settings.db_path), "--env-file", "/nonexistent/.env",
+            "ingest", url, "http://10.1.1.1/story", "--json"]
+    code = await asyncio.to_thread(main, argv)
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert report == {"pages": 0, "stored": 0, "duplicates": 0, "rejected": [
+        {"path": url, "reason": "refused: 127.0.0.1 is a loopback address"},
+        {"path": "http://10.1.1.1/story", "reason": "refused: 10.1.1.1 is a private address"}]}
+    assert server.total_hits == 0 and connect_guard.connects == []

@@ -127,8 +127,8 @@ async def test_the_same_story_from_a_second_feed_is_merged_not_repeated(svc, ser
                                                            text=reworded)]), RSS_TYPE)
     await add_feed(svc, server.url("/a"), fetcher=fetcher)
     added = await add_feed(svc, server.url("/b"), fetcher=fetcher)
-    assert "Ingested 0 new stories from the last 3 days (1 duplicate of stories already held " \
-           "merged)." in added.text()
+    assert ("Ingested 0 new stories from the last 3 days; 1 already held, now also credited to "
+            "this feed.") in added.text()
     [row] = svc.index.articles_added_since(None)
     assert {s.publisher for s in row.sources} == {"Marlow Daily", "Valley Courier"}
 

@@ -60,7 +60,7 @@ class AddedFeed:
         got = f"Ingested {_n(t.stored, 'new story', 'new stories')} from the last " \
               f"{_n(self.backfill_days, 'day')}"
         if t.duplicates:
-            got += f" ({_n(t.duplicates, 'duplicate')} of stories already held merged)"
+            got += f"; {t.duplicates} already held, now also credited to this feed"
         lines.append(got + ".")
         if t.old:
             lines.append(f"Skipped {_n(t.old, 'older or undated item')}: only new items from "
