@@ -142,6 +142,29 @@ def test_an_unseen_aggregator_layout_splits_into_stories():
     assert third.path == "pages/oil.txt#3" and "sentences" in third.reason
 
 
+FEED_LAYOUT = """\
+Glacier Retreat Speeds Up in the Alps
+Alpine Times · 3h ago
+Swiss glaciers lost 4% of their volume this year, scientists said on Tuesday.
+Why It Matters
+Meltwater feeds rivers that supply drinking water to millions of people.
+More for you
+Avalanche Season Starts Early
+Mountain Post · 45m ago
+Rescue teams warned hikers on Wednesday that avalanche risk was unusually high for October.
+"""
+
+
+def test_publisher_and_time_on_one_line_layout():
+    main, second = articles_from_text(FEED_LAYOUT, origin="alps.txt", published="2024-10-01")
+    assert (main.title, main.publisher) == ("Glacier Retreat Speeds Up in the Alps", "Alpine Times")
+    assert main.text.split("\n")[1] == "Why It Matters"
+    assert (second.origin, second.title, second.publisher) == ("alps.txt#2", "Avalanche Season Starts Early",
+                                                               "Mountain Post")
+    assert second.published == datetime(2024, 10, 1, 3, tzinfo=UTC) - timedelta(minutes=45)
+    assert "More for you" not in main.text
+
+
 def test_headings_without_a_time_line_never_split_an_article():
     text = ("The council approved the budget on Tuesday.\nReaction\nTeachers welcomed the extra money.\n"
             "What Happens Next\nThe plan takes effect in January, officials said.")
@@ -179,7 +202,8 @@ def test_metadata_dates_parse_to_aware_utc(raw, expected):
 
 @pytest.mark.parametrize("raw,minutes", [
     ("13 minutes ago", 13), ("time3 minutes ago", 3), ("an hour ago", 60), ("2 days ago", 2880),
-    ("The Hill1 min ago", 1), ("He left two years ago", None),
+    ("The Hill1 min ago", 1), ("He left two years ago", None), ("Reuters · 2h ago", 120),
+    ("5m ago", 5), ("Sold 3 homes ago", None),
 ])
 def test_relative_times(raw, minutes):
     delta = parse_relative(raw)

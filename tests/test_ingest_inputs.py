@@ -116,6 +116,19 @@ def test_jsonl_accepts_common_field_names_of_other_datasets(here):
         "Dam repairs begin", BODY, "Herald", "https://x.example/2", datetime(2024, 3, 5, tzinfo=UTC))
 
 
+def test_jsonl_oversize_and_undecodable_lines_are_refused_alone(here):
+    good = json.dumps({"title": "Fine", "text": BODY}).encode()
+    huge = json.dumps({"title": "Huge", "text": "word " * 300_000}).encode()      # ~1.5 MB
+    latin = json.dumps({"title": "x", "text": "y"}).encode().replace(b"y", b"caf\xe9")
+    (here / "mixed.jsonl").write_bytes(b"\n".join([huge, good, latin, good]) + b"\n")
+    articles, rejected = run(["mixed.jsonl"])
+    assert [a.origin for a in articles] == ["mixed.jsonl:2", "mixed.jsonl:4"]
+    assert [(r.path, r.reason) for r in rejected] == [
+        ("mixed.jsonl:1", "line too long: over 1.0 MB limit"),
+        ("mixed.jsonl:3", "line is not UTF-8 (bad byte at offset 27)"),
+    ]
+
+
 def test_empty_folder_is_reported(here):
     (here / "nothing").mkdir()
     assert run(["nothing"]) == ([], [Rejected("nothing", "folder has no files to ingest")])

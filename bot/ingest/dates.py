@@ -40,10 +40,11 @@ _REL_UNITS = {
     "day": timedelta(days=1), "week": timedelta(weeks=1),
     "month": timedelta(days=30), "year": timedelta(days=365),
 }
+_SHORT_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}
 #: "13 minutes ago", "time3 minutes ago", "an hour ago" — the whole phrase, at the end of a line.
 RELATIVE = re.compile(
     r"(?:\btime\s*|(?<=[a-z])time)?(?P<n>\d+|\ban?|\bone)\s*(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|"
-    r"days?|weeks?|months?|years?)\s+ago\s*$",
+    r"days?|weeks?|months?|years?|[smhdw])\s+ago\s*$",
     re.IGNORECASE,
 )
 
@@ -88,7 +89,8 @@ def parse_relative(text: str) -> timedelta | None:
         return None
     n_raw = m.group("n").lower()
     n = 1 if n_raw in {"a", "an", "one"} else int(n_raw)
-    unit = m.group("unit").lower().rstrip("s")
+    unit = m.group("unit").lower()
+    unit = _SHORT_UNITS.get(unit, unit.rstrip("s"))
     return n * _REL_UNITS[unit]
 
 

@@ -77,7 +77,7 @@ def _related_story(part: Part, *, origin: str, captured: datetime | None) -> Ite
     title = part.title or (derive_title(body[0]) if body else "")
     problem = _not_an_article(body)
     if problem:
-        yield Rejected(where, f"story {title[:60]!r}: {problem}")
+        yield Rejected(where, f"story {_shorten(title, 60)!r}: {problem}")
         return
     publisher = part.publisher
     if evidence.original and (publisher is None or norm(evidence.original) != norm(publisher)):
@@ -234,6 +234,12 @@ def derive_title(paragraph: str) -> str:
 
 #: A sentence ending: a full stop after a lower-case word, then a space or the end.
 _FULL_STOP = re.compile(r"(?:[a-z0-9%)]|[A-Z]{2})\s?\.[\"'’”)]*(?:\s|$)")
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _not_an_article(body: list[str]) -> str | None:

@@ -20,7 +20,8 @@ from bot.ingest.dates import RELATIVE, parse_relative
 RELATED_MARKER = re.compile(
     r"^(?:related|more|recommended|trending|also read|read more|read next|you may also like|"
     r"more from [\w .&'-]+|top stories|latest news|most read|popular|further reading|see also)"
-    r"(?:\s+(?:articles?|stories|news|reading|coverage|links|content|posts))?\s*:?$",
+    r"(?:\s+(?:articles?|stories|news|reading|coverage|links|content|posts|for you|to read|like this))?"
+    r"\s*:?$",
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"^\s*(?:[•·▪●■◦*]|-)\s+(?P<name>.+?)\s*$")
@@ -119,12 +120,13 @@ def _headers(lines: list[str], begin: int) -> list[_Header]:
             j = _next_nonempty(lines, j + 1)
         if j is None:
             continue
-        title = lines[j].strip()
-        if len(words_of(title)) > 40:
-            title = None                         # no headline: the body follows the header
-            body = j
-        else:
-            body = j + 1
+        title: str | None = lines[j].strip()
+        body = j + 1
+        if not _is_headline(title):              # the body follows the header at once:
+            title, body = None, j                # the headline may stand above the header
+            above = _prev_nonempty(lines, start - 1, begin)
+            if above is not None and _is_headline(lines[above]) and not RELATED_MARKER.match(lines[above].strip()):
+                title, start = lines[above].strip(), above
         while title is not None:                 # the headline repeated above the header
             p = _prev_nonempty(lines, start - 1, begin)
             if p is None or norm(lines[p]) != norm(title):
@@ -132,6 +134,11 @@ def _headers(lines: list[str], begin: int) -> list[_Header]:
             start = p
         found.append(_Header(start=start, body=body, title=title, publisher=pub, ago=ago))
     return found
+
+
+def _is_headline(line: str) -> bool:
+    text = line.strip()
+    return 0 < len(words_of(text)) <= 30 and not text.endswith(".")
 
 
 def _looks_like_name(line: str) -> bool:
