@@ -370,3 +370,38 @@ async def test_a_token_discord_refuses_stops_the_start_with_one_line(discord_api
     with pytest.raises(ConfigError, match="^DISCORD_TOKEN was refused by Discord"):
         await run_discord(services, sync="none")
     assert TOKEN not in caplog.text
+
+
+async def test_real_interaction_in_a_dm_may_change_that_conversation(logged_in):
+    bot, fake, seen = logged_in
+    payload = interaction_payload("subscribe", [{"name": "time", "type": 3, "value": "09:15"}],
+                                  permissions=0, guild=False)
+    await run_interaction(bot, fake, payload)
+    assert fake.webhook_posts[0]["embeds"][0]["description"] == "Subscribed."
+    assert seen[0].is_direct and seen[0].can_manage and seen[0].text == "09:15"
+
+
+async def test_an_over_long_option_gets_a_clear_private_answer(logged_in):
+    bot, fake, seen = logged_in
+    payload = interaction_payload("latest", [{"name": "topic", "type": 3, "value": "x" * 400}],
+                                  permissions=0)
+    await run_interaction(bot, fake, payload)
+    assert fake.callbacks[0]["data"]["flags"] & 64  # private from the start
+    text = fake.webhook_posts[0]["embeds"][0]["description"]
+    assert "400 characters" in text and "300" in text
+    assert seen == []
+
+
+async def test_a_command_out_of_sync_with_discord_gets_a_clear_answer(logged_in, caplog):
+    bot, fake, seen = logged_in
+    stale = interaction_payload("latest", [{"name": "query", "type": 3, "value": "Kyiv"}],
+                                permissions=0)
+    bot._connection.parse_interaction_create(stale)
+    for _ in range(200):
+        if fake.callbacks:
+            break
+        await asyncio.sleep(0.01)
+    (answer,) = fake.callbacks
+    assert answer["type"] == 4 and answer["data"]["flags"] & 64
+    assert "sync its commands" in answer["data"]["embeds"][0]["description"]
+    assert "sync the commands" in caplog.text and seen == []

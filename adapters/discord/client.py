@@ -59,10 +59,12 @@ class BriefTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction,
                        error: app_commands.AppCommandError) -> None:
         name = interaction.command.name if interaction.command else "?"
-        if isinstance(error, app_commands.CommandNotFound):
-            log.warning("unknown app command %r: commands not synced since it was removed?",
-                        getattr(error, "name", name))
-            text = "That command no longer exists here. Try /help."
+        if isinstance(error, (app_commands.CommandNotFound,
+                              app_commands.CommandSignatureMismatch)):
+            log.warning("app command %r differs from the running bot's: sync the commands "
+                        "(--sync guild or --sync global)", getattr(error, "name", name))
+            text = ("This command changed since Discord last learned it, so it cannot run. "
+                    "Ask the bot's admin to sync its commands; /help lists the current ones.")
         else:
             log.error("app command %s failed", name, exc_info=error)
             text = APOLOGY
