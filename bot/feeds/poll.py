@@ -144,10 +144,8 @@ class FeedPoller:
                 res = next(results)
                 if isinstance(res, str):
                     reason = res
-                else:
+                else:  # for a duplicate, article_id is the story already held
                     outcome, article_id = res.status, res.article_id
-                    if outcome == "duplicate" and res.duplicate_of is not None:
-                        article_id = res.duplicate_of
             if outcome == "stored":
                 tally.stored += 1
             elif outcome == "duplicate":

@@ -256,11 +256,9 @@ async def ingest_url(services: Services, url: str, *,
             return services.index.add_many(articles)
 
     results = await asyncio.to_thread(add)
-    first = results[0]
-    article_id = first.duplicate_of if first.status == "duplicate" and first.duplicate_of \
-        else first.article_id
+    first = results[0]  # for a duplicate, article_id is the story already held
     rest = [r.status for r in results[1:]]
-    return IngestedUrl(url=url, status=first.status, article_id=article_id, title=main.title,
+    return IngestedUrl(url=url, status=first.status, article_id=first.article_id, title=main.title,
                        publisher=main.publisher, published=main.published,
                        others=rest.count("stored"), others_duplicate=rest.count("duplicate"))
 
