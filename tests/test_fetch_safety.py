@@ -259,3 +259,12 @@ def test_the_connect_guard_really_blocks_non_loopback(connect_guard):
         s.connect(("10.0.0.5", 80))
     assert connect_guard.blocked == [("10.0.0.5", 80)]
     connect_guard.blocked.clear()  # seen; do not fail the teardown check
+
+
+def test_allow_list_from_settings_text():
+    from bot.config import Settings
+    from bot.feeds.fetch import SafeFetcher
+
+    fetcher = SafeFetcher.from_settings(Settings(), allow_networks="127.0.0.1/32, 10.9.0.0/16")
+    assert [str(n) for n in fetcher.policy.allow_networks] == ["127.0.0.1/32", "10.9.0.0/16"]
+    assert SafeFetcher.from_settings(Settings()).policy.allow_networks == ()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,8 @@ class SafeFetcher:
         """The fetcher the bot uses; `allow_networks` defaults to the settings' allow-list."""
         if allow_networks is None:
             allow_networks = getattr(settings, "fetch_allow_networks", ())
+        if isinstance(allow_networks, str):  # "127.0.0.1/32, 10.9.0.0/16" as written in .env
+            allow_networks = re.split(r"[,\s]+", allow_networks)
         policy = AddressPolicy.build(allow_private=settings.fetch_allow_private,
                                      allow_networks=allow_networks)
         return cls(max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout_seconds,
