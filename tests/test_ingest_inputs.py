@@ -129,6 +129,12 @@ def test_jsonl_oversize_and_undecodable_lines_are_refused_alone(here):
     ]
 
 
+def test_a_fifo_in_a_folder_is_refused_not_read(here):
+    (here / "feed").mkdir()
+    os.mkfifo(here / "feed" / "pipe.txt")
+    assert run(["feed"]) == ([], [Rejected("feed/pipe.txt", "not a regular file")])
+
+
 def test_empty_folder_is_reported(here):
     (here / "nothing").mkdir()
     assert run(["nothing"]) == ([], [Rejected("nothing", "folder has no files to ingest")])

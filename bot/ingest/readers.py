@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +84,14 @@ def _one(path: Path, shown: str, manifests: _Manifests, *, explicit: bool) -> It
                               f"(expected {', '.join(sorted(KINDS))})")
         return
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         yield Rejected(shown, f"cannot read: {exc.strerror or exc}")
         return
+    if not stat.S_ISREG(st.st_mode):
+        yield Rejected(shown, "not a regular file")   # a FIFO or device would block or never end
+        return
+    size = st.st_size
     meta, problem = manifests.lookup(path)
     if problem is not None:
         yield problem
