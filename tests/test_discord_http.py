@@ -405,3 +405,11 @@ async def test_a_command_out_of_sync_with_discord_gets_a_clear_answer(logged_in,
     assert answer["type"] == 4 and answer["data"]["flags"] & 64
     assert "sync its commands" in answer["data"]["embeds"][0]["description"]
     assert "sync the commands" in caplog.text and seen == []
+
+
+async def test_an_empty_registry_never_wipes_the_commands_on_discord(discord_api, caplog):
+    bot = BriefBot(make_services(Registry(), discord_guild_ids=(GUILD_ID,)), sync="global")
+    await bot.login(TOKEN)
+    await bot.close()
+    assert discord_api.synced == {}
+    assert "not syncing: no commands are registered" in caplog.text

@@ -115,6 +115,10 @@ class BriefBot(discord.Client):
     async def sync_commands(self) -> None:
         """Register the commands with Discord as `sync` says; a refused guild is logged."""
         guild_ids = self.services.settings.discord_guild_ids
+        if self.sync_mode != "none" and not self.tree.get_commands():
+            # Syncing an empty tree would delete every command the bot has on Discord.
+            log.error("not syncing: no commands are registered (was load_commands() called?)")
+            return
         if self.sync_mode == "global":
             synced = await self.tree.sync()
             log.info("synced %d global commands (may take a while to appear)", len(synced))

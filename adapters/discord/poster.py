@@ -90,6 +90,8 @@ class DiscordPoster:
         so the caller can record the failure and retry; a retry of the same reply within
         a few minutes does not post it twice (nonce).
         """
+        if not str(channel_id).isdigit():
+            raise ValueError(f"not a Discord channel id: {channel_id!r}")
         channel = self.client.get_channel(int(channel_id))
         if channel is None:
             channel = await self.client.fetch_channel(int(channel_id))
