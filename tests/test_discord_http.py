@@ -59,6 +59,7 @@ class FakeDiscord:
         self.auth_headers: set[str] = set()
         self.reject_token = False
         self.missing_access: set[str] = set()  # guilds the bot was not invited to
+        self.rate_limit_followups_next = 0
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
@@ -111,14 +112,10 @@ class FakeDiscord:
                                   "parent_id": None})
 
     async def create_message(self, request):
-        body = (await request.json())
+        body = await request.json()
         if self.rate_limit_next:
             self.rate_limit_next -= 1
-            return json_response(
-                {"message": "You are being rate limited.", "retry_after": 0.05,
-                 "global": False}, status=429,
-                headers={"Retry-After": "0.05", "X-RateLimit-Scope": "user",
-                         "Via": "1.1 google"})  # Discord's 429s come through its proxy
+            return self.too_many_requests()
         if body.get("enforce_nonce"):
             for message in self.messages:  # Discord: same nonce soon after -> same message
                 if message["nonce"] == body.get("nonce"):
@@ -130,17 +127,24 @@ class FakeDiscord:
             return json_response({"message": "Bad Gateway"}, status=502)
         return json_response(message)
 
+    @staticmethod
+    def too_many_requests() -> web.Response:
+        return json_response(
+            {"message": "You are being rate limited.", "retry_after": 0.05, "global": False},
+            status=429, headers={"Retry-After": "0.05", "X-RateLimit-Scope": "user",
+                                 "Via": "1.1 google"})  # Discord's 429s come through its proxy
+
     async def sync(self, request):
         key = request.match_info.get("gid", "global")
         if key in self.missing_access:
             return json_response({"message": "Missing Access", "code": 50001}, status=403)
-        self.synced[key] = (await request.json())
+        self.synced[key] = await request.json()
         return json_response([
             {**c, "id": str(next(self.ids)), "application_id": str(APP_ID), "version": "1"}
-            for c in (await request.json())])
+            for c in await request.json()])
 
     async def callback(self, request):
-        body = (await request.json())
+        body = await request.json()
         self.callbacks.append(body)
         flags = (body.get("data") or {}).get("flags", 0)
         return json_response({
@@ -150,13 +154,16 @@ class FakeDiscord:
             "resource": {"type": body["type"]}})
 
     async def followup(self, request):
-        body = (await request.json())
+        if self.rate_limit_followups_next:
+            self.rate_limit_followups_next -= 1
+            return self.too_many_requests()
+        body = await request.json()
         self.webhook_posts.append(body)
         self.followup_seen.set()
         return json_response(self.message_json(str(CHANNEL_ID), body))
 
     async def edit_original(self, request):
-        return json_response(self.message_json(str(CHANNEL_ID), (await request.json())))
+        return json_response(self.message_json(str(CHANNEL_ID), await request.json()))
 
     async def no_content(self, request):
         return web.Response(status=204)
@@ -325,6 +332,17 @@ async def test_private_answer_after_public_defer_removes_the_placeholder(logged_
     calls = [m for m, p, _ in fake.requests if "/interactions/" in p or "/webhooks/" in p]
     assert calls == ["POST", "PATCH", "POST", "DELETE"]
     assert fake.webhook_posts[0]["flags"] & 64
+
+
+async def test_a_rate_limited_follow_up_is_waited_out_and_delivered_once(logged_in):
+    bot, fake, _ = logged_in
+    fake.rate_limit_followups_next = 1
+    payload = interaction_payload("latest", [{"name": "topic", "type": 3, "value": "Kyiv"}],
+                                  permissions=0)
+    await run_interaction(bot, fake, payload)
+    attempts = [p for m, p, _ in fake.requests if m == "POST" and "/webhooks/" in p]
+    assert len(attempts) == 2 and len(fake.webhook_posts) == 1
+    assert fake.webhook_posts[0]["embeds"][0]["title"] == "Latest on Kyiv"
 
 
 async def test_poster_waits_out_a_429_and_posts_once(logged_in):
