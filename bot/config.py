@@ -7,6 +7,7 @@ is listed, with its default, in `.env.example`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -62,6 +63,8 @@ class Settings:
     fetch_max_bytes: int = 5 * 1024 * 1024
     fetch_timeout_seconds: float = 20.0
     fetch_allow_private: bool = False
+    #: Networks fetches may reach even though they are not public, e.g. ("10.9.0.0/16",).
+    fetch_allow_networks: tuple[str, ...] = ()
     fetch_user_agent: str = "briefbot/0.1 (+self-hosted news briefing bot)"
 
     @classmethod
@@ -137,6 +140,11 @@ def _convert(attr: str, name: str, raw: str) -> object:
             return Path(raw).expanduser()
         if attr == "discord_guild_ids":
             return tuple(int(x) for x in re.split(r"[,\s]+", raw) if x)
+        if attr == "fetch_allow_networks":
+            nets = tuple(x for x in re.split(r"[,\s]+", raw) if x)
+            for net in nets:
+                ipaddress.ip_network(net, strict=False)
+            return nets
         if kind == "bool":
             low = raw.lower()
             if low in {"1", "true", "yes", "on"}:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, fields
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.cli import main
-from bot.config import Settings
 from bot.core import Request
 from bot.feeds.service import add_feed
 from test_feeds_support import (STORIES, Page, article_page, connect_guard, make_fetcher,  # noqa: F401
@@ -19,18 +18,11 @@ from test_feeds_support import (STORIES, Page, article_page, connect_guard, make
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class LoopbackSettings(Settings):
-    """Settings with the explicit allow-list the bot reads (`fetch_allow_networks`)."""
-
-    fetch_allow_networks: tuple[str, ...] = ("127.0.0.1/32",)
-
-
 @pytest.fixture
 def svc(services, connect_guard):
     services.clock = lambda: NOW
-    base = {f.name: getattr(services.settings, f.name) for f in fields(Settings)}
-    services.settings = LoopbackSettings(**base)
+    # The explicit allow-list: the test server on loopback, nothing else.
+    services.settings = replace(services.settings, fetch_allow_networks=("127.0.0.1/32",))
     return services
 
 
