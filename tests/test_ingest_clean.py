@@ -46,6 +46,21 @@ PROSE = ("The council voted on Tuesday to approve the new budget after a long de
     "Source: Reuters",
     "By Jane Roe and John Doe, Reuters",
     "By MARIA LOPEZ",
+    "Story continues below advertisement",
+    "Advertisement - Scroll to continue",
+    "Continue reading",
+    "Loading...",
+    "5 min read",
+    "Updated 3:45 PM EDT, Tue March 5, 2024",
+    "Filed under: Politics",
+    "Topics: Ukraine, Russia",
+    "Photo by John Smith/Getty Images",
+    "AP Photo/Evan Vucci",
+    "Editor's note: This story has been updated.",
+    "This material may not be published, broadcast, rewritten or redistributed.",
+    "We value your privacy",
+    "Accept all cookies",
+    "Open in app",
 ])
 def test_furniture_lines_of_other_sites_are_removed(line):
     text = f"{PROSE}\n{line}\n{PROSE}"
@@ -64,6 +79,12 @@ def test_furniture_lines_of_other_sites_are_removed(line):
     "Key facts: The dam holds 2 billion cubic metres of water.",
     "'Download the app,' the minister urged parents, 'before the new term begins.'",
     "By Tuesday, most roads had reopened.",
+    "Updated figures show growth slowed.",
+    "Tags are attached to every migrating bird, researchers said.",
+    "Photo ID laws have been challenged in court.",
+    "Open warfare broke out in the streets.",
+    "Privacy Fears Grow",
+    "Topics for the summit include trade and energy.",
     "By the end of the week the river had fallen by two metres.",
 ])
 def test_article_lines_that_resemble_furniture_are_kept(line):

@@ -24,7 +24,7 @@ CTA_VERBS = {
     "subscribe", "sign", "log", "login", "register", "download", "install", "get", "try", "explore",
     "join", "follow", "click", "tap", "share", "read", "solve", "play", "watch", "listen", "discover",
     "unlock", "start", "continue", "view", "see", "visit", "learn", "shop", "upgrade", "enjoy",
-    "ready", "want", "stay", "support", "donate", "comment", "leave",
+    "ready", "want", "stay", "support", "donate", "comment", "leave", "open",
 }
 #: Words that only advertising uses; enough on their own to mark a call to action.
 _PROMO_STRONG = re.compile(
@@ -47,6 +47,7 @@ UI_WORDS = {
     "whatsapp", "linkedin", "reddit", "telegram", "copy", "link", "bookmark", "save", "listen",
     "reply", "replies", "login", "register", "account", "profile", "notifications", "opens",
     "tab", "window", "toggle", "expand", "collapse", "back", "top", "article", "story",
+    "scroll", "continue", "reading", "mute", "unmute", "min", "mins", "app", "podcast", "live",
 }
 _FILLER = {"a", "an", "the", "to", "of", "this", "new", "our", "your", "and", "on", "in", "for", "all"}
 _COMMENT_WIDGET = re.compile(
@@ -69,9 +70,27 @@ _EDITORIAL = re.compile(
     r"|^this (?:article|story|report) (?:was|has been|is) (?:auto(?:matically)?[- ])?"
     r"(?:generated|produced|published|created|syndicated|edited)\b.{0,40}\b(?:feed|agency|automated|wire)"
     r"|^(?:with )?(?:additional )?(?:assistance|reporting|editing|writing) (?:from|by) "
-    r"|^(?:©|\(c\)|copyright\b)|\ball rights reserved\b",
+    r"|^(?:©|\(c\)|copyright\b)|\ball rights reserved\b"
+    r"|^editor'?s'? note\b|^(?:this|the) (?:article|story|post) (?:has been|was) (?:updated|corrected)\b"
+    r"|\bmay not be (?:re)?(?:published|produced|distributed|broadcast)\b",
     re.IGNORECASE,
 )
+#: Page metadata lines: "5 min read", "Updated 3:45 PM EDT", "Filed under: Politics", "Tags: ...".
+_META_LINE = re.compile(
+    r"^(?:\d+\s*(?:-|–)?\s*min(?:ute)?s?\s+read\b|(?:published|updated|posted|last updated|first published)"
+    r"\b\s*(?:on|at)?\s*:?\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+    r"|(?:filed under|topics?|tags?|categories|category|sections?|more on|related topics|keywords)\b\s*:?\s+\S)",
+    re.IGNORECASE,
+)
+#: Photo credits standing alone: "Photo by Jane Roe/Getty Images", "AP Photo/Evan Vucci".
+_CREDIT_LINE = re.compile(
+    r"^(?:\(?(?:photo|image|picture|illustration|video|graphic)s?\b.{0,60}(?:/|\bby\b|:)"
+    r"|.{0,60}\b(?:getty images|shutterstock|ap photo|afp|reuters|epa|alamy|pool)\b.{0,40}/)",
+    re.IGNORECASE,
+)
+#: Cookie and consent banners.
+_CONSENT = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|preferences)|"
+                      r"value your privacy|do not sell)\b", re.IGNORECASE)
 #: What an all-caps banner talks about (an all-caps quote in a story does not).
 _BANNER = re.compile(r"\b(?:BREAKING|NEWS|UPDATE[DS]?|DEVELOPING|STORY|EDITOR'?S?|NOTE|CORRECTION|"
                      r"ADVERTISEMENT|SPONSORED|EXCLUSIVE|LIVE|WATCH|VIDEO|PHOTOS?|READ|SUBSCRIBE|"
@@ -152,7 +171,7 @@ def _collect_evidence(line: str, ev: Evidence) -> None:
 
 
 def words_of(line: str) -> list[str]:
-    return re.findall(r"[\w'’-]+", line)
+    return re.findall(r"\w[\w'’-]*", line)
 
 
 def has_sentence_end(line: str) -> bool:
@@ -183,6 +202,10 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True                                   # "LEAVE A REPLY", "DOWNLOAD THE APP"
     if len(words) <= 10 and _COMMENT_WIDGET.search(line):
         return True
+    if len(words) <= 14 and not has_sentence_end(line) and (_META_LINE.match(line) or _CREDIT_LINE.match(line)):
+        return True                                   # "5 min read", "Tags: ...", "AP Photo/Evan Vucci"
+    if len(words) <= 15 and _CONSENT.search(line):
+        return True
     if len(words) <= 30 and _is_promo_line(line, alone=len(words) <= 10):
         return True
     if _is_interface_line(line, words):
@@ -206,7 +229,7 @@ def is_call_to_action(sentence: str, *, alone: bool = False) -> bool:
     strong = bool(_PROMO_STRONG.search(rest))
     weak = alone and bool(_PROMO_WEAK.search(rest))
     if first in {"want", "ready", "stay", "see", "start", "continue", "support", "leave", "comment",
-                 "view", "learn", "enjoy", "like"} and not (strong or weak):
+                 "view", "learn", "enjoy", "like", "open"} and not (strong or weak):
         return False
     if alone and len(words) <= 6:
         return True
@@ -223,7 +246,7 @@ def _is_promo_line(line: str, *, alone: bool) -> bool:
 
 
 def _is_interface_line(line: str, words: list[str]) -> bool:
-    if len(words) > 4 or has_sentence_end(line):
+    if len(words) > 4 or has_sentence_end(line.rstrip(".…")):
         return False
     content = [w.lower() for w in words if w.lower() not in _FILLER]
     ui = sum(1 for w in content if w in UI_WORDS)
