@@ -204,6 +204,10 @@ def test_text_dates_prefer_explicit_markers_and_ignore_mentions():
     assert date_from_text(f"Published: 12 June 2023\n{PROSE} The treaty of May 1, 1999 expired.") == \
         datetime(2023, 6, 12, tzinfo=UTC)
     assert date_from_text(f"{PROSE} The ceasefire agreed on May 1, 2024 collapsed.") is None
+    assert date_from_text(f"Updated 3:45 PM EDT, Tue March 5, 2024\n{PROSE}") == datetime(2024, 3, 5, tzinfo=UTC)
+    assert date_from_text(f"By Jane Roe | Published on 2024-03-07\n{PROSE}") == datetime(2024, 3, 7, tzinfo=UTC)
+    assert date_from_text("No date has been set for the summit on March 5, 2025.") is None
+    assert date_from_text("Updated figures published on Monday cover May 2, 2024.") is None
     assert date_from_text("Leaders meet in Rome on July 2, 2024. {Jane Roe/Getty Images}") == \
         datetime(2024, 7, 2, tzinfo=UTC)
 

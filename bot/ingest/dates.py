@@ -26,8 +26,11 @@ _TEXT_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?:[T ][0-9:.]+(?:Z|[+-]\d\d:?\d\d)?)?\b")
 #: Words that say "this is when the page was published", e.g. "Published: ...", "Updated on ...".
-_MARKER = re.compile(r"\b(?:published|posted|updated|first published|last updated|date)\b\s*(?:on|at)?\s*:?\s*",
-                     re.IGNORECASE)
+_MARKER = re.compile(r"\b(?:(?:first |originally |last )?(?:published|posted|updated)\b(?:\s+(?:on|at))?|date\s*:)"
+                     r"\s*:?\s*", re.IGNORECASE)
+#: What may stand between a marker and its date: a time of day, a zone, a weekday.
+_TIME_PREFIX = re.compile(r"(?:\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,5})?\s*[,|·-]?\s*)?"
+                          r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*)?", re.IGNORECASE)
 #: Photo credits in captions: "{Tom Brenner/The Washington Post/Getty Images}", "(AP Photo/...)".
 CREDIT = re.compile(
     r"[{(\[][^{}()\[\]]*(?:/[^{}()\[\]]+|Getty Images|AP Photo|Reuters|AFP|Photo:|Credit:|Shutterstock|EPA)"
@@ -123,6 +126,7 @@ def date_from_text(text: str) -> datetime | None:
 
 
 def _date_at(snippet: str) -> datetime | None:
+    snippet = snippet[_TIME_PREFIX.match(snippet).end():]
     m = _TEXT_DATE.match(snippet) or _ISO_DATE.match(snippet)
     return _from_match(m) if m else None
 
