@@ -68,9 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Slack: receive events over HTTP instead of Socket Mode")
     srv.add_argument("--port", type=int, default=3000, help="Slack HTTP port (default 3000)")
     srv.add_argument("--host", default="0.0.0.0", help="Slack HTTP bind address")
-    srv.add_argument("--sync", choices=["global", "guild", "none"], default="guild",
-                     help="Discord: register slash commands per guild "
-                          "(DISCORD_GUILD_IDS, instant), globally (slow to appear) or not at all")
+    srv.add_argument("--sync", choices=["auto", "global", "guild", "none"], default="auto",
+                     help="Discord: register slash commands per guild (DISCORD_GUILD_IDS, "
+                          "instant), globally (can take a while to appear) or not at all; "
+                          "auto (default) is guild when DISCORD_GUILD_IDS is set, else global")
 
     sub.add_parser("slack-manifest", help="print the Slack app manifest built from the commands")
     _register_plugins(sub)

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +67,11 @@ def articles_from_text(text: str, *, origin: str, title: str | None = None,
     # The page was captured `main.ago` after its main article appeared.
     captured = page_date + main.ago if page_date and main.ago else page_date
     for part in parts[1:]:
-        yield from _related_story(part, origin=origin, captured=captured)
+        yield from _related_story(part, origin=origin, captured=captured, page_date=page_date)
 
 
-def _related_story(part: Part, *, origin: str, captured: datetime | None) -> Iterator[Item]:
+def _related_story(part: Part, *, origin: str, captured: datetime | None,
+                   page_date: datetime | None = None) -> Iterator[Item]:
     where = f"{origin}#{part.position}"
     evidence = Evidence()
     body = clean_lines(part.lines, title=part.title, evidence=evidence)
@@ -86,6 +87,11 @@ def _related_story(part: Part, *, origin: str, captured: datetime | None) -> Ite
         publisher = evidence.source
     if captured is not None and part.ago is not None:
         published, source = captured - part.ago, "relative"
+        # A date-only page date means "some time that day": a story posted minutes or
+        # hours before the capture belongs to that day, not to the evening before.
+        if (page_date is not None and page_date.time() == time(0) and published < page_date
+                and part.ago < timedelta(days=1)):
+            published = page_date
     else:
         published = date_from_text("\n".join(part.lines))
         source = "text" if published else "unknown"
