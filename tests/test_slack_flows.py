@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import json
 import logging
+import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,7 +28,8 @@ import pytest
 from aiohttp import web
 
 from adapters.slack.app import SlackBot
-from adapters.slack.run import EVENTS_PATH, HttpServer, make_bot, serve, start_http
+from adapters.slack.run import EVENTS_PATH, HttpServer, make_bot, make_poster, serve, start_http
+from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError, Secret, Settings
 from bot.core import Registry, Reply, Request, Section, Source
 from bot.registry import load_commands
@@ -37,6 +40,7 @@ APP_TOKEN = "xapp-1-A111-333-RecognizableAppToken0123456789"
 SIGNING_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 BOT_USER = "UBOT"
 WAIT = 20.0  # upper bound for something that must happen; never a speed assertion
+GATE = threading.Event()  # holds the `blocking` test command until a test sets it
 
 
 # --- a fake Slack on loopback ----------------------------------------------------------
@@ -51,6 +55,7 @@ class FakeSlack:
     rate_limit_next: dict[str, int] = field(default_factory=dict)
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    refused_tokens: set[str] = field(default_factory=set)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -94,6 +99,9 @@ class FakeSlack:
         if limited is not None:
             return limited
         data = await self._payload(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token in self.refused_tokens or data.get("token") in self.refused_tokens:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         if name == "auth.test":
             return web.json_response({"ok": True, "user_id": BOT_USER, "bot_id": "BBOT",
                                       "team_id": "T1", "team": "Test", "user": "briefbot",
@@ -209,9 +217,9 @@ def make_test_registry() -> Registry:
     async def configure(req: Request, services: Services) -> Reply:
         return Reply.plain(f"Configured for {req.user_id}.")
 
-    @reg.command("blocking", "Blocks its thread for a moment, like SQLite or a model")
+    @reg.command("blocking", "Blocks its thread until the test lets go, like a slow model")
     async def blocking(req: Request, services: Services) -> Reply:
-        time.sleep(0.3)  # deliberately blocking: must not stall Slack's acks
+        GATE.wait(WAIT)  # deliberately blocking: must not stall Slack's acks
         return Reply.plain("Done blocking.")
 
     return reg
@@ -375,13 +383,27 @@ async def test_a_crashing_command_apologises_and_the_bot_lives_on(running, caplo
     assert "still here" in visible_text(posts[1])
 
 
-async def test_a_blocking_command_does_not_stall_acks(running):
-    """While one command blocks its worker thread, Slack's next request is still acked."""
-    first = asyncio.create_task(slash(running, "/blocking", hook="b1"))
-    second = asyncio.create_task(slash(running, "/echo", "x", hook="b2"))
-    assert (await first)[0] == 200 and (await second)[0] == 200
-    posts = await running.fake.wait_posts(2)
-    assert {p["hook"] for p in posts} == {"b1", "b2"}
+async def test_a_blocking_command_does_not_stall_acks_or_events(running):
+    """While a command holds the worker thread, requests are still acked and queued."""
+    GATE.clear()
+    try:
+        assert (await slash(running, "/blocking", hook="b1"))[0] == 200
+        # the command is now blocked on GATE; the event loop must still answer Slack
+        assert (await slash(running, "/echo", "queued", hook="b2"))[0] == 200
+        assert (await send_event(running, mention(f"<@{BOT_USER}> echo too"), "EvQ"))[0] == 200
+        assert running.fake.posts == []  # nothing answered while the worker is held
+    finally:
+        GATE.set()
+    posts = await running.fake.wait_posts(3)
+    assert "Done blocking." in visible_text(posts[0])  # one worker: answers keep their order
+    assert {p.get("hook") for p in posts} == {"b1", "b2", None}
+
+
+async def test_url_verification_challenge_is_answered(running):
+    body = json.dumps({"token": "legacy", "challenge": "c-123", "type": "url_verification"})
+    status, text = await post(running.url, body,
+                              signed_headers(body, content_type="application/json"))
+    assert status == 200 and json.loads(text) == {"challenge": "c-123"}
 
 
 @pytest.mark.parametrize(("user", "allowed"),
@@ -573,3 +595,74 @@ async def test_socket_mode_answers_and_drops_redelivered_events(tmp_path, fake_s
     assert posts[0]["thread_ts"] == "1700000000.000100"
     for secret in (APP_TOKEN, BOT_TOKEN):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(("http", "refused", "named"), [
+    (True, BOT_TOKEN, "SLACK_BOT_TOKEN"), (False, BOT_TOKEN, "SLACK_BOT_TOKEN"),
+    (False, APP_TOKEN, "SLACK_APP_TOKEN")])
+async def test_a_token_slack_refuses_stops_the_start_naming_it(tmp_path, fake_slack, http,
+                                                               refused, named):
+    fake_slack.refused_tokens.add(refused)
+    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
+                        summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=f"^{named} was refused by Slack \\(invalid_auth\\)"):
+        await serve(make_bot(services, http=http), http=http, host="127.0.0.1", port=0)
+
+
+# --- the Poster the digest scheduler uses ----------------------------------------------
+async def test_poster_posts_a_digest_once_through_a_rate_limit(tmp_path, fake_slack):
+    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
+                        summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
+    bot = make_bot(services, http=True)
+    poster = make_poster(bot)
+    fake_slack.rate_limit_next["chat.postMessage"] = 1
+    reply = Reply(title="Daily digest", sections=(Section("Talks resumed <!here>. [1]",
+                                                          heading="Budapest summit"),),
+                  sources=(Source(1, 7, "Summit set", "Reuters", None, "https://r.example/1"),))
+    ts = await poster.post("C42", reply)
+    bot.close()
+    [posted] = fake_slack.posts
+    assert poster.platform == "slack" and ts and re.fullmatch(r"\d+\.\d+", ts)
+    assert fake_slack.attempts["chat.postMessage"] == 2
+    assert posted["channel"] == "C42" and "thread_ts" not in posted
+    assert posted["unfurl_links"] is False and posted["text"] == "Daily digest"
+    assert "Talks resumed &lt;!here&gt;. [1]" in visible_text(posted)
+    assert "[1] <https://r.example/1|Summit set> — Reuters" in visible_text(posted)
+
+
+def test_a_shared_worker_is_left_running_for_the_other_surfaces(tmp_path, fake_slack):
+    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
+                        summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
+    shared = CommandWorker()
+    make_bot(services, http=True, worker=shared).close()
+    assert asyncio.run(shared.call(lambda: "still running")) == "still running"
+    shared.close()
+
+
+# --- real commands over the seeded index -----------------------------------------------
+async def test_latest_on_the_seeds_arrives_cited_in_block_kit(seeded_services, fake_slack):
+    settings = slack_settings(seeded_services.settings.db_path.parent, fake_slack)
+    services = Services(settings=settings, index=seeded_services.index,
+                        summarizer=seeded_services.summarizer, registry=seeded_services.registry)
+    bot = make_bot(services, http=True)
+    server = await start_http(bot, host="127.0.0.1", port=0)
+    r = Running(bot, server, fake_slack)
+    try:
+        assert (await slash(r, "/latest", "Budapest summit"))[0] == 200
+        await send_event(r, dm("who is Steve Witkoff"), "EvWho")
+        posts = await fake_slack.wait_posts(2)
+    finally:
+        await server.close()
+        bot.close()
+    latest = next(p for p in posts if p["kind"] == "response_url")
+    sections = [b["text"]["text"] for b in latest["blocks"]
+                if b["type"] == "section" and b["text"]["type"] == "plain_text"]
+    assert sections and all(re.search(r"\[\d+\]$", s) for s in sections)
+    cited = {int(n) for s in sections for n in re.findall(r"\[(\d+)\]", s)}
+    context = latest["blocks"][-1]
+    assert context["type"] == "context"
+    lines = "\n".join(e["text"] for e in context["elements"]).split("\n")
+    assert {int(re.match(r"\[(\d+)\] ", line).group(1)) for line in lines} >= cited
+    assert "Budapest" in visible_text(latest)
+    who = next(p for p in posts if p["kind"] == "chat.postMessage")
+    assert who["channel"] == "D1" and "Witkoff" in visible_text(who)

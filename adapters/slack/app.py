@@ -17,12 +17,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.permissions import can_manage
 from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
 from adapters.slack.worker import CommandWorker
+from bot.config import ConfigError
 from bot.core import CommandSpec, Registry, Request
 from bot.services import Services
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 #: Slack retries an event for up to about five minutes; remember ids a while longer.
 SEEN_TTL_SECONDS = 15 * 60
 SEEN_MAX = 10_000
+TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked",
+                 "token_expired", "not_allowed_token_type"}
 
 
 class SeenIds:
@@ -76,6 +80,8 @@ class SlackBot:
         self.services = services
         self.registry = registry or services.registry
         self.client = client
+        #: A worker passed in may be shared with other surfaces; only our own is closed.
+        self.owns_worker = worker is None
         self.worker = worker or CommandWorker()
         self.seen = SeenIds()
         self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
@@ -85,6 +91,23 @@ class SlackBot:
             self.app.command(slash_name(spec))(self._slash_handler(spec))
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
+
+    async def check_token(self) -> str:
+        """auth.test before serving, so a revoked or wrong token stops the start clearly."""
+        try:
+            resp = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else "unknown"
+            if error in TOKEN_ERRORS:
+                raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the "
+                                  "Bot User OAuth Token (xoxb-...) again") from None
+            raise
+        log.info("Slack: signed in as %s in team %s", resp.get("user"), resp.get("team"))
+        return str(resp.get("user_id") or "")
+
+    def close(self) -> None:
+        if self.owns_worker:
+            self.worker.close()
 
     # --- entry points ----------------------------------------------------------
     async def _skip_repeated_events(self, body: dict[str, Any], request: Any,

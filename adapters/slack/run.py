@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.app import SlackBot
+from adapters.slack.app import TOKEN_ERRORS, SlackBot
 from adapters.slack.poster import SlackPoster
-from bot.config import Settings
+from adapters.slack.worker import CommandWorker
+from bot.config import ConfigError, Settings
 from bot.core import Registry
 from bot.services import Services
 
@@ -36,13 +38,17 @@ def make_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-def make_bot(services: Services, *, http: bool, registry: Registry | None = None) -> SlackBot:
-    """Check the settings for the chosen mode, then build the bot (no network yet)."""
+def make_bot(services: Services, *, http: bool, registry: Registry | None = None,
+             worker: CommandWorker | None = None) -> SlackBot:
+    """Check the settings for the chosen mode, then build the bot (no network yet).
+
+    Pass `worker` to share one command thread with other surfaces (`serve all`).
+    """
     settings = services.settings
     settings.require_slack(http=http)
     return SlackBot(services, client=make_client(settings),
                     signing_secret=str(settings.slack_signing_secret) if http else None,
-                    registry=registry)
+                    registry=registry, worker=worker)
 
 
 def make_poster(bot: SlackBot) -> SlackPoster:
@@ -71,9 +77,13 @@ async def start_http(bot: SlackBot, *, host: str = "0.0.0.0", port: int = 3000) 
 
 
 async def serve(bot: SlackBot, *, http: bool, port: int = 3000, host: str = "0.0.0.0") -> None:
-    """Run until cancelled; closes the server, socket and worker on the way out."""
+    """Run until cancelled; closes the server, socket and worker on the way out.
+
+    Raises ConfigError (one line, naming the setting) when Slack refuses the token.
+    """
     settings = bot.services.settings
     try:
+        await bot.check_token()
         if http:
             server = await start_http(bot, host=host, port=port)
             try:
@@ -84,11 +94,25 @@ async def serve(bot: SlackBot, *, http: bool, port: int = 3000, host: str = "0.0
             handler = AsyncSocketModeHandler(bot.app, str(settings.slack_app_token))
             try:
                 log.info("connecting to Slack in Socket Mode")
+                # Ask for the websocket URL ourselves: the SDK's own connect loop retries a
+                # refused app token forever, where a clear stop is what a user needs.
+                handler.client.wss_uri = await _socket_url(handler)
                 await handler.start_async()
             finally:
                 await handler.close_async()
     finally:
-        bot.worker.close()
+        bot.close()
+
+
+async def _socket_url(handler: AsyncSocketModeHandler) -> str:
+    try:
+        return await handler.client.issue_new_wss_url()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else ""
+        if error in TOKEN_ERRORS:
+            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error}): generate an "
+                              "app-level token with connections:write") from None
+        raise
 
 
 async def run_slack(services: Services, *, http: bool, port: int = 3000,
