@@ -1,0 +1,102 @@
+"""`digest`: the period's top stories; `digest now` posts this channel's digest; `digest preview`.
+
+- `digest` — the top stories of the last 24 hours (or of the 24 hours up to the
+  newest article when the corpus is older), one cited line each. Records nothing.
+- `digest now` — this channel's digest at once, claimed in the digest log like a
+  scheduled one: it counts as today's, and asking twice never posts twice.
+- `digest preview` — what this channel's next digest would say, shown only to you.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core import Reply, Request, UserError
+from bot.digests.compose import channel_digest, period_digest
+from bot.digests.manage import open_store, with_defaults
+from bot.digests.runner import DigestRunner, Outcome
+from bot.registry import registry
+from bot.services import Services
+
+MODES = ("now", "preview")
+
+
+class _ReplyPoster:
+    """Hands the digest back as the command's own reply (CLI, or no platform connection)."""
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.reply: Reply | None = None
+
+    async def post(self, channel_id: str, reply: Reply) -> str:
+        self.reply = reply
+        return f"reply:{channel_id}"
+
+
+@registry.command("digest", "Top stories; `now` posts this channel's digest, `preview` shows it to you",
+                  arg="mode", arg_description="empty for the top stories, `now` or `preview`",
+                  usage="digest | digest now | digest preview")
+async def digest(req: Request, services: Services) -> Reply:
+    mode = req.text.strip().lower()
+    if not mode:
+        return await asyncio.to_thread(period_digest, services, services.clock())
+    if mode not in MODES:
+        raise UserError(f"“{req.text[:30]}” is not a digest option; use `digest`, "
+                        "`digest now` or `digest preview`.")
+    if not req.channel_id:
+        raise UserError(f"`digest {mode}` works in a channel or a direct message.")
+    if mode == "preview":
+        return await asyncio.to_thread(_preview, services, req)
+    return await _now(services, req)
+
+
+def _preview(services: Services, req: Request) -> Reply:
+    with open_store(services) as store:
+        sub = with_defaults(store, req.platform, req.channel_id, services.settings)
+        draft = channel_digest(services, store, sub, services.clock())
+    r = draft.reply
+    return Reply(sections=r.sections, title=f"Preview (only you see this) · {r.title}",
+                 sources=r.sources, ephemeral=True, kind=r.kind)
+
+
+async def _now(services: Services, req: Request) -> Reply:
+    from bot.scheduler import active_scheduler
+
+    scheduler = active_scheduler(services)
+    if scheduler is not None and req.platform in scheduler.platforms:
+        sub = await asyncio.to_thread(with_defaults, scheduler.store, req.platform,
+                                      req.channel_id, services.settings)
+        return _ack(await scheduler.runner.run_now(sub))
+    # No platform connection here (the CLI, a test): the digest is this command's reply.
+    poster = _ReplyPoster(req.platform)
+    with open_store(services) as store:
+        sub = await asyncio.to_thread(with_defaults, store, req.platform, req.channel_id,
+                                      services.settings)
+        outcome = await DigestRunner(services, store, {}).run_now(sub, poster=poster)
+    if outcome.status == "sent" and poster.reply is not None:
+        return poster.reply
+    return _ack(outcome)
+
+
+def _ack(outcome: Outcome) -> Reply:
+    """What the person who asked sees (the digest itself went to the channel)."""
+    texts = {
+        "sent": "Posted today's digest in this channel.",
+        "silent": "Nothing new since the last digest; this channel asked for silence on "
+                  "such days, so nothing was posted.",
+        "taken": _taken(outcome),
+        "failed": f"Posting the digest failed: {outcome.error}."
+                  + (f" It will be retried at {outcome.retry_at:%H:%M} UTC." if outcome.retry_at
+                     else ""),
+    }
+    text = texts.get(outcome.status, f"No digest posted ({outcome.status}).")
+    kind = "error" if outcome.status == "failed" else "answer"
+    return Reply.plain(text, title="Digest", kind=kind, ephemeral=True)
+
+
+def _taken(outcome: Outcome) -> str:
+    status = outcome.row.status if outcome.row else "sent"
+    done = {"claimed": "is being posted right now",
+            "empty": "was already done today (there was nothing new)",
+            "failed": "failed earlier and its retry is not due yet"}.get(status, "was already posted")
+    return f"Today's digest for this channel {done}. `digest preview` shows what is new since."

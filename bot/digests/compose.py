@@ -1,0 +1,189 @@
+"""Writing a digest: the period's stories as one Section each, every sentence cited.
+
+Two kinds:
+- `channel_digest`: what a subscribed channel has not been told since its last
+  digest (novelty applied, followed topics first); what it tells is recorded by
+  the runner once it is posted.
+- `period_digest`: the plain `digest` command (CLI and chat): the period's top
+  stories, one cited line each, no memory of earlier digests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.citations import Citations, publishers
+from bot.core import Reply, Section
+from bot.digests.novelty import Item, embeddings, plan_items
+from bot.digests.stories import entity_weights, group_stories, rank_stories
+from bot.digests.store import DigestStore, Subscription
+from bot.digests.timing import zone
+
+#: The first digest of a channel (and the plain `digest`) covers this much.
+PERIOD = timedelta(hours=24)
+#: A channel silent for long gets at most this much news at once.
+LOOKBACK = timedelta(days=7)
+#: Told stories are remembered this long when deciding what is an update.
+MEMORY = timedelta(days=14)
+#: Sources listed per item (quoted ones first).
+MAX_SOURCES = 4
+#: Stories in the plain `digest`.
+PERIOD_STORIES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A composed channel digest and what it would tell the channel if posted."""
+
+    reply: Reply
+    empty: bool
+    period: tuple[datetime, datetime]
+    told_articles: frozenset[int]
+    shown_sentences: tuple[tuple[int, int], ...]  # (sentence id, article id)
+
+
+def _by_article(sentences: Sequence) -> dict[int, list]:
+    out: dict[int, list] = defaultdict(list)
+    for s in sentences:
+        out[s.article_id].append(s)
+    return out
+
+
+def _local(dt: datetime, tz: str) -> str:
+    return dt.astimezone(zone(tz)).strftime("%d %b %H:%M")
+
+
+def channel_window(rows: Sequence, now: datetime, last) -> tuple[datetime, list]:
+    """Start of the period and the articles in it, for a channel whose last digest is `last`.
+
+    Dated articles count by their date; an article ingested after the last digest
+    counts too (late news, undated news), unless its date is older than LOOKBACK.
+    """
+    wall_now = datetime.now(UTC)
+    if last is not None and last.period_end is not None:
+        start = max(last.period_end, now - LOOKBACK)
+        since_wall = last.wall_sent_at or wall_now
+    else:
+        start, since_wall = now - PERIOD, wall_now - PERIOD
+    chosen = []
+    for r in rows:
+        t = r.published
+        if t is not None and t > now:
+            continue  # not yet, on this clock
+        if (t is not None and t > start) or (
+                r.added_at > since_wall and (t is None or t > now - LOOKBACK)):
+            chosen.append(r)
+    return start, chosen
+
+
+def channel_digest(services, store: DigestStore, sub: Subscription, now: datetime) -> Draft:
+    """What this channel should be told now (not recorded: the runner does that once posted)."""
+    index = services.index
+    everything = index.articles_added_since(None)
+    last = store.last_delivered(sub.platform, sub.channel_id)
+    start, window = channel_window(everything, now, last)
+    told = store.told(sub.platform, sub.channel_id, since=now - MEMORY)
+    new = [r for r in window if r.id not in told.article_ids]
+    context = [r for r in everything if r.id in told.article_ids]
+    title = (f"Digest · {now.astimezone(zone(sub.tz)):%a %d %b %Y} · new since "
+             f"{_local(start, sub.tz)} ({sub.tz})")
+    items: list[Item] = []
+    by_article: dict[int, list] = {}
+    if new:
+        rows = new + context
+        by_article = _by_article(index.sentences([r.id for r in rows]))
+        stories = group_stories(index, rows, by_article)
+        new_ids = {r.id for r in new}
+        _mark_followed(index, stories, sub.topics, new_ids)
+        ranked = rank_stories(stories, now, entity_weights(index, {r.id for r in rows}))
+        known = embeddings([s for r in context for s in by_article.get(r.id, [])])
+        items = plan_items(ranked, new_ids=new_ids, told_ids=set(told.article_ids),
+                           sentences_by_article=by_article, known=known,
+                           summarizer=services.summarizer)
+    if not items:
+        since = f"your last digest ({_local(start, sub.tz)})" if last else f"{_local(start, sub.tz)}"
+        reply = Reply.plain(f"Nothing new since {since}.", title=title, kind="empty")
+        return Draft(reply, True, (start, now), frozenset(), ())
+    reply = _render(index, items, title, full_sources=True)
+    told_now = frozenset(a for it in items for a in it.story.article_ids)
+    shown = tuple((s.id, s.article_id) for it in items for s in it.sentences)
+    return Draft(reply, False, (start, now), told_now, shown)
+
+
+def _mark_followed(index, stories, topics: Sequence[str], new_ids: set[int]) -> None:
+    for topic in topics:
+        ids = set(index.resolve_topic(topic).article_ids) & new_ids
+        for story in stories:
+            if story.followed is None and ids & set(story.article_ids):
+                story.followed = topic
+
+
+def _render(index, items: Sequence[Item], title: str, *, full_sources: bool) -> Reply:
+    cites = Citations(index)
+    sections = []
+    for item in items:
+        body = cites.cite_all(item.sentences)
+        if full_sources:
+            body += "\n" + _sources_line(cites, item)
+        heading = ("Update: " if item.update else "") + item.headline
+        if item.followed:
+            heading += f" (following: {item.followed})"
+        sections.append(Section(body, heading=heading))
+    return Reply(sections=tuple(sections), title=title, sources=cites.sources())
+
+
+def _sources_line(cites: Citations, item: Item) -> str:
+    quoted = list(dict.fromkeys(s.article_id for s in item.sentences))
+    others = [a.id for a in item.story.articles if a.id not in quoted]
+    listed = (quoted + others)[:MAX_SOURCES]
+    parts = []
+    for aid in listed:
+        names = publishers(cites.row(aid)) or ["source"]
+        parts.append(f"{', '.join(names)} [{cites.number(aid)}]")
+    extra = len(item.story.articles) - len(listed)
+    return "Sources: " + "; ".join(parts) + (f"; and {extra} more" if extra > 0 else "")
+
+
+def period_window(rows: Sequence, now: datetime) -> tuple[datetime, datetime, list, bool]:
+    """(start, end, articles, latest): the last 24 h, else the 24 h up to the newest article."""
+    dated = [r for r in rows if r.published is not None and r.published <= now]
+    start, end = now - PERIOD, now
+    wall_since = datetime.now(UTC) - PERIOD
+    chosen = [r for r in dated if r.published > start]
+    chosen += [r for r in rows if r.published is None and r.added_at > wall_since]
+    if chosen or not dated:
+        return start, end, chosen, True
+    end = max(r.published for r in dated)
+    start = end - PERIOD
+    return start, end, [r for r in dated if r.published > start], False
+
+
+def period_digest(services, now: datetime) -> Reply:
+    """The plain `digest`: top stories of the period, one cited line each."""
+    index = services.index
+    everything = index.articles_added_since(None)
+    if not everything:
+        return Reply.plain("No articles yet: run `briefbot ingest PATH` first.",
+                           title="Digest", kind="empty")
+    start, end, rows, latest = period_window(everything, now)
+    span = f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M} UTC"
+    title = (f"Top stories of the last 24 hours ({span})" if latest else
+             f"Top stories of the 24 hours to the newest article ({span}); nothing is newer")
+    if not rows:
+        return Reply.plain("No articles in this period.", title=title, kind="empty")
+    by_article = _by_article(index.sentences([r.id for r in rows]))
+    ranked = rank_stories(group_stories(index, rows, by_article), end,
+                          entity_weights(index, {r.id for r in rows}))
+    items = []
+    for story in ranked[:PERIOD_STORIES]:
+        rep = story.representative()
+        pool = by_article.get(rep.id, [])
+        summary = services.summarizer.summarize_article(pool, max_sentences=1).sentences
+        ids = {s.id for s in pool}
+        line = [s for s in summary if s.id in ids][:1] or pool[:1]
+        if line:
+            items.append(Item(story=story, headline=rep.title or "Untitled", sentences=tuple(line)))
+    return _render(index, items, title, full_sources=False)

@@ -1,0 +1,319 @@
+"""Subscriptions and the digest log, in the same SQLite file as the index.
+
+The digest log is what makes delivery exactly-once: a row per (platform,
+channel, local date) is *claimed* with `INSERT ... ON CONFLICT DO NOTHING`
+before anything is posted, so of two processes, two scheduler instances or a
+retried request only the one whose insert took effect goes on to post. The row
+then becomes `sent` (with the platform's message id), `empty` (a quiet channel
+had nothing new), or `failed` (with the error, retried with backoff).
+
+A `claimed` row whose owner died is re-claimable after `stale_after`. That is a
+trade-off: if the owner had posted but crashed before recording it, the retry
+posts a second copy; never re-claiming would instead lose the day's digest.
+Posting takes seconds, so a stale limit of tens of minutes makes the first case
+need a crash in a window of a few milliseconds.
+
+All times are passed in by the caller (its clock), stored as UTC ISO strings.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.index.db import connect, migrate
+
+
+def _step_1(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE digest_subscriptions (
+            platform TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            time TEXT NOT NULL,
+            tz TEXT NOT NULL,
+            topics TEXT NOT NULL DEFAULT '[]',
+            quiet_empty INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL DEFAULT '',
+            active_since TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (platform, channel_id))""")
+    db.execute("""
+        CREATE TABLE digest_log (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            local_date TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('claimed', 'sent', 'empty', 'failed')),
+            trigger TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            claimed_at TEXT NOT NULL,
+            next_attempt_at TEXT,
+            error TEXT,
+            message_id TEXT,
+            sent_at TEXT,
+            wall_sent_at TEXT,
+            period_start TEXT,
+            period_end TEXT,
+            UNIQUE (platform, channel_id, local_date))""")
+    db.execute("""
+        CREATE TABLE digest_told (
+            digest_id INTEGER NOT NULL REFERENCES digest_log(id) ON DELETE CASCADE,
+            article_id INTEGER NOT NULL,
+            sentence_id INTEGER,
+            shown INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("CREATE INDEX digest_told_digest ON digest_told(digest_id)")
+
+
+STEPS = [_step_1]
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).isoformat() if dt else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    platform: str
+    channel_id: str
+    time: str  # "HH:MM", local to tz
+    tz: str    # IANA name
+    topics: tuple[str, ...] = ()
+    quiet_empty: bool = False
+    workspace: str = ""
+    created_by: str = ""
+    #: Digests scheduled before this instant (the last change of time/zone) are never caught up.
+    active_since: datetime | None = None
+
+    @property
+    def job_id(self) -> str:
+        return f"digest:{self.platform}:{self.channel_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRow:
+    id: int
+    platform: str
+    channel_id: str
+    local_date: str
+    status: str
+    trigger: str
+    owner: str
+    attempts: int
+    claimed_at: datetime
+    next_attempt_at: datetime | None
+    error: str | None
+    message_id: str | None
+    sent_at: datetime | None
+    wall_sent_at: datetime | None
+    period_start: datetime | None
+    period_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Proof that this owner, and nobody else, may post this digest now."""
+
+    digest_id: int
+    owner: str
+    attempts: int
+    local_date: str
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What earlier digests told a channel: the articles of its stories, the sentences shown."""
+
+    article_ids: frozenset[int]
+    sentence_ids: frozenset[int]
+
+
+_LOG_COLUMNS = ("id, platform, channel_id, local_date, status, trigger, owner, attempts, "
+                "claimed_at, next_attempt_at, error, message_id, sent_at, wall_sent_at, "
+                "period_start, period_end")
+
+
+def _row(r: Sequence) -> DigestRow:
+    return DigestRow(id=r[0], platform=r[1], channel_id=r[2], local_date=r[3], status=r[4],
+                     trigger=r[5], owner=r[6], attempts=r[7], claimed_at=_dt(r[8]),
+                     next_attempt_at=_dt(r[9]), error=r[10], message_id=r[11],
+                     sent_at=_dt(r[12]), wall_sent_at=_dt(r[13]), period_start=_dt(r[14]),
+                     period_end=_dt(r[15]))
+
+
+class DigestStore:
+    """One connection to the shared SQLite file; safe to use from several threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self.db = connect(path)
+        self._lock = threading.Lock()
+        with self._lock:
+            migrate(self.db, "digests", STEPS)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    def _exec(self, sql: str, params: Sequence = ()):
+        with self._lock:
+            return self.db.conn.execute(sql, list(params))
+
+    # --- subscriptions -------------------------------------------------------------
+    def save_subscription(self, sub: Subscription, now: datetime) -> None:
+        self._exec(
+            "INSERT INTO digest_subscriptions (platform, channel_id, workspace, time, tz, topics, "
+            "quiet_empty, created_by, active_since, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(platform, channel_id) DO UPDATE SET workspace=excluded.workspace, "
+            "time=excluded.time, tz=excluded.tz, topics=excluded.topics, "
+            "quiet_empty=excluded.quiet_empty, created_by=excluded.created_by, "
+            "active_since=excluded.active_since, updated_at=excluded.updated_at",
+            [sub.platform, sub.channel_id, sub.workspace, sub.time, sub.tz,
+             json.dumps(list(sub.topics)), int(sub.quiet_empty), sub.created_by,
+             _iso(sub.active_since or now), _iso(now)])
+
+    def delete_subscription(self, platform: str, channel_id: str) -> bool:
+        cur = self._exec("DELETE FROM digest_subscriptions WHERE platform=? AND channel_id=?",
+                         [platform, channel_id])
+        return cur.rowcount > 0
+
+    def subscription(self, platform: str, channel_id: str) -> Subscription | None:
+        found = self._subscriptions("WHERE platform=? AND channel_id=?", [platform, channel_id])
+        return found[0] if found else None
+
+    def subscriptions(self, platform: str | None = None, workspace: str | None = None
+                      ) -> list[Subscription]:
+        where, params = [], []
+        if platform is not None:
+            where.append("platform=?")
+            params.append(platform)
+        if workspace is not None:
+            where.append("workspace=?")
+            params.append(workspace)
+        return self._subscriptions(("WHERE " + " AND ".join(where)) if where else "", params)
+
+    def _subscriptions(self, where: str, params: Sequence) -> list[Subscription]:
+        rows = self._exec(
+            "SELECT platform, channel_id, time, tz, topics, quiet_empty, workspace, created_by, "
+            f"active_since FROM digest_subscriptions {where} ORDER BY platform, channel_id",
+            params).fetchall()
+        return [Subscription(platform=r[0], channel_id=r[1], time=r[2], tz=r[3],
+                             topics=tuple(json.loads(r[4])), quiet_empty=bool(r[5]),
+                             workspace=r[6], created_by=r[7], active_since=_dt(r[8]))
+                for r in rows]
+
+    # --- claims --------------------------------------------------------------------
+    def claim(self, platform: str, channel_id: str, local_date: str, *, owner: str,
+              now: datetime, trigger: str, stale_after: timedelta, max_attempts: int,
+              force_failed: bool = False) -> Claim | None:
+        """Take the right to post this digest, or None if someone has it or it is done.
+
+        Three ways in, each a single atomic statement: a fresh row; a `failed` row
+        whose backoff is over (or any failed row when `force_failed`, a user asking
+        again); a `claimed` row older than `stale_after` (its owner crashed).
+        """
+        cur = self._exec(
+            "INSERT INTO digest_log (platform, channel_id, local_date, status, trigger, owner, "
+            "attempts, claimed_at) VALUES (?,?,?,'claimed',?,?,1,?) "
+            "ON CONFLICT(platform, channel_id, local_date) DO NOTHING",
+            [platform, channel_id, local_date, trigger, owner, _iso(now)])
+        if cur.rowcount == 1:
+            return Claim(cur.lastrowid, owner, 1, local_date)
+        row = self.digest(platform, channel_id, local_date)
+        if row is None:  # pragma: no cover - the conflicting row cannot vanish
+            return None
+        if row.status == "failed" and (force_failed or (
+                row.attempts < max_attempts
+                and (row.next_attempt_at is None or row.next_attempt_at <= now))):
+            cur = self._exec(
+                "UPDATE digest_log SET status='claimed', owner=?, trigger=?, claimed_at=?, "
+                "attempts=attempts+1, next_attempt_at=NULL WHERE id=? AND status='failed' "
+                "AND attempts=?", [owner, trigger, _iso(now), row.id, row.attempts])
+        elif row.status == "claimed" and row.claimed_at <= now - stale_after:
+            cur = self._exec(
+                "UPDATE digest_log SET owner=?, trigger=?, claimed_at=?, attempts=attempts+1 "
+                "WHERE id=? AND status='claimed' AND owner=? AND claimed_at=?",
+                [owner, trigger, _iso(now), row.id, row.owner, _iso(row.claimed_at)])
+        else:
+            return None
+        return Claim(row.id, owner, row.attempts + 1, local_date) if cur.rowcount == 1 else None
+
+    def mark_sent(self, claim: Claim, *, message_id: str | None, now: datetime,
+                  period: tuple[datetime, datetime] | None, told_articles: Iterable[int] = (),
+                  shown_sentences: Iterable[tuple[int, int]] = (), empty: bool = False) -> bool:
+        """Record the post and what it told, in one transaction; False if the claim was lost.
+
+        `told_articles`: every article of every story the digest covered;
+        `shown_sentences`: (sentence id, article id) of each sentence quoted.
+        """
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute(
+                    "UPDATE digest_log SET status=?, message_id=?, sent_at=?, wall_sent_at=?, "
+                    "period_start=?, period_end=?, error=NULL, next_attempt_at=NULL "
+                    "WHERE id=? AND owner=? AND status='claimed'",
+                    ["empty" if empty else "sent", message_id, _iso(now),
+                     _iso(datetime.now(UTC)), _iso(period[0]) if period else None,
+                     _iso(period[1]) if period else None, claim.digest_id, claim.owner])
+                if cur.rowcount == 1:
+                    conn.executemany(
+                        "INSERT INTO digest_told (digest_id, article_id) VALUES (?, ?)",
+                        [(claim.digest_id, a) for a in sorted(set(told_articles))])
+                    conn.executemany(
+                        "INSERT INTO digest_told (digest_id, article_id, sentence_id, shown) "
+                        "VALUES (?, ?, ?, 1)",
+                        [(claim.digest_id, a, s) for s, a in sorted(set(shown_sentences))])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return cur.rowcount == 1
+
+    def mark_failed(self, claim: Claim, *, error: str, next_attempt_at: datetime | None) -> bool:
+        cur = self._exec(
+            "UPDATE digest_log SET status='failed', error=?, next_attempt_at=? "
+            "WHERE id=? AND owner=? AND status='claimed'",
+            [error[:500], _iso(next_attempt_at), claim.digest_id, claim.owner])
+        return cur.rowcount == 1
+
+    # --- reading the log -----------------------------------------------------------
+    def digest(self, platform: str, channel_id: str, local_date: str) -> DigestRow | None:
+        r = self._exec(f"SELECT {_LOG_COLUMNS} FROM digest_log WHERE platform=? AND "
+                       "channel_id=? AND local_date=?", [platform, channel_id, local_date]).fetchone()
+        return _row(r) if r else None
+
+    def history(self, platform: str, channel_id: str, limit: int = 30) -> list[DigestRow]:
+        rows = self._exec(f"SELECT {_LOG_COLUMNS} FROM digest_log WHERE platform=? AND "
+                          "channel_id=? ORDER BY local_date DESC, id DESC LIMIT ?",
+                          [platform, channel_id, limit]).fetchall()
+        return [_row(r) for r in rows]
+
+    def last_delivered(self, platform: str, channel_id: str) -> DigestRow | None:
+        """The newest digest that reached the channel (or was silently empty)."""
+        r = self._exec(f"SELECT {_LOG_COLUMNS} FROM digest_log WHERE platform=? AND "
+                       "channel_id=? AND status IN ('sent', 'empty') "
+                       "ORDER BY sent_at DESC, id DESC LIMIT 1", [platform, channel_id]).fetchone()
+        return _row(r) if r else None
+
+    def told(self, platform: str, channel_id: str, since: datetime | None = None) -> Told:
+        """Articles and sentences earlier digests gave this channel (sent after `since`)."""
+        rows = self._exec(
+            "SELECT t.article_id, t.sentence_id, t.shown FROM digest_told t "
+            "JOIN digest_log d ON d.id = t.digest_id WHERE d.platform=? AND d.channel_id=? "
+            "AND d.status='sent' AND (? IS NULL OR d.sent_at >= ?)",
+            [platform, channel_id, _iso(since), _iso(since)]).fetchall()
+        return Told(article_ids=frozenset(r[0] for r in rows),
+                    sentence_ids=frozenset(r[1] for r in rows if r[2] and r[1] is not None))

@@ -1,0 +1,177 @@
+"""Daily digests on time, inside the serving process (APScheduler 3.x).
+
+The subscriptions table is the source of truth: jobs are built from it at start
+(stable ids `digest:<platform>:<channel>`, `replace_existing=True`) and re-read
+every few minutes, so `briefbot subscribe` from another shell takes effect
+without a restart. Jobs call a module-level function with primitive arguments;
+it finds its scheduler by key. Whether a digest is actually posted is decided by
+the digest log (see bot.digests.store), never by the scheduler, so missed,
+doubled or overlapping firings are all harmless.
+
+Serving process:
+
+    scheduler = DigestScheduler(services, {"discord": discord_poster, "slack": slack_poster})
+    scheduler.start()       # inside the running event loop; catches up missed digests
+    ...
+    scheduler.shutdown()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.core import Poster
+from bot.digests.runner import DigestRunner, Outcome
+from bot.digests.store import DigestStore, Subscription
+from bot.digests.timing import build_trigger
+
+log = logging.getLogger(__name__)
+
+#: How often the subscriptions table is re-read for changes made by other processes.
+RESYNC_MINUTES = 2
+
+_ACTIVE: dict[str, DigestScheduler] = {}
+
+
+async def run_digest_job(scheduler_key: str, platform: str, channel_id: str,
+                         day: str | None = None) -> None:
+    """What every digest job runs: the scheduled digest, or a retry of `day`'s."""
+    scheduler = _ACTIVE.get(scheduler_key)
+    if scheduler is None:  # a job outliving its scheduler: nothing to post with
+        log.warning("digest job for %s:%s fired with no running scheduler", platform, channel_id)
+        return
+    await scheduler.fire(platform, channel_id, day)
+
+
+async def resync_job(scheduler_key: str) -> None:
+    scheduler = _ACTIVE.get(scheduler_key)
+    if scheduler is not None:
+        await asyncio.to_thread(scheduler.sync_jobs)
+
+
+def active_scheduler(services) -> DigestScheduler | None:
+    """The running scheduler serving these services, if any (for `/digest now`, `/subscribe`)."""
+    for scheduler in _ACTIVE.values():
+        if scheduler.services is services:
+            return scheduler
+    return None
+
+
+class DigestScheduler:
+    """Fires each subscribed channel's digest at its local time, through its platform's Poster."""
+
+    def __init__(self, services, posters: Mapping[str, Poster], *,
+                 store: DigestStore | None = None) -> None:
+        self.services = services
+        self.store = store or DigestStore(services.settings.db_path)
+        self.runner = DigestRunner(services, self.store, posters)
+        self.key = uuid.uuid4().hex
+        grace = int(services.settings.digest_grace_hours * 3600)
+        self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": max(grace, 1)})
+        #: job id -> (time, tz) as scheduled, so a resync only touches what changed.
+        self._scheduled: dict[str, tuple[str, str]] = {}
+        self.catch_up_task: asyncio.Task | None = None
+
+    @property
+    def platforms(self) -> set[str]:
+        return set(self.runner.posters)
+
+    # --- life cycle ----------------------------------------------------------------
+    def start(self, *, catch_up: bool = True) -> None:
+        """Build the jobs and start firing; call from inside the running event loop."""
+        _ACTIVE[self.key] = self
+        self.sync_jobs()
+        self.aps.add_job(resync_job, "interval", minutes=RESYNC_MINUTES, args=[self.key],
+                          id="digest-resync", replace_existing=True)
+        self.aps.start()
+        if catch_up:
+            self.catch_up_task = asyncio.get_running_loop().create_task(self.catch_up())
+
+    def shutdown(self) -> None:
+        _ACTIVE.pop(self.key, None)
+        if self.catch_up_task and not self.catch_up_task.done():
+            self.catch_up_task.cancel()
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    # --- jobs ----------------------------------------------------------------------
+    def sync_jobs(self) -> None:
+        """Make the jobs match the subscriptions table (for the platforms served here)."""
+        wanted = {s.job_id: s for s in self.store.subscriptions() if s.platform in self.platforms}
+        for job_id in list(self._scheduled):
+            if job_id not in wanted:
+                self._remove(job_id)
+        for job_id, sub in wanted.items():
+            if self._scheduled.get(job_id) != (sub.time, sub.tz):
+                self._add(sub)
+
+    def sync_channel(self, platform: str, channel_id: str) -> None:
+        """Pick up one channel's change at once (after /subscribe or /unsubscribe)."""
+        sub = self.store.subscription(platform, channel_id)
+        job_id = f"digest:{platform}:{channel_id}"
+        if sub is None or platform not in self.platforms:
+            self._remove(job_id)
+        else:
+            self._add(sub)
+
+    def _add(self, sub: Subscription) -> None:
+        self.aps.add_job(run_digest_job, build_trigger(sub.time, sub.tz), id=sub.job_id,
+                          args=[self.key, sub.platform, sub.channel_id], replace_existing=True,
+                          name=f"digest {sub.platform}:{sub.channel_id} {sub.time} {sub.tz}")
+        self._scheduled[sub.job_id] = (sub.time, sub.tz)
+
+    def _remove(self, job_id: str) -> None:
+        self._scheduled.pop(job_id, None)
+        if self.aps.get_job(job_id):
+            self.aps.remove_job(job_id)
+
+    def next_fire_times(self) -> dict[str, datetime | None]:
+        """Job id -> next firing (UTC); what `subscriptions` and tests look at."""
+        jobs = {j.id: j for j in self.aps.get_jobs()}
+        out = {}
+        for job_id in self._scheduled:
+            job = jobs.get(job_id)
+            nxt = getattr(job, "next_run_time", None)
+            if nxt is None and job is not None:  # not started yet: ask the trigger
+                nxt = job.trigger.get_next_fire_time(None, datetime.now(UTC))
+            out[job_id] = nxt.astimezone(UTC) if nxt else None
+        return out
+
+    # --- firing --------------------------------------------------------------------
+    async def catch_up(self) -> list[Outcome]:
+        """Post digests missed while the bot was down (within the grace), and due retries."""
+        subs = await asyncio.to_thread(self.store.subscriptions)
+        outcomes = []
+        for sub in subs:
+            if sub.platform in self.platforms:
+                outcomes.append(await self.fire(sub.platform, sub.channel_id))
+        return outcomes
+
+    async def fire(self, platform: str, channel_id: str, day: str | None = None) -> Outcome:
+        try:
+            if day is None:
+                outcome = await self.runner.run_due(platform, channel_id)
+            else:
+                outcome = await self.runner.retry(platform, channel_id, day)
+        except Exception:  # a job must never take the scheduler down
+            log.exception("digest job for %s:%s crashed", platform, channel_id)
+            return Outcome("failed", day, error="crashed")
+        retry_at = outcome.retry_at
+        row = outcome.row
+        if (outcome.status == "taken" and row is not None and row.status == "failed"
+                and row.attempts < self.runner.max_attempts):
+            retry_at = row.next_attempt_at  # failed before a restart: its retry job was lost
+        if retry_at is not None and self.aps.running:
+            self.aps.add_job(run_digest_job, DateTrigger(retry_at),
+                              id=f"digest-retry:{platform}:{channel_id}",
+                              args=[self.key, platform, channel_id, outcome.local_date],
+                              replace_existing=True)
+        return outcome
