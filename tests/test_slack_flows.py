@@ -56,6 +56,8 @@ class FakeSlack:
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     refused_tokens: set[str] = field(default_factory=set)
+    #: channel -> error that chat.postMessage answers there (e.g. not_in_channel)
+    broken_channels: dict[str, str] = field(default_factory=dict)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -107,6 +109,9 @@ class FakeSlack:
                                       "team_id": "T1", "team": "Test", "user": "briefbot",
                                       "url": "https://test.slack.com/"})
         if name in ("chat.postMessage", "chat.postEphemeral"):
+            if data.get("channel") in self.broken_channels:
+                return web.json_response({"ok": False,
+                                          "error": self.broken_channels[data["channel"]]})
             ts = f"{time.time():.6f}"
             await self._record(name, data)
             return web.json_response({"ok": True, "channel": data.get("channel"), "ts": ts,
@@ -406,10 +411,11 @@ async def test_url_verification_challenge_is_answered(running):
     assert status == 200 and json.loads(text) == {"challenge": "c-123"}
 
 
-@pytest.mark.parametrize(("user", "allowed"),
-                         [("UADMIN", True), ("UCREATOR", True), ("UPLAIN", False)])
-async def test_manage_commands_need_admin_or_channel_creator(running, user, allowed):
-    await slash(running, "/configure", user=user)
+@pytest.mark.parametrize(("user", "channel", "allowed"), [
+    ("UADMIN", "C1", True), ("UCREATOR", "C1", True), ("UPLAIN", "C1", False),
+    ("UNOBODY", "C1", False), ("UCREATOR", "C404", False), ("UADMIN", "C404", True)])
+async def test_manage_commands_need_admin_or_channel_creator(running, user, channel, allowed):
+    await slash(running, "/configure", user=user, channel=channel)
     [answer] = await running.fake.wait_posts(1)
     shown = visible_text(answer)
     if allowed:
@@ -417,6 +423,18 @@ async def test_manage_commands_need_admin_or_channel_creator(running, user, allo
     else:
         assert "Manage Channels" in shown and "Configured" not in shown
         assert answer["response_type"] == "ephemeral"
+
+
+async def test_a_failed_post_is_logged_and_the_bot_answers_the_next_one(running, caplog):
+    caplog.set_level(logging.ERROR)
+    running.fake.broken_channels["CGONE"] = "not_in_channel"
+    await send_event(running, mention(f"<@{BOT_USER}> echo lost", channel="CGONE"), "EvGone")
+    await send_event(running, mention(f"<@{BOT_USER}> echo fine", ts="7.0"), "EvFine")
+    [answer] = await running.fake.wait_posts(1)
+    assert "fine" in visible_text(answer)
+    await asyncio.sleep(0.2)
+    assert "could not post the answer in channel CGONE" in caplog.text
+    assert "not_in_channel" in caplog.text
 
 
 # --- signatures ------------------------------------------------------------------------
@@ -587,12 +605,21 @@ async def test_socket_mode_answers_and_drops_redelivered_events(tmp_path, fake_s
     marker = json.loads(event_body(mention(f"<@{BOT_USER}> echo marker", ts="5.0"), "EvS2"))
     await fake_slack.send_envelope({**envelope, "envelope_id": "env-3", "payload": marker})
     posts = await fake_slack.wait_posts(2)
+    command = {"token": "legacy", "team_id": "T1", "channel_id": "C1", "user_id": "UPLAIN",
+               "command": "/echo", "text": "slash via websocket",
+               "response_url": f"{fake_slack.url}response/sock", "trigger_id": "1.2"}
+    await fake_slack.send_envelope({"type": "slash_commands", "envelope_id": "env-4",
+                                    "payload": command, "accepts_response_payload": True})
+    posts = await fake_slack.wait_posts(3)
+    await fake_slack.wait_acks(4)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     texts = [visible_text(p) for p in posts]
     assert sum("over the socket" in t for t in texts) == 1
     assert posts[0]["thread_ts"] == "1700000000.000100"
+    assert posts[2]["hook"] == "sock" and "slash via websocket" in visible_text(posts[2])
+    assert "env-4" in {a["envelope_id"] for a in fake_slack.socket_acks}
     for secret in (APP_TOKEN, BOT_TOKEN):
         assert secret not in caplog.text
 

@@ -37,6 +37,13 @@ TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked
                  "token_expired", "not_allowed_token_type"}
 
 
+def raise_if_token_refused(exc: SlackApiError, setting: str, hint: str) -> None:
+    """Turn Slack's "this token is no good" answers into one line naming the setting."""
+    error = exc.response.get("error") if exc.response is not None else ""
+    if error in TOKEN_ERRORS:
+        raise ConfigError(f"{setting} was refused by Slack ({error}): {hint}") from None
+
+
 class SeenIds:
     """A small TTL set: an event or message id answered once is not answered again."""
 
@@ -97,10 +104,8 @@ class SlackBot:
         try:
             resp = await self.client.auth_test()
         except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else "unknown"
-            if error in TOKEN_ERRORS:
-                raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the "
-                                  "Bot User OAuth Token (xoxb-...) again") from None
+            raise_if_token_refused(exc, "SLACK_BOT_TOKEN",
+                                   "copy the Bot User OAuth Token (xoxb-...) again")
             raise
         log.info("Slack: signed in as %s in team %s", resp.get("user"), resp.get("team"))
         return str(resp.get("user_id") or "")
@@ -136,7 +141,10 @@ class SlackBot:
                 can_manage=spec.requires_manage and await can_manage(self.client, user, channel),
                 extra={"team_id": command.get("team_id", "")})
             reply = await self.worker.dispatch(self.registry, request, self.services)
-            await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
+            try:
+                await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
+            except Exception:  # the bot lives on; the user sees Slack's own failure notice
+                log.exception("could not answer /%s through response_url", spec.name)
 
         handle.__name__ = f"slash_{spec.name}"
         return handle
@@ -165,8 +173,11 @@ class SlackBot:
         reply = await self.worker.dispatch(self.registry, request, self.services)
         thread_ts = event.get("thread_ts") or event.get("ts")
         private = reply.ephemeral and not is_direct
-        await post_message(self.client, channel, render(reply), thread_ts=thread_ts,
-                           ephemeral_user=user if private else None)
+        try:
+            await post_message(self.client, channel, render(reply), thread_ts=thread_ts,
+                               ephemeral_user=user if private else None)
+        except Exception:
+            log.exception("could not post the answer in channel %s", channel)
 
 
 def _with_manage(request: Request, allowed: bool) -> Request:

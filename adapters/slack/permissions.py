@@ -27,14 +27,19 @@ async def can_manage(client: AsyncWebClient, user_id: str, channel_id: str) -> b
         user = (await client.users_info(user=user_id)).get("user") or {}
         if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
             return True
-    except SlackApiError as exc:
-        log.warning("users.info failed for permission check: %s", exc.response.get("error"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not shown to be allowed"
+        log.warning("users.info failed for permission check: %s", _reason(exc))
     if not channel_id or channel_id.startswith("D"):  # a DM has no creator to ask about
         return False
     try:
         channel = (await client.conversations_info(channel=channel_id)).get("channel") or {}
         return bool(channel.get("creator")) and channel.get("creator") == user_id
-    except SlackApiError as exc:
-        log.warning("conversations.info failed for permission check: %s",
-                    exc.response.get("error"))
+    except Exception as exc:  # noqa: BLE001
+        log.warning("conversations.info failed for permission check: %s", _reason(exc))
         return False
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error"))
+    return type(exc).__name__

@@ -17,10 +17,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.app import TOKEN_ERRORS, SlackBot
+from adapters.slack.app import SlackBot, raise_if_token_refused
 from adapters.slack.poster import SlackPoster
 from adapters.slack.worker import CommandWorker
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.core import Registry
 from bot.services import Services
 
@@ -108,10 +108,8 @@ async def _socket_url(handler: AsyncSocketModeHandler) -> str:
     try:
         return await handler.client.issue_new_wss_url()
     except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else ""
-        if error in TOKEN_ERRORS:
-            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error}): generate an "
-                              "app-level token with connections:write") from None
+        raise_if_token_refused(exc, "SLACK_APP_TOKEN",
+                               "generate an app-level token with connections:write")
         raise
 
 
