@@ -41,7 +41,9 @@ from summarizer.types import Sentence, Summary
 class MMRParams:
     w_rel: float = 1.0
     w_cent: float = 0.3
-    w_lead: float = 0.15
+    #: Weight of the lead prior exp(-position / lead_decay): news puts the gist first.
+    w_lead: float = 0.4
+    lead_decay: float = 3.0
     w_recent: float = 0.35
     #: MMR trade-off between score and novelty.
     lam: float = 0.7
@@ -49,13 +51,20 @@ class MMRParams:
     w_div: float = 0.08
     #: Share of the query-word overlap in relevance (the rest is embedding cosine).
     lexical_share: float = 0.35
-    #: Candidates need relevance >= this fraction of the best candidate's...
-    rel_floor_ratio: float = 0.55
-    #: ...and an embedding cosine with the query of at least this (MiniLM: unrelated
-    #: news sentences score about 0.1-0.3 against a topic, on-topic ones 0.35-0.8)...
+    #: A sentence plainly about the query has an embedding cosine of at least this
+    #: (MiniLM: unrelated news sentences score about 0.1-0.3 against a topic, on-topic 0.35-0.8)...
     min_cosine: float = 0.33
-    #: ...or, when they contain most of the query's words (IDF-weighted), at least this.
+    #: ...or contains most of the query's words (IDF-weighted) and has at least this.
     min_cosine_with_words: float = 0.25
+    #: Pseudo-relevance feedback: the query is widened by the mean of its best plain matches.
+    feedback_sentences: int = 5
+    #: In an article with a plain match, a sentence near the widened query is on topic...
+    min_feedback_cosine: float = 0.3
+    #: ...and so is a lead sentence that is at least loosely related (the lead tells the story).
+    min_lead_cosine: float = 0.15
+    lead_sentences: int = 3
+    #: Relevance above this counts the same: then lead, centrality and recency decide.
+    rel_saturation: float = 0.5
     #: Sentences this similar to a chosen one are the same sentence from another publisher.
     duplicate_cosine: float = 0.9
     recency_half_life_days: float = 2.0
@@ -93,50 +102,79 @@ class ExtractiveSummarizer:
         """Relevant, non-redundant sentences within `budget_words` (never exceeded)."""
         if budget_words <= 0:
             return Summary(())
-        strict = self._summarize(sentences, [s for s in sentences if not is_junk(s.text)],
+        strict = self._summarize([s for s in sentences if not is_junk(s.text)],
                                  query, budget_words, prefer_recent)
         if strict.sentences:
             return strict
         # Nothing but headlines on this topic: a headline is better than silence.
-        return self._summarize(sentences, [s for s in sentences if not is_junk(s.text, lenient=True)],
+        return self._summarize([s for s in sentences if not is_junk(s.text, lenient=True)],
                                query, budget_words, prefer_recent)
 
-    def _summarize(self, everything: Sequence[Sentence], pool: list[Sentence], query: str | None,
-                   budget_words: int, prefer_recent: bool) -> Summary:
+    def _summarize(self, pool: list[Sentence], query: str | None, budget_words: int,
+                   prefer_recent: bool) -> Summary:
         p = self.mmr
         cands = _unique(pool)
         if not cands:
             return Summary(())
         emb = self._embeddings(cands)
-
+        lead = np.exp(-np.array([s.position for s in cands], dtype=np.float64) / p.lead_decay)
         if query and query.strip():
-            q = self.encoder.encode([query.strip()])[0]
-            cosine = emb @ q
-            lexical = _query_overlap(query, [s.text for s in cands])
-            rel = (1 - p.lexical_share) * cosine + p.lexical_share * lexical
-            on_topic = (cosine >= p.min_cosine) | ((lexical >= 0.5) & (cosine >= p.min_cosine_with_words))
-            keep = on_topic & (rel >= p.rel_floor_ratio * rel.max())
-            weights = np.clip(rel, 0, None) ** 2
+            rel, keep, topical = self._relevance(cands, emb, query.strip())
+            weights = np.clip(rel, 0, None) ** 2 * keep
+            # A lead earns its bonus in proportion to how plainly it is about the topic.
+            lead = lead * topical
+            # Past a point, "more similar to the query" is not "more worth reading".
+            rel = np.minimum(rel, p.rel_saturation)
         else:
             rel = np.zeros(len(cands))
             keep = np.ones(len(cands), dtype=bool)
             weights = np.ones(len(cands))
+        if not keep.any():
+            return Summary(())
         centroid = (weights[:, None] * emb).sum(0)
         norm = np.linalg.norm(centroid)
         cent = emb @ (centroid / norm) if norm > 0 else np.zeros(len(cands))
-        lead = 1.0 / np.sqrt(1.0 + np.array([s.position for s in cands], dtype=np.float64))
         base = p.w_rel * rel + p.w_cent * cent + p.w_lead * lead
         if prefer_recent:
             base = base + p.w_recent * _recency(cands, p.recency_half_life_days)
 
-        idx = [i for i in np.flatnonzero(keep)]
+        idx = [int(i) for i in np.flatnonzero(keep)]
         idx.sort(key=lambda i: (-base[i], cands[i].article_id, cands[i].position, cands[i].id))
-        idx = idx[:p.pool]
-        chosen = self._mmr(cands, emb, base, idx, budget_words)
+        chosen = self._mmr(cands, emb, base, idx[:p.pool], budget_words)
         picked = [cands[i] for i in chosen]
         if prefer_recent:
             picked.sort(key=_recent_reading_key)
         return Summary(tuple(picked))
+
+    def _relevance(self, cands: list[Sentence], emb: np.ndarray,
+                   query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(relevance score, on-topic mask, topicality in [0, 1]) per candidate.
+
+        A short query ("Budapest summit") embeds poorly against a sentence that
+        tells the story in other words ("agreed to meet in Hungary"), so: plain
+        matches first; they define the topic (pseudo-relevance feedback, Rocchio
+        style) and which articles are on it; within those articles, sentences near
+        the widened query, and lead sentences loosely related to it, are on topic
+        too. An article without a single plain match contributes nothing.
+        """
+        p = self.mmr
+        q = self.encoder.encode([query])[0]
+        cosine = emb @ q
+        lexical = _query_overlap(query, [s.text for s in cands])
+        plain = (cosine >= p.min_cosine) | ((lexical >= 0.5) & (cosine >= p.min_cosine_with_words))
+        if not plain.any():
+            return np.zeros(len(cands)), plain, np.zeros(len(cands))
+        matches = sorted(np.flatnonzero(plain), key=lambda i: (-(cosine[i] + lexical[i]), i))
+        widened = q + emb[matches[:p.feedback_sentences]].mean(0)
+        widened_cos = emb @ (widened / np.linalg.norm(widened))
+        articles = {cands[i].article_id for i in matches}
+        in_article = np.array([s.article_id in articles for s in cands])
+        is_lead = np.array([s.position < p.lead_sentences for s in cands])
+        keep = plain | (in_article & ((widened_cos >= p.min_feedback_cosine)
+                                      | (is_lead & (widened_cos >= p.min_lead_cosine))))
+        rel = (1 - p.lexical_share) * np.maximum(cosine, widened_cos) + p.lexical_share * lexical
+        topical = np.clip(np.maximum(cosine, widened_cos) / p.min_feedback_cosine, 0.0, 1.0) * keep
+        return rel, keep, topical
 
     def _mmr(self, cands: list[Sentence], emb: np.ndarray, base: np.ndarray, pool: list[int],
              budget_words: int) -> list[int]:

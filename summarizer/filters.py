@@ -32,6 +32,7 @@ _ATTRIBUTION = re.compile(
     r"announced|insisted|argued|warned|noted|explained|claimed|replied|posted)\b",
     re.IGNORECASE,
 )
+_SINGLE_CLOSE = re.compile(r"’(?=[\s,.;:!?—-]|$)")
 _OPEN_Q = "\"'‘“"
 _CLOSE_Q = "\"'’”"
 _END = ".!…\"'’”)"
@@ -78,11 +79,24 @@ def junk_reason(text: str, *, min_words: int = MIN_WORDS, max_words: int = MAX_W
         return "shouting"
     if drop_bare_quotes and _is_bare_quote(t):
         return "quote without speaker"
+    if _is_quote_fragment(t):
+        return "piece of a longer quote"
     return None
 
 
 def is_junk(text: str, **kwargs: object) -> bool:
     return junk_reason(text, **kwargs) is not None  # type: ignore[arg-type]
+
+
+def _is_quote_fragment(t: str) -> bool:
+    """One sentence of a multi-sentence quotation: a quote opened and not closed, or
+    closed and never opened, with no speaker in sight. Out of context it misleads."""
+    single_open = t[0] == "‘"
+    opens = t.count("“") + single_open
+    closes = t.count("”") + (single_open and _SINGLE_CLOSE.search(t, 1) is not None)
+    if t.count('"') % 2 == 1 or opens != closes:
+        return not _ATTRIBUTION.search(t)
+    return False
 
 
 def _is_bare_quote(t: str) -> bool:

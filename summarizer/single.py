@@ -34,16 +34,19 @@ from summarizer.filters import junk_reason
 @dataclass(frozen=True)
 class PacSumParams:
     #: Edge threshold as a fraction of the (max - min) similarity range.
-    beta: float = 0.3
+    beta: float = 0.0
     #: Weight on similarity with earlier sentences (negative: repeating is bad).
     lambda1: float = -0.5
     #: Weight on similarity with later sentences (introducing them is good).
     lambda2: float = 1.0
-    #: Weight of the lead prior 1/sqrt(1+position), added to min-max-normalised scores.
-    lead_weight: float = 0.3
-    trigram_blocking: bool = True
+    #: Weight of the min-max-normalised PacSum score against the lead prior exp(-position / lead_decay).
+    pacsum_weight: float = 0.8
+    lead_decay: float = 2.0
+    trigram_blocking: bool = False
+    #: Sentences more similar than this to a chosen one are repeats (the same wire line twice).
+    duplicate_cosine: float = 0.9
     min_words: int = 5
-    max_words: int = 80
+    max_words: int = 50
     drop_bare_quotes: bool = False
 
 
@@ -65,8 +68,13 @@ def pacsum_scores(emb: np.ndarray, *, beta: float, lambda1: float, lambda2: floa
     return lambda1 * before + lambda2 * after
 
 
-def lead_prior(positions: np.ndarray) -> np.ndarray:
-    return 1.0 / np.sqrt(1.0 + positions.astype(np.float64))
+def sentence_scores(emb: np.ndarray, params: PacSumParams = DEFAULTS) -> np.ndarray:
+    """PacSum (min-max normalised, weighted) plus the lead prior, per sentence in article order."""
+    n = len(emb)
+    raw = pacsum_scores(emb, beta=params.beta, lambda1=params.lambda1, lambda2=params.lambda2)
+    spread = raw.max() - raw.min() if n else 0.0
+    norm = (raw - raw.min()) / spread if spread > 0 else np.zeros(n)
+    return params.pacsum_weight * norm + np.exp(-np.arange(n) / params.lead_decay)
 
 
 def select_sentences(texts: Sequence[str], emb: np.ndarray, k: int,
@@ -79,16 +87,13 @@ def select_sentences(texts: Sequence[str], emb: np.ndarray, k: int,
                             drop_bare_quotes=params.drop_bare_quotes) is None for t in texts]
     if not any(eligible):
         eligible = [True] * n  # an article of only short lines still gets a summary
-    raw = pacsum_scores(emb, beta=params.beta, lambda1=params.lambda1, lambda2=params.lambda2)
-    spread = raw.max() - raw.min()
-    norm = (raw - raw.min()) / spread if spread > 0 else np.zeros(n)
-    score = norm + params.lead_weight * lead_prior(np.arange(n))
+    score = sentence_scores(emb, params)
     # Ties go to the earlier sentence, so the result is deterministic.
     order = sorted(range(n), key=lambda i: (-score[i], i))
     chosen: list[int] = []
     seen: set[tuple[str, str, str]] = set()
     for i in order:
-        if not eligible[i]:
+        if not eligible[i] or any(float(emb[i] @ emb[j]) > params.duplicate_cosine for j in chosen):
             continue
         grams = _trigrams(texts[i])
         if params.trigram_blocking and grams & seen:
