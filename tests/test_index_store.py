@@ -145,6 +145,13 @@ def test_transliterations_and_accents_meet(index):
     sikorski = index.entity("Radoslaw Sikorski")
     assert sikorski is not None and len(sikorski.article_ids) == 2
     assert index.entity("Sikorski").id == sikorski.id
+    index.add(_article("Libya", "Libyan leader Muammar Gaddafi addressed supporters in Tripoli "
+                       "on Sunday, state television showed."))
+    index.add(_article("Libya 2", "Moammar Gadhafi's forces shelled Misrata again on Monday, "
+                       "rebels said. Gadhafi has refused to step down."))
+    gaddafi = index.entity("Gadhafi")
+    assert gaddafi is not None and gaddafi.id == index.entity("Muammar Gaddafi").id
+    assert len(gaddafi.article_ids) == 2
 
 
 def test_events_by_place_kind_and_callers(index):

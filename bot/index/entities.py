@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.index.gazetteer import gazetteer
-from bot.index.text import fold, phrase_key, strip_possessive, word_key
+from bot.index.text import fold, phrase_key, skeleton, strip_possessive, word_key
 
 KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC"}
 
@@ -80,6 +80,13 @@ def name_key(name: str) -> str:
     return " ".join(p for p in parts if p)
 
 
+def name_skeleton(name: str) -> str:
+    """Spelling-blind key of a full name (see text.skeleton); "" for a bare surname."""
+    parts = [skeleton(t) for t in name.split() if not re.fullmatch(r"[A-Z]\.?", t)]
+    parts = [p for p in parts if p]
+    return " ".join(parts) if len(parts) > 1 else ""
+
+
 def surname_key(name: str) -> str:
     key = name_key(name)
     return key.split()[-1] if key else ""
@@ -94,6 +101,9 @@ iranian turkish indian japanese korean italian spanish canadian mexican european
 saudi egyptian belarusian georgian swiss austrian dutch swedish finnish norwegian danish greek
 brazilian venezuelan cuban pakistani afghan iraqi lebanese qatari emirati australian romanian
 slovak czech lithuanian latvian estonian moldovan serbian croatian bulgarian irish
+libyan tunisian yemeni bahraini jordanian moroccan algerian sudanese somali kenyan nigerian haitian
+chilean colombian peruvian argentine argentinian arab arabic kurdish kurd shiite sunni muslim
+christian jewish islamic persian african asian latin nordic baltic balkan western eastern
 republican democratic democrat gop nato eu un""".split())
 
 
@@ -126,6 +136,9 @@ def clean_person(text: str) -> tuple[str, str | None] | None:
         return None
     if len(tokens) == 1 and (fold(tokens[0]) in _NOT_NAMES or len(tokens[0]) < 3):
         return None
+    # "Ras Lanuf Libyan", "Misrata Tripoli": places and peoples the model took for a person
+    if _demonym(tokens[-1]) or (len(tokens) > 1 and gazetteer().lookup(tokens[-1], venues=False)):
+        return None
     role_words = [p for p in prefix if fold(p).rstrip(".") not in {"mr", "mrs", "ms", "miss",
                                                                     "dr", "sir", "dame", "the"}]
     role = normalise_role(" ".join(role_words)) if role_words else None
@@ -138,7 +151,7 @@ def clean_other(text: str, label: str) -> tuple[str, str] | None:
     name = strip_possessive(name).strip(" ,;:\"“”()'’-")
     if not name or len(name) < 2 or not re.search(r"[A-Za-z]", name) or re.search(r"\d{3,}", name):
         return None
-    if fold(name) in _NOT_ENTITIES or name.islower():
+    if fold(name) in _NOT_ENTITIES or not name[0].isupper() and not name[0].isdigit():
         return None
     place = gazetteer().lookup(name, venues=False)
     if place and label in {"GPE", "LOC", "PERSON", "ORG", "FAC"}:

@@ -14,7 +14,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 
-from bot.index.entities import clean_person, name_key, surname_key
+from bot.index.entities import clean_person, name_key, name_skeleton, surname_key
 from bot.index.gazetteer import gazetteer
 from bot.index.text import fold, phrase_key, word_key
 
@@ -69,6 +69,10 @@ def find_person(conn: Conn, name: str) -> int | None:
             "SELECT key FROM entity_aliases WHERE entity_id = ? AND key LIKE '% %'", [eid])]
         if any(_first_names_compatible(first, f.split()[0]) for f in full_forms):
             return eid
+    skel = name_skeleton(name)
+    if skel:  # transliterations: Moammar Gadhafi = Muammar Gaddafi
+        return _most_mentioned(conn, [r[0] for r in conn.execute(
+            "SELECT id FROM entities WHERE type = 'PERSON' AND skeleton = ?", [skel])])
     return None
 
 
@@ -78,8 +82,9 @@ def person_entity(conn: Conn, name: str) -> int:
     key = name_key(name)
     if found:
         return found
-    eid = conn.execute("INSERT INTO entities(name, type, key, surname) VALUES (?, 'PERSON', ?, ?)",
-                       [name, key, key.split()[-1]]).lastrowid
+    eid = conn.execute("INSERT INTO entities(name, type, key, surname, skeleton) "
+                       "VALUES (?, 'PERSON', ?, ?, ?)",
+                       [name, key, key.split()[-1], name_skeleton(name) or None]).lastrowid
     assert eid is not None
     if " " in key:
         _absorb_surname_only(conn, eid, key.split()[-1])
@@ -89,7 +94,8 @@ def person_entity(conn: Conn, name: str) -> int:
 def _absorb_surname_only(conn: Conn, keep: int, surname: str) -> None:
     """Entities known only by this surname were this person all along: merge them in."""
     rows = conn.execute(
-        "SELECT e.id FROM entities e WHERE e.id != ? AND e.key = ? AND NOT EXISTS ("
+        "SELECT e.id FROM entities e WHERE e.id != ? AND e.key = ? "
+        "AND e.type NOT IN ('GPE', 'LOC', 'FAC') AND NOT EXISTS ("
         "SELECT 1 FROM entity_aliases a WHERE a.entity_id = e.id AND a.key LIKE '% %')",
         [keep, surname]).fetchall()
     for (drop,) in rows:
@@ -158,9 +164,11 @@ def refresh(conn: Conn, entity_id: int) -> None:
     if place:
         name, etype = place.name, "GPE"
     key = name_key(name) if etype == "PERSON" else phrase_key(name)
-    surname = key.split()[-1] if etype == "PERSON" and key else None
-    conn.execute("UPDATE entities SET name = ?, type = ?, key = ?, surname = ? WHERE id = ?",
-                 [name, etype, key, surname, entity_id])
+    person = etype == "PERSON" and bool(key)
+    surname = key.split()[-1] if person else None
+    skel = (name_skeleton(name) or None) if person else None
+    conn.execute("UPDATE entities SET name = ?, type = ?, key = ?, surname = ?, skeleton = ? "
+                 "WHERE id = ?", [name, etype, key, surname, skel, entity_id])
 
 
 def lookup(conn: Conn, text: str) -> int | None:

@@ -81,7 +81,8 @@ def refresh_event(conn: Conn, event_id: int) -> None:
             aliases.update({f"{p} strike", f"{p} strikes", f"strikes on {p}"})
         else:
             aliases.update({f"{p.replace('-', ' ')} call", f"{p} phone call"})
-        aliases.add(phrase)
+        if len(phrase.split()) <= 5:  # "meeting in the Oval Office", not a whole clause
+            aliases.add(phrase)
     conn.execute("DELETE FROM event_aliases WHERE event_id = ?", [event_id])
     conn.executemany("INSERT OR IGNORE INTO event_aliases(event_id, alias, key) VALUES (?, ?, ?)",
                      [(event_id, a, phrase_key(a)) for a in sorted(aliases) if phrase_key(a)])

@@ -101,4 +101,10 @@ def _v1_fts(db: sqlite_utils.Database) -> None:
                "tokenize='unicode61 remove_diacritics 2')")
 
 
-STEPS = [_v1_tables, _v1_fts]
+def _v3_name_skeletons(db: sqlite_utils.Database) -> None:
+    # Spelling-blind person keys so "Moammar Gadhafi" meets "Muammar Gaddafi".
+    db.execute("ALTER TABLE entities ADD COLUMN skeleton TEXT")
+    db["entities"].create_index(["skeleton"])
+
+
+STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons]

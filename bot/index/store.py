@@ -224,10 +224,11 @@ class Index:
         cache: dict[tuple[str, str], int] = {}
         for m in mentions:
             ck = (m.label, m.name)
-            if ck not in cache:
-                cache[ck] = (entity_store.person_entity(c, m.name) if m.label == "PERSON"
-                             else entity_store.other_entity(c, m.name, m.label))
-            eid = cache[ck]
+            eid = cache.get(ck)
+            # a later full name may have absorbed an entity cached earlier in this article
+            if eid is None or not c.execute("SELECT 1 FROM entities WHERE id = ?", [eid]).fetchone():
+                eid = cache[ck] = (entity_store.person_entity(c, m.name) if m.label == "PERSON"
+                                   else entity_store.other_entity(c, m.name, m.label))
             entity_store.record(c, eid, m.alias, m.label, m.role)
             c.execute("INSERT INTO mentions(entity_id, article_id, sentence_id, surface) "
                       "VALUES (?, ?, ?, ?)", [eid, article_id, sentence_ids[m.sentence], m.surface])

@@ -45,3 +45,13 @@ def word_key(token: str) -> str:
 def phrase_key(text: str) -> str:
     """A folded key for any name or phrase: words joined by single spaces."""
     return " ".join(words(text))
+
+
+def skeleton(word: str) -> str:
+    """A spelling-blind form for transliterated names: first letter, then consonants without
+    h/w/y, doubles collapsed. Gaddafi, Gadhafi -> gdf; Muammar, Moammar -> mmr."""
+    w = re.sub(r"[^a-z]", "", fold(word))
+    if not w:
+        return ""
+    rest = re.sub(r"[aeiouhwy]", "", w[1:])
+    return re.sub(r"(.)\1+", r"\1", w[0] + rest)
