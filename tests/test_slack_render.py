@@ -235,3 +235,9 @@ def test_a_long_title_is_shortened_at_a_word_for_the_header():
     header = message.blocks[0]["text"]["text"]
     assert len(header) <= MAX_HEADER and header.endswith("…")
     assert not re.search(r"&(?!amp;)", header)
+
+
+def test_a_bracketed_number_inside_an_article_sentence_is_not_a_boundary():
+    body = "The report [2] says talks resumed. [1] Officials [3] confirmed it? [2]"
+    assert [u.strip() for u in sentence_units(body)] == [
+        "The report [2] says talks resumed. [1]", "Officials [3] confirmed it? [2]"]

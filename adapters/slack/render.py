@@ -38,8 +38,11 @@ MAX_FALLBACK = 300
 ZWSP = "\u200b"
 _MRKDWN_CONTROL = re.compile(r"[*_~`]")
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.I)
-# One or more citation groups such as "[2]", "[1, 3]" or "[1][4]" closing a sentence.
-_CITED_SENTENCE = re.compile(r".*?\[\d+(?:\s*[,;]\s*\d+)*\](?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*",
+# A sentence closed by its citation groups: "... end. [2]", "... end?” [1, 3]", "... [1][4]".
+# Requiring end punctuation before the citation keeps a "[2]" quoted inside an article's
+# sentence (a footnote mark) from being taken as the end of that sentence.
+_CITE = r"\[\d+(?:\s*[,;]\s*\d+)*\]"
+_CITED_SENTENCE = re.compile(rf".*?[.!?…][\"'”’)]*\s+{_CITE}(?:\s*{_CITE})*(?=\s|$)",
                              re.S)
 
 
