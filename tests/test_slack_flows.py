@@ -227,6 +227,12 @@ def make_test_registry() -> Registry:
         GATE.wait(WAIT)  # deliberately blocking: must not stall Slack's acks
         return Reply.plain("Done blocking.")
 
+    @reg.command("postnow", "Posts to the channel from inside the command, as `digest now` does")
+    async def postnow(req: Request, services: Services) -> Reply:
+        ts = await services.extra_poster.post(req.channel_id, Reply.plain("Posted digest. [1]"))
+        return Reply.plain(f"Digest posted ({'with' if ts else 'without'} a message id).",
+                           ephemeral=True)
+
     return reg
 
 
@@ -655,6 +661,17 @@ async def test_poster_posts_a_digest_once_through_a_rate_limit(tmp_path, fake_sl
     assert posted["unfurl_links"] is False and posted["text"] == "Daily digest"
     assert "Talks resumed &lt;!here&gt;. [1]" in visible_text(posted)
     assert "[1] <https://r.example/1|Summit set> — Reuters" in visible_text(posted)
+
+
+async def test_a_command_can_post_through_the_poster_from_the_worker_thread(running):
+    """`digest now` posts through the scheduler's Poster from inside a command."""
+    running.bot.services.extra_poster = make_poster(running.bot)  # type: ignore[attr-defined]
+    await slash(running, "/postnow", hook="now")
+    posts = await running.fake.wait_posts(2)
+    channel_post = next(p for p in posts if p["kind"] == "chat.postMessage")
+    answer = next(p for p in posts if p["kind"] == "response_url")
+    assert channel_post["channel"] == "C1" and "Posted digest. [1]" in visible_text(channel_post)
+    assert "Digest posted (with a message id)." in visible_text(answer)
 
 
 def test_a_shared_worker_is_left_running_for_the_other_surfaces(tmp_path, fake_slack):
