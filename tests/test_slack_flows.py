@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -28,7 +29,15 @@ import pytest
 from aiohttp import web
 
 from adapters.slack.app import SlackBot
-from adapters.slack.run import EVENTS_PATH, HttpServer, make_bot, make_poster, serve, start_http
+from adapters.slack.run import (
+    EVENTS_PATH,
+    HttpServer,
+    make_bot,
+    make_poster,
+    run_slack,
+    serve,
+    start_http,
+)
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError, Secret, Settings
 from bot.core import Registry, Reply, Request, Section, Source
@@ -526,6 +535,20 @@ async def test_retried_event_is_not_answered_twice(running):
     assert sum("once" in t for t in texts) == 1 and sum("marker" in t for t in texts) == 1
 
 
+async def test_one_message_delivered_as_mention_and_dm_is_answered_once(running):
+    """A DM that also @mentions the bot arrives as message.im and app_mention."""
+    text = f"<@{BOT_USER}> echo both ways"
+    as_dm = dm(text, ts="8.0")
+    as_mention = mention(text, ts="8.0", channel="D1", client_msg_id=as_dm["client_msg_id"])
+    await send_event(running, as_dm, "EvBoth1")
+    await send_event(running, as_mention, "EvBoth2")
+    await send_event(running, mention(f"<@{BOT_USER}> echo marker", ts="9.0"), "EvM3")
+    await running.fake.wait_posts(2)
+    await asyncio.sleep(0.2)
+    texts = [visible_text(p) for p in running.fake.posts]
+    assert sum("both ways" in t for t in texts) == 1
+
+
 async def test_a_retry_whose_original_never_arrived_is_answered_once(running):
     event = mention(f"<@{BOT_USER}> echo lost original")
     await send_event(running, event, "EvLost", retry=1)
@@ -640,6 +663,35 @@ async def test_a_token_slack_refuses_stops_the_start_naming_it(tmp_path, fake_sl
                         summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=f"^{named} was refused by Slack \\(invalid_auth\\)"):
         await serve(make_bot(services, http=http), http=http, host="127.0.0.1", port=0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_run_slack_serves_http_until_cancelled(tmp_path, fake_slack):
+    """What `briefbot serve slack --http --port N` runs, start to stop."""
+    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
+                        summarizer=None, registry=load_commands())  # type: ignore[arg-type]
+    port = free_port()
+    task = asyncio.create_task(run_slack(services, http=True, port=port, host="127.0.0.1"))
+    body = slash_body(fake_slack, "/help")
+    for _ in range(200):  # until the server listens (bounded)
+        try:
+            status, _ = await post(f"http://127.0.0.1:{port}{EVENTS_PATH}", body,
+                                   signed_headers(body))
+            break
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.05)
+    assert status == 200
+    [answer] = await fake_slack.wait_posts(1)
+    assert answer["blocks"][0]["text"]["text"] == "briefbot help"
+    assert fake_slack.attempts["auth.test"] >= 1  # the token was checked at start
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 # --- the Poster the digest scheduler uses ----------------------------------------------

@@ -37,6 +37,18 @@ TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked
                  "token_expired", "not_allowed_token_type"}
 
 
+class _SameTokenNotice(logging.Filter):
+    """Bolt warns "`token` will be unused" whenever SLACK_BOT_TOKEN is in the environment
+    and a client is given, as here, where the client carries that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+BOLT_LOG = logging.getLogger("slack_bolt")
+BOLT_LOG.addFilter(_SameTokenNotice())
+
+
 def raise_if_token_refused(exc: SlackApiError, setting: str, hint: str) -> None:
     """Turn Slack's "this token is no good" answers into one line naming the setting."""
     error = exc.response.get("error") if exc.response is not None else ""
@@ -92,7 +104,7 @@ class SlackBot:
         self.worker = worker or CommandWorker()
         self.seen = SeenIds()
         self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
-                            process_before_response=False, logger=logging.getLogger("slack_bolt"))
+                            process_before_response=False, logger=BOLT_LOG)
         self.app.middleware(self._skip_repeated_events)
         for spec in self.registry:
             self.app.command(slash_name(spec))(self._slash_handler(spec))
