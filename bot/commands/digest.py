@@ -3,7 +3,9 @@
 - `digest` — the top stories of the last 24 hours (or of the 24 hours up to the
   newest article when the corpus is older), one cited line each. Records nothing.
 - `digest now` — this channel's digest at once, claimed in the digest log like a
-  scheduled one: it counts as today's, and asking twice never posts twice.
+  scheduled one (once per local day: asking twice, or a platform retrying the
+  request, never posts twice). The scheduled digest still comes, with what is
+  new since.
 - `digest preview` — what this channel's next digest would say, shown only to you.
 """
 
@@ -97,6 +99,7 @@ def _ack(outcome: Outcome) -> Reply:
 def _taken(outcome: Outcome) -> str:
     status = outcome.row.status if outcome.row else "sent"
     done = {"claimed": "is being posted right now",
-            "empty": "was already done today (there was nothing new)",
-            "failed": "failed earlier and its retry is not due yet"}.get(status, "was already posted")
-    return f"Today's digest for this channel {done}. `digest preview` shows what is new since."
+            "empty": "was already asked for today (there was nothing new)",
+            "failed": "failed a moment ago"}.get(status, "was already posted on request today")
+    return (f"This channel's digest {done}; the scheduled digest still comes. "
+            "`digest preview` shows what is new since.")

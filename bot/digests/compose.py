@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.citations import Citations, publishers
 from bot.core import Reply, Section
-from bot.digests.novelty import Item, embeddings, plan_items
+from bot.digests.novelty import Item, plan_items
 from bot.digests.stories import entity_weights, group_stories, rank_stories
 from bot.digests.store import DigestStore, Subscription
 from bot.digests.timing import zone
@@ -99,7 +99,7 @@ def channel_digest(services, store: DigestStore, sub: Subscription, now: datetim
         new_ids = {r.id for r in new}
         _mark_followed(index, stories, sub.topics, new_ids)
         ranked = rank_stories(stories, now, entity_weights(index, {r.id for r in rows}))
-        known = embeddings([s for r in context for s in by_article.get(r.id, [])])
+        known = [s for r in context for s in by_article.get(r.id, [])]
         items = plan_items(ranked, new_ids=new_ids, told_ids=set(told.article_ids),
                            sentences_by_article=by_article, known=known,
                            summarizer=services.summarizer)

@@ -80,15 +80,16 @@ def status_line(store: DigestStore, sub: Subscription) -> str:
     if not history:
         return "no digest yet"
     d = history[0]
+    what = f"digest {d.local_date}" + (" (asked for with `digest now`)" if d.slot == "now" else "")
     if d.status == "sent":
-        return f"last digest {d.local_date}: sent"
+        return f"last {what}: sent"
     if d.status == "empty":
-        return f"last digest {d.local_date}: nothing new (kept silent)"
+        return f"last {what}: nothing new (kept silent)"
     if d.status == "claimed":
-        return f"digest {d.local_date}: being sent"
+        return f"{what}: being sent"
     tail = (f", retrying at {d.next_attempt_at:%H:%M} UTC" if d.next_attempt_at
             else ", gave up")
-    return f"digest {d.local_date}: FAILED after {d.attempts} attempt(s): {d.error}{tail}"
+    return f"{what}: FAILED after {d.attempts} attempt(s): {d.error}{tail}"
 
 
 def listing(store: DigestStore, subs: Sequence[Subscription], now: datetime) -> list[str]:

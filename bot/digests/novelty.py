@@ -8,6 +8,7 @@ those sentences. Every sentence shown is a stored source sentence, verbatim.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,8 +16,14 @@ import numpy as np
 
 from bot.digests.stories import Story
 
-#: A sentence this close to one already told repeats it (paraphrase, re-report).
-SAME_SENTENCE = 0.8
+#: Cosine above which a sentence repeats a told one (a re-report, a light rewording)...
+SAME_SENTENCE = 0.85
+#: ...or above which it repeats it if it also adds no new words of substance,
+NEAR_SENTENCE = 0.6
+#: i.e. at least this share of its content words were in the told sentence.
+COVERED_WORDS = 0.7
+#: Only a near-verbatim copy repeats a sentence whose figures differ.
+SAME_SENTENCE_EXACT = 0.98
 #: Items in one digest; followed topics count too.
 MAX_ITEMS = 8
 #: A first sentence longer than this is shown alone, so each item stays one or two lines.
@@ -37,17 +44,55 @@ def embeddings(sentences: Sequence) -> np.ndarray:
     return np.vstack(vecs).astype(np.float32) if vecs else np.zeros((0, 384), dtype=np.float32)
 
 
-def novel(candidates: Sequence, known: np.ndarray, threshold: float = SAME_SENTENCE) -> list:
-    """Candidates not close to anything known, nor to an earlier candidate."""
-    out, seen = [], [known] if len(known) else []
+_WORD = re.compile(r"[a-z]+|\d[\d,.]*")
+_STOP = frozenset("""a an and are as at be been by for from had has have he her his in is it its
+of on or said says say that the their they this to was were will with would after before over
+than then there these those which while who whom into about also but not no yes more most
+monday tuesday wednesday thursday friday saturday sunday week today yesterday""".split())
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2 or w[0].isdigit()}
+
+
+def _numbers(words: set[str]) -> set[str]:
+    return {w.rstrip(".,") for w in words if w[0].isdigit()}
+
+
+def repeats(candidate, known: Sequence, known_emb: np.ndarray) -> bool:
+    """Does `candidate` say what one of the `known` sentences said?
+
+    Embeddings alone cannot tell "Rubio and Lavrov called off a meeting" (told,
+    reworded: cosine 0.73) from "40 people have died in the floods" after "60,000
+    were forced from their homes" (new: cosine 0.73). So a close sentence repeats
+    a known one only if it also brings no new words of substance and no new numbers.
+    """
+    if not len(known_emb) or candidate.embedding is None:
+        return False
+    sims = known_emb @ candidate.embedding.astype(np.float32)
+    words = _content(candidate.text)
+    for i in np.argsort(-sims)[:3]:
+        sim = float(sims[i])
+        if sim < NEAR_SENTENCE:
+            break
+        theirs = _content(known[i].text)
+        if _numbers(words) - _numbers(theirs) and sim < SAME_SENTENCE_EXACT:
+            continue  # a new figure is news ("death toll rises to 52")
+        covered = len(words & theirs) / max(1, len(words))
+        if sim >= SAME_SENTENCE or covered >= COVERED_WORDS:
+            return True
+    return False
+
+
+def novel(candidates: Sequence, known: Sequence) -> list:
+    """Candidates that repeat neither a known sentence nor an earlier candidate."""
+    known = [k for k in known if k.embedding is not None]
+    known_emb = embeddings(known)
+    out: list = []
     for s in candidates:
-        if s.embedding is None:
-            continue
-        v = s.embedding.astype(np.float32)
-        if any(len(m) and float((m @ v).max()) >= threshold for m in seen):
+        if s.embedding is None or repeats(s, known, known_emb) or repeats(s, out, embeddings(out)):
             continue
         out.append(s)
-        seen.append(v[None, :])
     return out
 
 
@@ -76,7 +121,7 @@ def _pick(summarizer, pool: Sequence, *, single_article: bool) -> list:
 
 
 def plan_items(stories: Sequence[Story], *, new_ids: set[int], told_ids: set[int],
-               sentences_by_article: dict[int, list], known: np.ndarray, summarizer,
+               sentences_by_article: dict[int, list], known: Sequence, summarizer,
                max_items: int = MAX_ITEMS) -> list[Item]:
     """The digest's items, in the stories' order: new stories and updates to told ones."""
     items: list[Item] = []

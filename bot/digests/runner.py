@@ -89,16 +89,19 @@ class DigestRunner:
         return await self.deliver(sub, day, trigger="retry")
 
     async def run_now(self, sub: Subscription, *, poster: Poster | None = None) -> Outcome:
-        """`/digest now`: today's digest (in the channel's zone) at once, claimed like any other.
+        """`/digest now`: this channel's digest at once, claimed like a scheduled one.
 
-        It takes the day's slot: a later scheduled run the same local day finds it
-        sent. A user asking again after a failure is let through at once.
+        It has its own slot per local day, so asking twice (or a platform retrying
+        the request) posts once, and the scheduled digest still comes, with what is
+        new since. After a failure, asking again is let through at once.
         """
         day = local_date(self.clock(), sub.tz)
-        return await self.deliver(sub, day, trigger="now", poster=poster, force_failed=True)
+        return await self.deliver(sub, day, trigger="now", poster=poster, force_failed=True,
+                                  slot="now")
 
     async def deliver(self, sub: Subscription, day: str, *, trigger: str,
-                      poster: Poster | None = None, force_failed: bool = False) -> Outcome:
+                      poster: Poster | None = None, force_failed: bool = False,
+                      slot: str = "daily") -> Outcome:
         poster = poster or self.posters.get(sub.platform)
         if poster is None:
             log.warning("no %s connection in this process; digest for %s not sent",
@@ -108,9 +111,10 @@ class DigestRunner:
         claim = await asyncio.to_thread(
             self.store.claim, sub.platform, sub.channel_id, day, owner=self.owner, now=now,
             trigger=trigger, stale_after=self.stale_after, max_attempts=self.max_attempts,
-            force_failed=force_failed)
+            force_failed=force_failed, slot=slot)
         if claim is None:
-            row = await asyncio.to_thread(self.store.digest, sub.platform, sub.channel_id, day)
+            row = await asyncio.to_thread(self.store.digest, sub.platform, sub.channel_id, day,
+                                          slot)
             return Outcome("taken", day, message_id=row.message_id if row else None, row=row)
         try:
             draft: Draft = await asyncio.to_thread(channel_digest, self.services, self.store,
@@ -136,11 +140,14 @@ class DigestRunner:
     async def _failed(self, sub: Subscription, claim, exc: Exception) -> Outcome:
         error = f"{type(exc).__name__}: {exc}"[:300]
         n = claim.attempts
+        # A digest asked for with `digest now` is not retried behind the asker's back.
         retry_at = (self.clock() + self.backoff[min(n, len(self.backoff)) - 1]
-                    if n < self.max_attempts else None)
+                    if n < self.max_attempts and claim.slot == "daily" else None)
         await asyncio.to_thread(self.store.mark_failed, claim, error=error,
                                 next_attempt_at=retry_at)
-        if retry_at is None:
+        if retry_at is None and claim.slot == "now":
+            log.warning("digest now for %s:%s failed: %s", sub.platform, sub.channel_id, error)
+        elif retry_at is None:
             log.error("digest %s:%s %s failed %d times, giving up: %s", sub.platform,
                       sub.channel_id, claim.local_date, n, error, exc_info=exc)
         else:

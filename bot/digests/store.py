@@ -1,11 +1,13 @@
 """Subscriptions and the digest log, in the same SQLite file as the index.
 
 The digest log is what makes delivery exactly-once: a row per (platform,
-channel, local date) is *claimed* with `INSERT ... ON CONFLICT DO NOTHING`
+channel, local date, slot) is *claimed* with `INSERT ... ON CONFLICT DO NOTHING`
 before anything is posted, so of two processes, two scheduler instances or a
 retried request only the one whose insert took effect goes on to post. The row
 then becomes `sent` (with the platform's message id), `empty` (a quiet channel
-had nothing new), or `failed` (with the error, retried with backoff).
+had nothing new), or `failed` (with the error, retried with backoff). Slot
+"daily" is the scheduled digest; slot "now" is the one a person may ask for with
+`/digest now` once a day, which does not take the scheduled one's place.
 
 A `claimed` row whose owner died is re-claimable after `stale_after`. That is a
 trade-off: if the owner had posted but crashed before recording it, the retry
@@ -50,6 +52,7 @@ def _step_1(db: sqlite_utils.Database) -> None:
             platform TEXT NOT NULL,
             channel_id TEXT NOT NULL,
             local_date TEXT NOT NULL,
+            slot TEXT NOT NULL DEFAULT 'daily' CHECK (slot IN ('daily', 'now')),
             status TEXT NOT NULL CHECK (status IN ('claimed', 'sent', 'empty', 'failed')),
             trigger TEXT NOT NULL,
             owner TEXT NOT NULL,
@@ -62,7 +65,7 @@ def _step_1(db: sqlite_utils.Database) -> None:
             wall_sent_at TEXT,
             period_start TEXT,
             period_end TEXT,
-            UNIQUE (platform, channel_id, local_date))""")
+            UNIQUE (platform, channel_id, local_date, slot))""")
     db.execute("""
         CREATE TABLE digest_told (
             digest_id INTEGER NOT NULL REFERENCES digest_log(id) ON DELETE CASCADE,
@@ -107,6 +110,7 @@ class DigestRow:
     platform: str
     channel_id: str
     local_date: str
+    slot: str
     status: str
     trigger: str
     owner: str
@@ -129,6 +133,7 @@ class Claim:
     owner: str
     attempts: int
     local_date: str
+    slot: str = "daily"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,17 +144,17 @@ class Told:
     sentence_ids: frozenset[int]
 
 
-_LOG_COLUMNS = ("id, platform, channel_id, local_date, status, trigger, owner, attempts, "
+_LOG_COLUMNS = ("id, platform, channel_id, local_date, slot, status, trigger, owner, attempts, "
                 "claimed_at, next_attempt_at, error, message_id, sent_at, wall_sent_at, "
                 "period_start, period_end")
 
 
 def _row(r: Sequence) -> DigestRow:
-    return DigestRow(id=r[0], platform=r[1], channel_id=r[2], local_date=r[3], status=r[4],
-                     trigger=r[5], owner=r[6], attempts=r[7], claimed_at=_dt(r[8]),
-                     next_attempt_at=_dt(r[9]), error=r[10], message_id=r[11],
-                     sent_at=_dt(r[12]), wall_sent_at=_dt(r[13]), period_start=_dt(r[14]),
-                     period_end=_dt(r[15]))
+    return DigestRow(id=r[0], platform=r[1], channel_id=r[2], local_date=r[3], slot=r[4],
+                     status=r[5], trigger=r[6], owner=r[7], attempts=r[8], claimed_at=_dt(r[9]),
+                     next_attempt_at=_dt(r[10]), error=r[11], message_id=r[12],
+                     sent_at=_dt(r[13]), wall_sent_at=_dt(r[14]), period_start=_dt(r[15]),
+                     period_end=_dt(r[16]))
 
 
 class DigestStore:
@@ -216,7 +221,7 @@ class DigestStore:
     # --- claims --------------------------------------------------------------------
     def claim(self, platform: str, channel_id: str, local_date: str, *, owner: str,
               now: datetime, trigger: str, stale_after: timedelta, max_attempts: int,
-              force_failed: bool = False) -> Claim | None:
+              force_failed: bool = False, slot: str = "daily") -> Claim | None:
         """Take the right to post this digest, or None if someone has it or it is done.
 
         Three ways in, each a single atomic statement: a fresh row; a `failed` row
@@ -224,13 +229,13 @@ class DigestStore:
         again); a `claimed` row older than `stale_after` (its owner crashed).
         """
         cur = self._exec(
-            "INSERT INTO digest_log (platform, channel_id, local_date, status, trigger, owner, "
-            "attempts, claimed_at) VALUES (?,?,?,'claimed',?,?,1,?) "
-            "ON CONFLICT(platform, channel_id, local_date) DO NOTHING",
-            [platform, channel_id, local_date, trigger, owner, _iso(now)])
+            "INSERT INTO digest_log (platform, channel_id, local_date, slot, status, trigger, "
+            "owner, attempts, claimed_at) VALUES (?,?,?,?,'claimed',?,?,1,?) "
+            "ON CONFLICT(platform, channel_id, local_date, slot) DO NOTHING",
+            [platform, channel_id, local_date, slot, trigger, owner, _iso(now)])
         if cur.rowcount == 1:
-            return Claim(cur.lastrowid, owner, 1, local_date)
-        row = self.digest(platform, channel_id, local_date)
+            return Claim(cur.lastrowid, owner, 1, local_date, slot)
+        row = self.digest(platform, channel_id, local_date, slot)
         if row is None:  # pragma: no cover - the conflicting row cannot vanish
             return None
         if row.status == "failed" and (force_failed or (
@@ -247,7 +252,7 @@ class DigestStore:
                 [owner, trigger, _iso(now), row.id, row.owner, _iso(row.claimed_at)])
         else:
             return None
-        return Claim(row.id, owner, row.attempts + 1, local_date) if cur.rowcount == 1 else None
+        return Claim(row.id, owner, row.attempts + 1, local_date, slot) if cur.rowcount == 1 else None
 
     def mark_sent(self, claim: Claim, *, message_id: str | None, now: datetime,
                   period: tuple[datetime, datetime] | None, told_articles: Iterable[int] = (),
@@ -290,14 +295,16 @@ class DigestStore:
         return cur.rowcount == 1
 
     # --- reading the log -----------------------------------------------------------
-    def digest(self, platform: str, channel_id: str, local_date: str) -> DigestRow | None:
+    def digest(self, platform: str, channel_id: str, local_date: str,
+               slot: str = "daily") -> DigestRow | None:
         r = self._exec(f"SELECT {_LOG_COLUMNS} FROM digest_log WHERE platform=? AND "
-                       "channel_id=? AND local_date=?", [platform, channel_id, local_date]).fetchone()
+                       "channel_id=? AND local_date=? AND slot=?",
+                       [platform, channel_id, local_date, slot]).fetchone()
         return _row(r) if r else None
 
     def history(self, platform: str, channel_id: str, limit: int = 30) -> list[DigestRow]:
         rows = self._exec(f"SELECT {_LOG_COLUMNS} FROM digest_log WHERE platform=? AND "
-                          "channel_id=? ORDER BY local_date DESC, id DESC LIMIT ?",
+                          "channel_id=? ORDER BY claimed_at DESC, id DESC LIMIT ?",
                           [platform, channel_id, limit]).fetchall()
         return [_row(r) for r in rows]
 
