@@ -204,6 +204,12 @@ def slack_settings(tmp_path: Path, fake: FakeSlack) -> Settings:
                          slack_api_url=fake.url + "api/")
 
 
+def no_index_services(settings: Settings, registry: Registry | None = None) -> Services:
+    """Services for commands that never touch the index (help, the test commands)."""
+    return Services(settings=settings, index=None, summarizer=None,  # type: ignore[arg-type]
+                    registry=registry or load_commands())
+
+
 HOSTILE = ("Read this <!channel> and <@U123> and <!subteam^S1> @everyone @here *bold* "
            "_it_ ~s~ `code` & <https://evil.example|click> now. [1]")
 
@@ -258,8 +264,7 @@ class Running:
 
 async def start_bot(tmp_path: Path, fake: FakeSlack, registry: Registry | None = None) -> Running:
     settings = slack_settings(tmp_path, fake)
-    services = Services(settings=settings, index=None, summarizer=None,  # type: ignore[arg-type]
-                        registry=registry or load_commands())
+    services = no_index_services(settings, registry)
     bot = make_bot(services, http=True, registry=registry)
     server = await start_http(bot, host="127.0.0.1", port=0)
     return Running(bot, server, fake)
@@ -597,8 +602,7 @@ def test_missing_setting_stops_the_start_naming_it(tmp_path, http, missing, name
                              **{k: Secret(v) for k, v in {
                                  "slack_bot_token": BOT_TOKEN, "slack_app_token": APP_TOKEN,
                                  "slack_signing_secret": SIGNING_SECRET}.items() if k != missing})
-    services = Services(settings=settings, index=None, summarizer=None,  # type: ignore[arg-type]
-                        registry=load_commands())
+    services = no_index_services(settings)
     with pytest.raises(ConfigError, match=named) as err:
         make_bot(services, http=http)
     assert "\n" not in str(err.value)
@@ -619,8 +623,7 @@ async def test_tokens_never_reach_the_logs(running, caplog):
 async def test_socket_mode_answers_and_drops_redelivered_events(tmp_path, fake_slack, caplog):
     caplog.set_level(logging.DEBUG)
     settings = slack_settings(tmp_path, fake_slack)
-    services = Services(settings=settings, index=None, summarizer=None,  # type: ignore[arg-type]
-                        registry=make_test_registry())
+    services = no_index_services(settings, make_test_registry())
     bot = make_bot(services, http=False)
     task = asyncio.create_task(serve(bot, http=False))
     body = json.loads(event_body(mention(f"<@{BOT_USER}> echo over the socket"), "EvS"))
@@ -659,8 +662,7 @@ async def test_socket_mode_answers_and_drops_redelivered_events(tmp_path, fake_s
 async def test_a_token_slack_refuses_stops_the_start_naming_it(tmp_path, fake_slack, http,
                                                                refused, named):
     fake_slack.refused_tokens.add(refused)
-    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
-                        summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
+    services = no_index_services(slack_settings(tmp_path, fake_slack), make_test_registry())
     with pytest.raises(ConfigError, match=f"^{named} was refused by Slack \\(invalid_auth\\)"):
         await serve(make_bot(services, http=http), http=http, host="127.0.0.1", port=0)
 
@@ -673,8 +675,7 @@ def free_port() -> int:
 
 async def test_run_slack_serves_http_until_cancelled(tmp_path, fake_slack):
     """What `briefbot serve slack --http --port N` runs, start to stop."""
-    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
-                        summarizer=None, registry=load_commands())  # type: ignore[arg-type]
+    services = no_index_services(slack_settings(tmp_path, fake_slack))
     port = free_port()
     task = asyncio.create_task(run_slack(services, http=True, port=port, host="127.0.0.1"))
     body = slash_body(fake_slack, "/help")
@@ -696,8 +697,7 @@ async def test_run_slack_serves_http_until_cancelled(tmp_path, fake_slack):
 
 # --- the Poster the digest scheduler uses ----------------------------------------------
 async def test_poster_posts_a_digest_once_through_a_rate_limit(tmp_path, fake_slack):
-    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
-                        summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
+    services = no_index_services(slack_settings(tmp_path, fake_slack), make_test_registry())
     bot = make_bot(services, http=True)
     poster = make_poster(bot)
     fake_slack.rate_limit_next["chat.postMessage"] = 1
@@ -727,8 +727,7 @@ async def test_a_command_can_post_through_the_poster_from_the_worker_thread(runn
 
 
 def test_a_shared_worker_is_left_running_for_the_other_surfaces(tmp_path, fake_slack):
-    services = Services(settings=slack_settings(tmp_path, fake_slack), index=None,
-                        summarizer=None, registry=make_test_registry())  # type: ignore[arg-type]
+    services = no_index_services(slack_settings(tmp_path, fake_slack), make_test_registry())
     shared = CommandWorker()
     make_bot(services, http=True, worker=shared).close()
     assert asyncio.run(shared.call(lambda: "still running")) == "still running"
