@@ -130,7 +130,8 @@ def test_alaska_summit_links_the_august_pages_that_discuss_it(seeded):
         topic = index.resolve_topic(asked)
         assert (topic.kind, topic.name) == ("event", "Alaska summit"), asked
         origins = _origins(index, topic.article_ids)
-        assert {"seeds/002#1", "seeds/000#2"} <= origins
+        # 000#1 never says "summit": Trump "went big last week in Alaska with Mr. Putin"
+        assert {"seeds/002#1", "seeds/000#2", "seeds/000#1"} <= origins
         assert not origins & {"seeds/003#1", "seeds/004#1", "seeds/001#3", "seeds/000#3"}
 
 

@@ -28,6 +28,32 @@ def event_key(ev: EventMention, surnames: tuple[str, ...], published: datetime |
     return "call|" + "|".join(sorted(phrase_key(s) for s in surnames)) + "|" + month
 
 
+def known(conn: Conn, ev: EventMention) -> bool:
+    """Whether an event is already stored under this phrase's key."""
+    return conn.execute("SELECT 1 FROM events WHERE key = ?",
+                        [event_key(ev, (), None)]).fetchone() is not None
+
+
+def remember_place(conn: Conn, ev: EventMention, article_id: int, sentence_id: int) -> None:
+    assert ev.place is not None
+    conn.execute("INSERT INTO place_mentions(article_id, sentence_id, place, place_kind, region, "
+                 "phrase) VALUES (?, ?, ?, ?, ?, ?)", [article_id, sentence_id, ev.place.name,
+                                                     ev.place.kind, ev.place.region, ev.phrase])
+
+
+def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int) -> None:
+    """A new event at a place: earlier articles that put two people there discuss it too."""
+    rows = conn.execute("SELECT article_id, sentence_id, place, place_kind, phrase FROM "
+                        "place_mentions WHERE region = ? AND article_id != ?",
+                        [region, article_id]).fetchall()
+    for aid, sid, place, place_kind, phrase in rows:
+        conn.execute("INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, "
+                     "place_kind, phrase) VALUES (?, ?, ?, 'mention', ?, ?, ?)",
+                     [event_id, aid, sid, place, place_kind, phrase])
+        conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
+                     "ON CONFLICT DO UPDATE SET mentions = mentions + 1", [event_id, aid])
+
+
 def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], article_id: int,
                  sentence_id: int | None, published: datetime | None) -> int:
     """Store one event phrase; return the event's id."""
@@ -40,6 +66,8 @@ def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], articl
             "INSERT INTO events(name, kind, place, key, region) VALUES (?, ?, ?, ?, ?)",
             [ev.phrase, ev.kind, ev.place.name if ev.place else None, key,
              ev.place.region if ev.place else None]).lastrowid
+        if ev.group == "meet" and ev.place:
+            _link_earlier_places(conn, event_id, ev.place.region, article_id)
     conn.execute(
         "INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, place_kind, "
         "phrase) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -53,7 +81,7 @@ def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], articl
 def refresh_event(conn: Conn, event_id: int) -> None:
     """Rename from all its phrases, and rebuild its aliases."""
     rows = conn.execute("SELECT kind, place, place_kind, phrase FROM event_mentions "
-                        "WHERE event_id = ?", [event_id]).fetchall()
+                        "WHERE event_id = ? AND kind != 'mention'", [event_id]).fetchall()
     if not rows:
         return
     kinds = Counter(r[0] for r in rows)

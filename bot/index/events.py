@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from bot.index.gazetteer import Place, gazetteer
 
 #: summit, meeting and talks in one place are one event: they share the "meet" group.
-GROUP = {"summit": "meet", "meeting": "meet", "talks": "meet", "call": "call", "strike": "strike"}
+GROUP = {"summit": "meet", "meeting": "meet", "talks": "meet", "call": "call", "strike": "strike",
+         "mention": "meet"}
 #: When a place hosted several wordings, the name uses the first kind present here.
 KIND_PREFERENCE = ("summit", "meeting", "talks")
 
@@ -92,6 +93,20 @@ def find_events(sentence: str, index: int | None,
     elif call and len(set(people)) >= 2:
         names = tuple(dict.fromkeys(people))[:2]
         out.append(EventMention(index, "call", call.group(0), participants=names))
+    return out
+
+
+def place_links(sentence: str, index: int, people: Sequence[str]) -> list[EventMention]:
+    """Weaker evidence: two people "in Alaska" / "at the White House" together, with no event
+    word. Such a sentence may discuss an event held there; the store links it only to an
+    event already known at that place, never creates one."""
+    if len(set(people)) < 2:
+        return []
+    out = []
+    for start, end, place in gazetteer().find(sentence):
+        if place.kind != "country" and re.search(r"\b(?:in|to|at)\s+(?:the\s+)?$",
+                                                 sentence[:start], re.IGNORECASE):
+            out.append(EventMention(index, "mention", sentence[start:end], place))
     return out
 
 

@@ -107,4 +107,14 @@ def _v3_name_skeletons(db: sqlite_utils.Database) -> None:
     db["entities"].create_index(["skeleton"])
 
 
-STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons]
+def _v4_place_mentions(db: sqlite_utils.Database) -> None:
+    # Weak event evidence ("Trump went to Alaska with Putin"), kept so that an event first
+    # named by a later article can still be linked to the earlier ones.
+    db["place_mentions"].create({
+        "id": int, "article_id": int, "sentence_id": int, "place": str, "place_kind": str,
+        "region": str, "phrase": str,
+    }, pk="id", foreign_keys=[("article_id", "articles", "id")])
+    db["place_mentions"].create_index(["region"])
+
+
+STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions]

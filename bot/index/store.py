@@ -25,7 +25,7 @@ from bot.index import entity_store, event_store, queries
 from bot.index.db import connect, migrate
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
-from bot.index.events import EventMention, find_events
+from bot.index.events import EventMention, find_events, place_links
 from bot.index.rows import AddResult, ArticleRow, EntityRow, EventRow, SourceRef, Topic
 from bot.index.schema import COMPONENT, STEPS
 from bot.index.shared import shared_encoder, shared_nlp
@@ -240,7 +240,13 @@ class Index:
     def _write_events(self, article_id: int, p: _Prepared, sentence_ids: Sequence[int]) -> None:
         c = self.conn
         touched = set()
-        for ev in p.events or []:
+        events = p.events or []
+        # strong phrases first, so a weak "in Alaska" can join an event this article names
+        for ev in sorted(events, key=lambda e: e.kind == "mention"):
+            if ev.kind == "mention":
+                event_store.remember_place(c, ev, article_id, sentence_ids[ev.sentence or 0])
+                if not event_store.known(c, ev):
+                    continue
             surnames: tuple[str, ...] = ()
             if ev.kind == "call":
                 ids = [entity_store.find_person(c, n) for n in ev.participants]
@@ -330,7 +336,10 @@ def _article_events(p: _Prepared) -> list[EventMention]:
     found = find_events(p.article.title, None) if p.article.title else []
     found = [e for e in found if e.kind != "call"]
     for i, sent in enumerate(p.sentences):
-        found.extend(find_events(sent, i, people.get(i, ())))
+        strong = find_events(sent, i, people.get(i, ()))
+        found.extend(strong)
+        if not any(e.place for e in strong):
+            found.extend(place_links(sent, i, people.get(i, ())))
     return found
 
 
