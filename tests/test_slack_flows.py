@@ -382,11 +382,12 @@ async def test_every_registry_command_is_a_slash_command(running_real):
 
 
 async def test_slash_reply_keeps_untrusted_text_as_text(running):
-    status, _ = await slash(running, "/echo", "hi <@U777> & <!channel> *now*")
+    # the user typed the tokens literally; Slack escapes &, < and > in what it sends
+    status, _ = await slash(running, "/echo", "hi &lt;@U777&gt; &amp; &lt;!channel&gt; *now*")
     assert status == 200
     [answer] = await running.fake.wait_posts(1)
     shown = visible_text(answer)
-    # Slack sent the user's text escaped; it is shown escaped again, never as live tokens
+    # decoded for the command, escaped again for display: shown as text, never live tokens
     assert "&lt;@U777&gt;" in shown and "&lt;!channel&gt;" in shown and "&amp;" in shown
     assert "<@U777>" not in shown and "<!channel>" not in shown
     sources = answer["blocks"][-1]
@@ -501,6 +502,15 @@ async def test_mention_inside_a_thread_answers_in_that_thread(running):
     [answer] = await running.fake.wait_posts(1)
     assert answer["thread_ts"] == "1700000000.000001"
     assert "threaded" in visible_text(answer) and BOT_USER not in visible_text(answer)
+
+
+async def test_slack_markup_in_a_question_reaches_the_command_as_plain_text(running):
+    text = (f"<@{BOT_USER}> echo <https://news.example/a?b=1&amp;c=2> for <@U5|ann> "
+            "in <#C9|world-news>")
+    await send_event(running, mention(text), "EvMarkup")
+    [answer] = await running.fake.wait_posts(1)
+    assert answer["blocks"][0]["text"]["text"] == (
+        "Echo: https://news.example/a?b=1&amp;c=2 for @ann in #world-news")
 
 
 async def test_direct_message_goes_through_the_free_text_parser(running_real):

@@ -81,13 +81,32 @@ def slash_name(spec: CommandSpec) -> str:
     return f"/{spec.name}"
 
 
+_SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
 def incoming_text(text: str, bot_user_id: str | None = None) -> str:
-    """What the user typed: the bot's own mention removed, Slack's entities decoded."""
+    """What the user typed, as they saw it: the bot's own mention removed, Slack's
+    markup unwrapped (`<https://x|x>` → the URL, `<@U1|ann>` → @ann, `<#C1|news>` →
+    #news) and its entities decoded, so `ingest https://...` gets a plain URL."""
+    text = text or ""
     if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text or "")
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
     else:  # bot id unknown: drop a leading mention, which is how a mention starts
-        text = re.sub(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>", " ", text or "")
+        text = re.sub(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>", " ", text)
+    text = _SLACK_MARKUP.sub(_unwrap, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _unwrap(m: re.Match[str]) -> str:
+    target, label = m.group(1), m.group(2)
+    if target.startswith("@"):
+        return f"@{label or target[1:]}"
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):
+        special = target[1:].split("^", 1)[0]
+        return label if label else f"@{special}"
+    return target  # a link: the URL itself, which is what a command wants
 
 
 class SlackBot:
