@@ -23,6 +23,8 @@ from summarizer.types import Sentence
 
 Conn = sqlite3.Connection
 
+#: How many of the most-mentioned aliases `suggest` compares against.
+SUGGEST_POOL = 5000
 #: Most tokens a search query keeps (a 10k-character paste is cut, not refused).
 MAX_QUERY_TOKENS = 24
 _STOPWORDS = set("""a an the of on in at to for and or with about from by is are was were be
@@ -224,10 +226,25 @@ def entity_row(conn: Conn, entity_id: int) -> EntityRow | None:
 
 
 def all_entities(conn: Conn) -> list[EntityRow]:
-    ids = [r[0] for r in conn.execute(
-        "SELECT e.id FROM entities e LEFT JOIN mentions m ON m.entity_id = e.id "
-        "GROUP BY e.id ORDER BY COUNT(m.id) DESC, e.name")]
-    return [e for e in (entity_row(conn, i) for i in ids) if e]
+    """Every entity, most mentioned first; three queries however many entities there are."""
+    aliases: dict[int, list[str]] = {}
+    for eid, alias in conn.execute("SELECT a.entity_id, a.alias FROM entity_aliases a "
+                                   "JOIN entities e ON e.id = a.entity_id WHERE a.alias != e.name "
+                                   "ORDER BY a.entity_id, a.count DESC, a.alias"):
+        aliases.setdefault(eid, []).append(alias)
+    articles_of: dict[int, list[int]] = {}
+    counts: dict[int, int] = {}
+    for eid, aid, n in conn.execute(
+            "SELECT m.entity_id, m.article_id, COUNT(*) FROM mentions m "
+            "JOIN articles a ON a.id = m.article_id GROUP BY m.entity_id, m.article_id "
+            "ORDER BY m.entity_id, a.published IS NULL, a.published DESC, a.id DESC"):
+        articles_of.setdefault(eid, []).append(aid)
+        counts[eid] = counts.get(eid, 0) + n
+    rows = [EntityRow(eid, name, etype, aliases.get(eid, []), articles_of.get(eid, []),
+                      counts.get(eid, 0))
+            for eid, name, etype in conn.execute("SELECT id, name, type FROM entities")]
+    rows.sort(key=lambda e: (-e.mentions, e.name))
+    return rows
 
 
 def entity_sentences(conn: Conn, entity_id: int) -> list[Sentence]:
@@ -247,21 +264,27 @@ def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
         return []
     qwords = set(query.split()) - _STOPWORDS
     candidates: list[tuple[str, str, int]] = []  # (alias key, display name, weight)
-    for alias, name, n in conn.execute(
-            "SELECT a.key, e.name, (SELECT COUNT(*) FROM mentions m WHERE m.entity_id = e.id) "
-            "FROM entity_aliases a JOIN entities e ON e.id = a.entity_id"):
-        candidates.append((alias, name, n))
-    for alias, name, n in conn.execute(
-            "SELECT a.key, e.name, (SELECT COUNT(*) FROM event_articles x WHERE x.event_id = e.id) "
-            "FROM event_aliases a JOIN events e ON e.id = a.event_id"):
-        candidates.append((alias, name, n * 3))
+    candidates += conn.execute(
+        "SELECT a.key, e.name, COALESCE(c.n, 0) FROM entity_aliases a "
+        "JOIN entities e ON e.id = a.entity_id LEFT JOIN (SELECT entity_id, COUNT(*) AS n "
+        "FROM mentions GROUP BY entity_id) c ON c.entity_id = e.id "
+        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
+    candidates += [(k, name, n * 3) for k, name, n in conn.execute(
+        "SELECT a.key, e.name, COALESCE(c.n, 0) FROM event_aliases a "
+        "JOIN events e ON e.id = a.event_id LEFT JOIN (SELECT event_id, COUNT(*) AS n "
+        "FROM event_articles GROUP BY event_id) c ON c.event_id = e.id "
+        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL])]
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(query)
     best: dict[str, float] = {}
     for alias, name, n in candidates:
         words = set(alias.split())
         overlap = len(qwords & words) / len(qwords | words) if qwords else 0.0
-        ratio = difflib.SequenceMatcher(None, query, alias).ratio()
+        matcher.set_seq1(alias)
+        ratio = matcher.ratio() if matcher.real_quick_ratio() >= 0.6 and \
+            matcher.quick_ratio() >= 0.6 else 0.0
         word_ratio = max((difflib.SequenceMatcher(None, q, w).ratio()
-                          for q in qwords for w in words), default=0.0)
+                          for q in qwords for w in words if q[:1] == w[:1]), default=0.0)
         score = max(ratio, overlap, 0.9 * word_ratio)
         if score < 0.6:
             continue
