@@ -442,7 +442,8 @@ async def test_manage_commands_need_admin_or_channel_creator(running, user, chan
     if allowed:
         assert f"Configured for {user}." in shown
     else:
-        assert "Manage Channels" in shown and "Configured" not in shown
+        assert "only workspace admins and owners and the channel's creator" in shown
+        assert "Configured" not in shown
         assert answer["response_type"] == "ephemeral"
 
 
@@ -579,7 +580,7 @@ async def test_ephemeral_reply_to_a_mention_is_shown_only_to_the_asker(running):
     await send_event(running, mention(f"<@{BOT_USER}> configure"), "EvE")
     [answer] = await running.fake.wait_posts(1)
     assert answer["kind"] == "chat.postEphemeral" and answer["user"] == "UPLAIN"
-    assert "Manage Channels" in visible_text(answer)
+    assert "only workspace admins" in visible_text(answer)
 
 
 # --- rate limits -----------------------------------------------------------------------
@@ -771,3 +772,26 @@ async def test_latest_on_the_seeds_arrives_cited_in_block_kit(seeded_services, f
     assert "Budapest" in visible_text(latest)
     who = next(p for p in posts if p["kind"] == "chat.postMessage")
     assert who["channel"] == "D1" and "Witkoff" in visible_text(who)
+
+
+async def test_subscribe_needs_admin_or_creator_with_the_real_commands(services, fake_slack):
+    settings = slack_settings(services.settings.db_path.parent, fake_slack)
+    real = Services(settings=settings, index=services.index, summarizer=services.summarizer,
+                    registry=services.registry)
+    bot = make_bot(real, http=True)
+    server = await start_http(bot, host="127.0.0.1", port=0)
+    r = Running(bot, server, fake_slack)
+    try:
+        await slash(r, "/subscribe", "08:00 Europe/Kyiv", user="UPLAIN", hook="plain")
+        await fake_slack.wait_posts(1)
+        await slash(r, "/subscribe", "08:00 Europe/Kyiv", user="UCREATOR", hook="creator")
+        await fake_slack.wait_posts(2)
+        await slash(r, "/subscriptions", user="UPLAIN", hook="list")
+        posts = await fake_slack.wait_posts(3)
+    finally:
+        await server.close()
+        bot.close()
+    by_hook = {p["hook"]: visible_text(p) for p in posts}
+    assert "only workspace admins" in by_hook["plain"] and "Subscribed" not in by_hook["plain"]
+    assert "Subscribed this channel" in by_hook["creator"] and "08:00" in by_hook["creator"]
+    assert "Europe/Kyiv" in by_hook["list"]

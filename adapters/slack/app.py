@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -25,7 +26,7 @@ from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError
-from bot.core import CommandSpec, Registry, Request
+from bot.core import CommandSpec, Registry, Reply, Request
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -169,9 +170,8 @@ class SlackBot:
                 command=spec.name, text=incoming_text(command.get("text", "")), platform="slack",
                 user_id=user, channel_id=channel,
                 is_direct=command.get("channel_name") == "directmessage",
-                can_manage=spec.requires_manage and await can_manage(self.client, user, channel),
                 extra={"team_id": command.get("team_id", "")})
-            reply = await self.worker.dispatch(self.registry, request, self.services)
+            reply = await self._run(request)
             try:
                 await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
             except Exception:  # the bot lives on; the user sees Slack's own failure notice
@@ -188,7 +188,23 @@ class SlackBot:
             return  # edits, joins, bots and channel chatter are not questions to us
         await self._answer_message(event, context, is_direct=True)
 
-    # --- answering free text ---------------------------------------------------
+    # --- answering ----------------------------------------------------------------
+    async def _run(self, request: Request) -> Reply:
+        """Slack's permission rule for channel-settings commands, then the command itself.
+
+        The core refuses such commands too when can_manage is False; refusing here first
+        lets the message name Slack's rule instead of Discord's "Manage Channels".
+        """
+        spec = self.registry.get(request.command)
+        if spec is not None and spec.requires_manage:
+            if not await can_manage(self.client, request.user_id, request.channel_id):
+                return Reply.plain(
+                    f"/{spec.name} changes this channel's settings, so only workspace admins "
+                    "and owners and the channel's creator can use it.",
+                    kind="forbidden", ephemeral=True)
+            request = replace(request, can_manage=True)
+        return await self.worker.dispatch(self.registry, request, self.services)
+
     async def _answer_message(self, event: dict[str, Any], context: Any, *,
                               is_direct: bool) -> None:
         if event.get("bot_id") or event.get("subtype"):
@@ -198,10 +214,7 @@ class SlackBot:
             incoming_text(event.get("text", ""), context.get("bot_user_id")), platform="slack",
             user_id=user, channel_id=channel, is_direct=is_direct,
             extra={"team_id": event.get("team") or context.get("team_id") or ""})
-        spec = self.registry.get(request.command)
-        if spec and spec.requires_manage and not is_direct:
-            request = _with_manage(request, await can_manage(self.client, user, channel))
-        reply = await self.worker.dispatch(self.registry, request, self.services)
+        reply = await self._run(request)
         thread_ts = event.get("thread_ts") or event.get("ts")
         private = reply.ephemeral and not is_direct
         try:
@@ -209,9 +222,3 @@ class SlackBot:
                                ephemeral_user=user if private else None)
         except Exception:
             log.exception("could not post the answer in channel %s", channel)
-
-
-def _with_manage(request: Request, allowed: bool) -> Request:
-    return Request(command=request.command, text=request.text, platform=request.platform,
-                   user_id=request.user_id, channel_id=request.channel_id,
-                   is_direct=request.is_direct, can_manage=allowed, extra=request.extra)
