@@ -237,6 +237,13 @@ def make_test_registry() -> Registry:
     async def configure(req: Request, services: Services) -> Reply:
         return Reply.plain(f"Configured for {req.user_id}.")
 
+    @reg.command("tidy", "Lists for anyone; `tidy up` changes settings (decided per action)",
+                 arg="action")
+    async def tidy(req: Request, services: Services) -> Reply:
+        if req.text == "up" and not req.can_manage:
+            return Reply.plain("Refused by the command itself.", kind="forbidden")
+        return Reply.plain(f"Tidy {req.text or 'list'} done.")
+
     @reg.command("blocking", "Blocks its thread until the test lets go, like a slow model")
     async def blocking(req: Request, services: Services) -> Reply:
         GATE.wait(WAIT)  # deliberately blocking: must not stall Slack's acks
@@ -445,6 +452,21 @@ async def test_manage_commands_need_admin_or_channel_creator(running, user, chan
         assert "only workspace admins and owners and the channel's creator" in shown
         assert "Configured" not in shown
         assert answer["response_type"] == "ephemeral"
+
+
+async def test_commands_that_decide_per_action_get_the_permission_too(running):
+    for n, (text, user, hook) in enumerate([("up", "UADMIN", "admin"), ("up", "UPLAIN", "plain"),
+                                            ("", "UPLAIN", "list"), ("up", "UPLAIN", "again")]):
+        await slash(running, "/tidy", text, user=user, hook=hook)
+        await running.fake.wait_posts(n + 1)  # one at a time, so the cache is filled
+    posts = {p["hook"]: visible_text(p) for p in running.fake.posts}
+    assert "Tidy up done." in posts["admin"]
+    assert "Refused by the command itself." in posts["plain"]
+    assert "Tidy list done." in posts["list"]
+    assert "Refused by the command itself." in posts["again"]
+    # Slack's answers are cached: one users.info per user, one conversations.info per channel
+    assert running.fake.attempts["users.info"] == 2
+    assert running.fake.attempts["conversations.info"] == 1
 
 
 async def test_a_failed_post_is_logged_and_the_bot_answers_the_next_one(running, caplog):

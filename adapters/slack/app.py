@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.permissions import can_manage
+from adapters.slack.permissions import ManageChecker
 from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
 from adapters.slack.worker import CommandWorker
@@ -123,6 +123,7 @@ class SlackBot:
         self.owns_worker = worker is None
         self.worker = worker or CommandWorker()
         self.seen = SeenIds()
+        self.manage = ManageChecker(client)
         self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
                             process_before_response=False, logger=BOLT_LOG)
         self.app.middleware(self._skip_repeated_events)
@@ -190,19 +191,21 @@ class SlackBot:
 
     # --- answering ----------------------------------------------------------------
     async def _run(self, request: Request) -> Reply:
-        """Slack's permission rule for channel-settings commands, then the command itself.
+        """Slack's permission rule, then the command itself on the worker thread.
 
-        The core refuses such commands too when can_manage is False; refusing here first
-        lets the message name Slack's rule instead of Discord's "Manage Channels".
+        can_manage is worked out for every command, since some decide per action
+        (`feeds add`). The core refuses requires_manage commands too; refusing here
+        first lets the message name Slack's rule instead of Discord's "Manage Channels".
         """
         spec = self.registry.get(request.command)
-        if spec is not None and spec.requires_manage:
-            if not await can_manage(self.client, request.user_id, request.channel_id):
+        if spec is not None:
+            allowed = await self.manage.allowed(request.user_id, request.channel_id)
+            if spec.requires_manage and not allowed:
                 return Reply.plain(
                     f"/{spec.name} changes this channel's settings, so only workspace admins "
                     "and owners and the channel's creator can use it.",
                     kind="forbidden", ephemeral=True)
-            request = replace(request, can_manage=True)
+            request = replace(request, can_manage=allowed)
         return await self.worker.dispatch(self.registry, request, self.services)
 
     async def _answer_message(self, event: dict[str, Any], context: Any, *,
