@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -181,3 +187,49 @@ def test_add_many_reports_progress_and_batches(index):
     results = index.add_many(articles, progress=lambda done, total: seen.append((done, total)))
     assert [r.status for r in results] == ["stored"] * 20
     assert seen[-1] == (20, 20) and len(seen) == 20
+
+
+_CHILD = r"""
+import sys, time
+from pathlib import Path
+from bot.index.store import Index
+from bot.ingest.model import Article
+
+index = Index(sys.argv[1])
+marker = Path(sys.argv[2])
+
+def hang():
+    marker.write_text("inside the transaction")
+    time.sleep(120)
+    return 0
+
+index.conn.create_function("hang", 0, hang)
+index.conn.execute("CREATE TEMP TRIGGER hang_events BEFORE INSERT ON event_mentions "
+                   "BEGIN SELECT hang(); END")
+index.add(Article("Talks in Moscow", "Steve Witkoff held talks in Moscow with Vladimir Putin "
+                  "on Wednesday. The meeting in Moscow lasted three hours, aides said.",
+                  origin="killed.txt"))
+"""
+
+
+def test_a_process_killed_mid_write_leaves_no_partial_article(tmp_path, models):
+    path, marker = tmp_path / "killed.db", tmp_path / "marker"
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), str(marker)],
+                             cwd=Path(__file__).resolve().parent.parent)
+    try:
+        for _ in range(1200):  # the child loads both models first
+            if marker.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "the child never reached the event rows"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+    index = Index(path, encoder=models[0], nlp=models[1])
+    for table in ("articles", "article_sources", "sentences", "entities", "mentions", "events"):
+        assert _count(index, table) == 0, table
+    assert index.add(_article("Talks in Moscow", "Steve Witkoff held talks in Moscow.")).status \
+        == "stored"
+    index.close()

@@ -182,11 +182,12 @@ class Index:
         article_id = c.execute(
             "INSERT INTO articles(title, text, publisher, published, url, origin, date_source, "
             "added_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [a.title, a.text, a.publisher, _iso(a.published) if a.published else None, a.url,
-             a.origin, a.date_source, now, p.fingerprint.hash]).lastrowid
+            [a.title or "", a.text, a.publisher, _iso(a.published) if a.published else None,
+             a.url, a.origin or "", a.date_source or "unknown", now,
+             p.fingerprint.hash]).lastrowid
         assert article_id is not None
         c.execute("INSERT INTO articles_fts(rowid, title, text) VALUES (?, ?, ?)",
-                  [article_id, a.title, a.text])
+                  [article_id, a.title or "", a.text])
         self._add_source(article_id, a, now)
         self._add_keys(article_id, a.keys)
         c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
@@ -204,10 +205,16 @@ class Index:
         return AddResult("stored", article_id)
 
     def _add_source(self, article_id: int, a: Article, now: str) -> None:
-        same = self.conn.execute(
-            "SELECT 1 FROM article_sources WHERE article_id = ? AND origin IS ? AND url IS ? "
-            "AND publisher IS ? AND title IS ?",
-            [article_id, a.origin, a.url, a.publisher, a.title]).fetchone()
+        # the same file or feed item read again is the same source, even re-titled
+        if a.origin:
+            same = self.conn.execute(
+                "SELECT 1 FROM article_sources WHERE article_id = ? AND origin = ? AND url IS ?",
+                [article_id, a.origin, a.url]).fetchone()
+        else:
+            same = self.conn.execute(
+                "SELECT 1 FROM article_sources WHERE article_id = ? AND url IS ? "
+                "AND publisher IS ? AND title IS ?",
+                [article_id, a.url, a.publisher, a.title]).fetchone()
         if not same:
             self.conn.execute("INSERT INTO article_sources(article_id, publisher, url, origin, "
                               "title, added_at) VALUES (?, ?, ?, ?, ?, ?)",
