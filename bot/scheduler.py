@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -78,7 +79,10 @@ class DigestScheduler:
             "coalesce": True, "max_instances": 1, "misfire_grace_time": max(grace, 1)})
         #: job id -> (time, tz) as scheduled, so a resync only touches what changed.
         self._scheduled: dict[str, tuple[str, str]] = {}
+        self._sync_lock = threading.Lock()  # resync runs in a thread; /subscribe in the worker
         self.catch_up_task: asyncio.Task | None = None
+        #: The serving loop: posters belong to it, so posts from other threads hop onto it.
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def platforms(self) -> set[str]:
@@ -87,6 +91,7 @@ class DigestScheduler:
     # --- life cycle ----------------------------------------------------------------
     def start(self, *, catch_up: bool = True) -> None:
         """Build the jobs and start firing; call from inside the running event loop."""
+        self.loop = asyncio.get_running_loop()
         _ACTIVE[self.key] = self
         self.sync_jobs()
         self.aps.add_job(resync_job, "interval", minutes=RESYNC_MINUTES, args=[self.key],
@@ -94,6 +99,14 @@ class DigestScheduler:
         self.aps.start()
         if catch_up:
             self.catch_up_task = asyncio.get_running_loop().create_task(self.catch_up())
+
+    def add_poster(self, poster: Poster) -> None:
+        """A platform that connected after start (Discord's poster exists only after login):
+        schedule its channels and catch up what it missed."""
+        self.runner.posters[poster.platform] = poster
+        if self.loop is not None:
+            self.sync_jobs()
+            self.loop.create_task(self.catch_up(platform=poster.platform))
 
     def shutdown(self) -> None:
         _ACTIVE.pop(self.key, None)
@@ -106,21 +119,23 @@ class DigestScheduler:
     def sync_jobs(self) -> None:
         """Make the jobs match the subscriptions table (for the platforms served here)."""
         wanted = {s.job_id: s for s in self.store.subscriptions() if s.platform in self.platforms}
-        for job_id in list(self._scheduled):
-            if job_id not in wanted:
-                self._remove(job_id)
-        for job_id, sub in wanted.items():
-            if self._scheduled.get(job_id) != (sub.time, sub.tz):
-                self._add(sub)
+        with self._sync_lock:
+            for job_id in list(self._scheduled):
+                if job_id not in wanted:
+                    self._remove(job_id)
+            for job_id, sub in wanted.items():
+                if self._scheduled.get(job_id) != (sub.time, sub.tz):
+                    self._add(sub)
 
     def sync_channel(self, platform: str, channel_id: str) -> None:
         """Pick up one channel's change at once (after /subscribe or /unsubscribe)."""
         sub = self.store.subscription(platform, channel_id)
         job_id = f"digest:{platform}:{channel_id}"
-        if sub is None or platform not in self.platforms:
-            self._remove(job_id)
-        else:
-            self._add(sub)
+        with self._sync_lock:
+            if sub is None or platform not in self.platforms:
+                self._remove(job_id)
+            else:
+                self._add(sub)
 
     def _add(self, sub: Subscription) -> None:
         self.aps.add_job(run_digest_job, build_trigger(sub.time, sub.tz), id=sub.job_id,
@@ -146,9 +161,16 @@ class DigestScheduler:
         return out
 
     # --- firing --------------------------------------------------------------------
-    async def catch_up(self) -> list[Outcome]:
+    async def run_now(self, sub: Subscription) -> Outcome:
+        """`/digest now` from any thread: delivered on the serving loop, where posters live."""
+        if self.loop is None or self.loop is asyncio.get_running_loop():
+            return await self.runner.run_now(sub)
+        future = asyncio.run_coroutine_threadsafe(self.runner.run_now(sub), self.loop)
+        return await asyncio.wrap_future(future)
+
+    async def catch_up(self, platform: str | None = None) -> list[Outcome]:
         """Post digests missed while the bot was down (within the grace), and due retries."""
-        subs = await asyncio.to_thread(self.store.subscriptions)
+        subs = await asyncio.to_thread(self.store.subscriptions, platform)
         outcomes = []
         for sub in subs:
             if sub.platform in self.platforms:

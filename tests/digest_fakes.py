@@ -1,4 +1,5 @@
-"""Fakes for digest and scheduler tests: a clock you set, and a platform peer that records posts.
+"""Fakes and data for digest and scheduler tests: a clock you set, a platform peer that
+records posts, and three days of dated articles (written for these tests).
 
 The RecordingPoster stands for Discord/Slack on the far side of a Poster: it
 keeps what would have appeared in each channel, and can be told to fail.
@@ -6,11 +7,13 @@ keeps what would have appeared in each channel, and can be told to fail.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core import Reply
+from bot.ingest.model import Article
 
 
 class ManualClock:
@@ -38,10 +41,13 @@ class RecordingPoster:
         self.fail_next = fail_next
         self.posts: list[tuple[str, Reply]] = []
         self.attempts = 0
+        #: The event loop each post ran on (a platform client works on its own loop only).
+        self.loops: list = []
         self._lock = threading.Lock()
 
     async def post(self, channel_id: str, reply: Reply) -> str:
         with self._lock:
+            self.loops.append(asyncio.get_running_loop())
             self.attempts += 1
             if self.fail_next:
                 self.fail_next -= 1
@@ -65,3 +71,75 @@ def make_services(db_path: Path, encoder, clock, **settings_overrides):
     index = Index(db_path, settings, encoder=encoder)
     return Services(settings=settings, index=index, summarizer=make_summarizer(settings, encoder),
                     registry=load_commands(), clock=clock)
+
+
+def article(title, publisher, day, hour, *paragraphs):
+    return Article(title=title, text="\n".join(paragraphs), publisher=publisher,
+                   published=datetime(2026, 7, day, hour, 0, tzinfo=UTC),
+                   url=f"https://news.example/{publisher.lower().replace(' ', '-')}/{day}/{hour}",
+                   origin=f"test/{publisher.lower()}-{day}-{hour}", date_source="metadata")
+
+
+SUMMIT_BACKGROUND = ("Donald Trump and Vladimir Putin agreed during a two-hour phone call to meet "
+                     "in Budapest to discuss ending the war in Ukraine.")
+
+DAY1 = [
+    article("Trump and Putin agree to hold summit in Budapest", "Reuters", 13, 9,
+            SUMMIT_BACKGROUND,
+            "Hungarian Prime Minister Viktor Orban said his government would host the talks "
+            "and offered security guarantees for both delegations.",
+            "No date has been set for the meeting, officials in Washington said."),
+    article("Budapest chosen as venue for Trump-Putin meeting", "Associated Press", 13, 11,
+            "The leaders of the United States and Russia will meet in the Hungarian capital, "
+            "the Kremlin confirmed after a lengthy telephone conversation on Thursday.",
+            "Kremlin aide Yuri Ushakov said preparations for the Budapest meeting would begin "
+            "at the level of foreign ministers.",
+            "Ukrainian President Volodymyr Zelensky is due in Washington on Friday."),
+    article("Heatwave grips southern Europe as temperatures pass 44C", "BBC", 13, 8,
+            "Spain, Italy and Greece issued red alerts on Sunday as a heatwave pushed "
+            "temperatures above 44C in several cities.",
+            "Firefighters in Greece battled dozens of wildfires near Athens, and the Acropolis "
+            "was closed to visitors in the afternoon.",
+            "Doctors urged elderly people to stay indoors during the hottest hours."),
+]
+
+DAY2 = [
+    article("Budapest summit put on hold, White House says", "Reuters", 14, 10,
+            "The White House said on Monday that the planned summit in Budapest had been put "
+            "on hold after Russia rejected a ceasefire along the current front line.",
+            SUMMIT_BACKGROUND,
+            "Secretary of State Marco Rubio and Foreign Minister Sergei Lavrov cancelled a "
+            "preparatory meeting that had been due this week."),
+    article("Floods in Bangladesh force thousands from their homes", "The Guardian", 14, 7,
+            "Monsoon floods in northern Bangladesh have forced more than 60,000 people from "
+            "their homes, the disaster ministry said on Monday.",
+            "Rivers in Sylhet and Sunamganj rose above danger levels after three days of "
+            "torrential rain.",
+            "Army units were deployed to evacuate villages cut off by the water."),
+    article("Southern Europe swelters in heatwave", "Euronews", 14, 6,
+            "Spain, Italy and Greece put out red alerts on Sunday as the heatwave pushed "
+            "temperatures past 44C in several cities.",
+            "Firefighters in Greece fought dozens of wildfires near Athens, and the Acropolis "
+            "was shut to visitors in the afternoon."),
+]
+
+DAY3 = [
+    article("Bangladesh flood death toll rises to 40", "Reuters", 15, 9,
+            "At least 40 people have died in the floods in northern Bangladesh, officials said "
+            "on Tuesday, as the waters began to recede in Sylhet.",
+            "Monsoon floods in northern Bangladesh forced more than 60,000 people from their "
+            "homes, the disaster ministry said.",
+            "The government announced emergency food aid for 200,000 families."),
+    article("European Central Bank raises interest rates to fight inflation", "Financial Times",
+            15, 12,
+            "The European Central Bank raised its main interest rate by a quarter point on "
+            "Tuesday, its first increase in two years.",
+            "ECB President Christine Lagarde said inflation in the eurozone remained too high "
+            "for too long.",
+            "Markets had widely expected the move, and the euro rose slightly against the "
+            "dollar."),
+    article("White House puts Budapest meeting on hold", "CNN", 15, 8,
+            "The White House said the planned summit in Budapest had been put on hold after "
+            "Russia refused a ceasefire along the current front line.",
+            "Rubio and Lavrov called off a preparatory meeting that had been due this week."),
+]

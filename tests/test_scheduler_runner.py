@@ -83,6 +83,24 @@ async def test_a_bot_down_at_eight_posts_the_missed_digest_on_return_once(servic
     assert len(poster.posts) == 1
 
 
+async def test_a_platform_that_connects_late_gets_its_jobs_and_catch_up(services, clock):
+    add_subscription(services)
+    clock.set(DUE + timedelta(hours=1))
+    sched = DigestScheduler(services, {})  # Discord's poster exists only after login
+    sched.start()
+    await sched.catch_up_task
+    assert sched.next_fire_times() == {}
+    poster = RecordingPoster()
+    sched.add_poster(poster)
+    for _ in range(200):
+        if poster.posts:
+            break
+        await asyncio.sleep(0.05)
+    sched.shutdown()
+    assert [c for c, _ in poster.posts] == ["C1"]
+    assert set(sched.next_fire_times()) == {"digest:slack:C1"}
+
+
 async def test_no_catch_up_beyond_the_grace_period_or_before_subscribing(services, clock):
     add_subscription(services)
     poster = RecordingPoster()
@@ -184,3 +202,19 @@ async def test_apscheduler_fires_the_job_and_schedules_the_retry(services, clock
         assert sched.next_fire_times()["digest:slack:C1"] > datetime.now(UTC)
     finally:
         sched.shutdown()
+
+
+async def test_an_empty_day_says_so_briefly_or_stays_silent_if_the_channel_chose_that(services,
+                                                                                       clock):
+    add_subscription(services, "LOUD")
+    add_subscription(services, "QUIET", quiet_empty=True)
+    poster = RecordingPoster()
+    clock.set(DUE + timedelta(minutes=1))
+    sched = await started(services, poster)
+    sched.shutdown()
+    assert [c for c, _ in poster.posts] == ["LOUD"]
+    assert poster.posts[0][1].text.startswith("Nothing new since")
+    assert poster.posts[0][1].kind == "empty"
+    store = sched.store
+    quiet = listing(store, [store.subscription("slack", "QUIET")], clock.now)[0]
+    assert "nothing new (kept silent)" in quiet

@@ -68,7 +68,7 @@ async def _now(services: Services, req: Request) -> Reply:
     if scheduler is not None and req.platform in scheduler.platforms:
         sub = await asyncio.to_thread(with_defaults, scheduler.store, req.platform,
                                       req.channel_id, services.settings)
-        return _ack(await scheduler.runner.run_now(sub))
+        return _ack(await scheduler.run_now(sub))
     # No platform connection here (the CLI, a test): the digest is this command's reply.
     poster = _ReplyPoster(req.platform)
     with open_store(services) as store:

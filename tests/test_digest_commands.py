@@ -1,0 +1,152 @@
+"""The digest and subscription commands as a user meets them, through the one registry."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+
+import pytest
+from digest_fakes import DAY1, ManualClock, RecordingPoster, make_services
+
+from bot.digests.store import DigestStore
+from bot.scheduler import DigestScheduler
+
+SUMMER = datetime(2026, 7, 13, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(SUMMER)
+
+
+@pytest.fixture
+def services(tmp_path, encoder, clock):
+    svc = make_services(tmp_path / "bot.db", encoder, clock)
+    yield svc
+    svc.index.close()
+
+
+async def ask(services, text, *, platform="slack", channel="C1", can_manage=True,
+              is_direct=False):
+    req = services.registry.parse(text, platform=platform, user_id="U1", channel_id=channel,
+                                  can_manage=can_manage, is_direct=is_direct,
+                                  extra={"team_id": "T1"})
+    return await services.registry.dispatch(req, services)
+
+
+@pytest.mark.parametrize("args, message", [
+    ("25:00 Europe/Kyiv", "25:00 is not a time; use HH:MM (24-hour), e.g. 08:00"),
+    ("8am", "8am is not a time; use HH:MM (24-hour), e.g. 08:00"),
+    ("08:00 Europe/Kiev2", "Europe/Kiev2 is not an IANA time zone"),
+    ("08:00 Kyiv", "Kyiv is not an IANA time zone; did you mean Europe/Kyiv?"),
+    ("08:00 Europe/Kyiv tomorrow", "“tomorrow” is not understood"),
+])
+async def test_bad_times_and_zones_are_named_and_nothing_is_saved(services, args, message):
+    reply = await ask(services, f"subscribe {args}")
+    assert reply.kind == "error" and message in reply.text
+    assert DigestStore(services.settings.db_path).subscriptions() == []
+
+
+async def test_subscribing_needs_manage_channels(services):
+    reply = await ask(services, "subscribe 08:00 Europe/Kyiv", can_manage=False)
+    assert reply.kind == "forbidden" and "Manage Channels" in reply.text
+
+
+async def test_subscribe_list_and_unsubscribe(services, clock):
+    reply = await ask(services, "subscribe 08:00 Europe/Kyiv topics: Budapest summit, Zelensky")
+    assert "08:00 Europe/Kyiv" in reply.text and "05:00 UTC" in reply.text  # summer: EEST
+    assert "following Budapest summit, Zelensky" in reply.text
+    clock.set(datetime(2026, 1, 13, 12, 0, tzinfo=UTC))
+    listed = await ask(services, "subscriptions")
+    assert listed.ephemeral and "slack:C1" in listed.text and "06:00 UTC" in listed.text  # EET
+    assert "no digest yet" in listed.text
+    # Changing only the time keeps the topics.
+    reply = await ask(services, "subscribe 07:30 quiet")
+    assert "07:30 Europe/Kyiv" in reply.text and "Budapest summit" in reply.text
+    assert "silent on empty days" in reply.text
+    assert "no daily digest to stop" not in (await ask(services, "unsubscribe")).text
+    assert "no daily digest to stop" in (await ask(services, "unsubscribe")).text
+    assert "No daily digests yet" in (await ask(services, "subscriptions")).text
+
+
+async def test_another_workspace_does_not_see_this_ones_subscriptions(services):
+    await ask(services, "subscribe 08:00 UTC")
+    req = services.registry.parse("subscriptions", platform="slack", channel_id="C9",
+                                  extra={"team_id": "T2"})
+    assert "No daily digests yet" in (await services.registry.dispatch(req, services)).text
+
+
+async def test_preview_is_only_for_the_caller_and_records_nothing(services):
+    for a in DAY1:
+        services.index.add(a)
+    reply = await ask(services, "digest preview")
+    assert reply.ephemeral and reply.title.startswith("Preview")
+    assert "Budapest" in reply.text
+    assert DigestStore(services.settings.db_path).history("slack", "C1") == []
+
+
+async def test_digest_now_posts_through_the_running_scheduler_once_per_day(services):
+    for a in DAY1:
+        services.index.add(a)
+    poster = RecordingPoster()
+    scheduler = DigestScheduler(services, {"slack": poster})
+    scheduler.start(catch_up=False)
+    try:
+        first = await ask(services, "digest now")
+        again = await ask(services, "digest now")  # a double click, a platform retry
+    finally:
+        scheduler.shutdown()
+    assert first.ephemeral and "Posted" in first.text
+    assert len(poster.posts) == 1 and "Budapest" in poster.texts("C1")[0]
+    assert "already posted on request today" in again.text
+    row = DigestStore(services.settings.db_path).history("slack", "C1")[0]
+    assert (row.status, row.slot, row.message_id) == ("sent", "now", "msg-1")
+
+
+async def test_digest_now_from_the_command_worker_thread_posts_on_the_serving_loop(services):
+    """Adapters run commands in a worker thread with its own loop; posting must not."""
+    for a in DAY1:
+        services.index.add(a)
+    poster = RecordingPoster()
+    scheduler = DigestScheduler(services, {"slack": poster})
+    scheduler.start(catch_up=False)
+    req = services.registry.parse("digest now", platform="slack", channel_id="C1")
+    try:
+        reply = await asyncio.to_thread(
+            lambda: asyncio.run(services.registry.dispatch(req, services)))
+    finally:
+        scheduler.shutdown()
+    assert "Posted" in reply.text
+    assert poster.loops == [asyncio.get_running_loop()]
+
+
+async def test_digest_now_without_a_platform_connection_answers_with_the_digest(services):
+    for a in DAY1:
+        services.index.add(a)
+    reply = await ask(services, "digest now", platform="console", channel="cli")
+    assert not reply.ephemeral and "Heatwave" in reply.text
+    assert "already" in (await ask(services, "digest now", platform="console", channel="cli")).text
+
+
+async def test_plain_digest_is_the_periods_top_stories_one_cited_line_each(services, clock):
+    for a in DAY1:
+        services.index.add(a)
+    clock.set(datetime(2026, 7, 13, 20, 0, tzinfo=UTC))
+    reply = await ask(services, "digest")
+    assert reply.title.startswith("Top stories of the last 24 hours")
+    # Two publishers outrank one: the summit story comes first.
+    assert [s.heading for s in reply.sections] == [
+        "Budapest chosen as venue for Trump-Putin meeting",
+        "Heatwave grips southern Europe as temperatures pass 44C"]
+    for section in reply.sections:
+        assert len(re.findall(r"\[\d+\]", section.body)) == 1, section.body
+    clock.set(datetime(2026, 9, 1, tzinfo=UTC))  # the corpus is now old
+    old = await ask(services, "digest")
+    assert "24 hours to the newest article" in old.title and "13 Jul 2026" in old.title
+    assert len(old.sections) == 2
+
+
+async def test_unknown_digest_option_is_refused(services):
+    reply = await ask(services, "digest tomorrow")
+    assert reply.kind == "error" and "`digest now` or `digest preview`" in reply.text
