@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from datetime import UTC, datetime
 
@@ -86,17 +87,24 @@ async def test_preview_is_only_for_the_caller_and_records_nothing(services):
     assert DigestStore(services.settings.db_path).history("slack", "C1") == []
 
 
-async def test_digest_now_posts_through_the_running_scheduler_once_per_day(services):
+@contextlib.contextmanager
+def serving(services, poster):
+    """A running scheduler with the platform's poster, as `briefbot serve` has."""
     for a in DAY1:
         services.index.add(a)
-    poster = RecordingPoster()
     scheduler = DigestScheduler(services, {"slack": poster})
     scheduler.start(catch_up=False)
     try:
-        first = await ask(services, "digest now")
-        again = await ask(services, "digest now")  # a double click, a platform retry
+        yield scheduler
     finally:
         scheduler.shutdown()
+
+
+async def test_digest_now_posts_through_the_running_scheduler_once_per_day(services):
+    poster = RecordingPoster()
+    with serving(services, poster):
+        first = await ask(services, "digest now")
+        again = await ask(services, "digest now")  # a double click, a platform retry
     assert first.ephemeral and "Posted" in first.text
     assert len(poster.posts) == 1 and "Budapest" in poster.texts("C1")[0]
     assert "already posted on request today" in again.text
@@ -106,17 +114,11 @@ async def test_digest_now_posts_through_the_running_scheduler_once_per_day(servi
 
 async def test_digest_now_from_the_command_worker_thread_posts_on_the_serving_loop(services):
     """Adapters run commands in a worker thread with its own loop; posting must not."""
-    for a in DAY1:
-        services.index.add(a)
     poster = RecordingPoster()
-    scheduler = DigestScheduler(services, {"slack": poster})
-    scheduler.start(catch_up=False)
     req = services.registry.parse("digest now", platform="slack", channel_id="C1")
-    try:
+    with serving(services, poster):
         reply = await asyncio.to_thread(
             lambda: asyncio.run(services.registry.dispatch(req, services)))
-    finally:
-        scheduler.shutdown()
     assert "Posted" in reply.text
     assert poster.loops == [asyncio.get_running_loop()]
 
@@ -137,16 +139,26 @@ async def test_plain_digest_is_the_periods_top_stories_one_cited_line_each(servi
     assert reply.title.startswith("Top stories of the last 24 hours")
     # Two publishers outrank one: the summit story comes first.
     assert [s.heading for s in reply.sections] == [
-        "Budapest chosen as venue for Trump-Putin meeting",
+        "Budapest chosen as venue for Trump-Putin meeting · 2 articles",
         "Heatwave grips southern Europe as temperatures pass 44C"]
     for section in reply.sections:
         assert len(re.findall(r"\[\d+\]", section.body)) == 1, section.body
     clock.set(datetime(2026, 9, 1, tzinfo=UTC))  # the corpus is now old
     old = await ask(services, "digest")
-    assert "24 hours to the newest article" in old.title and "13 Jul 2026" in old.title
+    assert "24 hours up to the newest article" in old.title and "13 Jul 2026 11:00" in old.title
+    assert "nothing in the last 24 hours" in old.title
     assert len(old.sections) == 2
 
 
 async def test_unknown_digest_option_is_refused(services):
     reply = await ask(services, "digest tomorrow")
     assert reply.kind == "error" and "`digest now` or `digest preview`" in reply.text
+
+
+async def test_plain_digest_on_the_seeds_names_the_newest_day_and_cites_it(seeded_services):
+    reply = await ask(seeded_services, "digest", platform="console", channel="cli")
+    assert reply.title == ("Top stories of 17 Oct 2025, the newest day in the index "
+                           "(nothing in the last 24 hours)")
+    assert "Putin" in reply.text and "Latin America" not in reply.text
+    assert all(s.published and s.published.date().isoformat() == "2025-10-17"
+               for s in reply.sources)

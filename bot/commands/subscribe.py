@@ -37,8 +37,9 @@ def _where(req: Request) -> str:
 
 
 @registry.command("subscribe", "Get a daily digest in this channel at a local time",
-                  arg="schedule", arg_description=f"[HH:MM] [time zone] [quiet] [topics: A, B] — "
-                                                  f"e.g. {EXAMPLE}",
+                  arg="schedule",
+                  arg_description="HH:MM Area/City [quiet] [topics: A, B], e.g. 08:00 Europe/Kyiv "
+                                  "topics: Zelensky",
                   requires_manage=True, usage=f"subscribe {EXAMPLE}")
 async def subscribe_command(req: Request, services: Services) -> Reply:
     where = _where(req)

@@ -161,6 +161,16 @@ def period_window(rows: Sequence, now: datetime) -> tuple[datetime, datetime, li
     return start, end, [r for r in dated if r.published > start], False
 
 
+def _period_title(start: datetime, end: datetime, latest: bool) -> str:
+    if latest:
+        return f"Top stories of the last 24 hours ({start:%d %b %H:%M} – {end:%d %b %Y %H:%M} UTC)"
+    if (end.hour, end.minute, end.second) == (0, 0, 0):  # a date without a time of day
+        return (f"Top stories of {end:%d %b %Y}, the newest day in the index "
+                "(nothing in the last 24 hours)")
+    return (f"Top stories of the 24 hours up to the newest article ({start:%d %b %H:%M} – "
+            f"{end:%d %b %Y %H:%M} UTC; nothing in the last 24 hours)")
+
+
 def period_digest(services, now: datetime) -> Reply:
     """The plain `digest`: top stories of the period, one cited line each."""
     index = services.index
@@ -169,9 +179,7 @@ def period_digest(services, now: datetime) -> Reply:
         return Reply.plain("No articles yet: run `briefbot ingest PATH` first.",
                            title="Digest", kind="empty")
     start, end, rows, latest = period_window(everything, now)
-    span = f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M} UTC"
-    title = (f"Top stories of the last 24 hours ({span})" if latest else
-             f"Top stories of the 24 hours to the newest article ({span}); nothing is newer")
+    title = _period_title(start, end, latest)
     if not rows:
         return Reply.plain("No articles in this period.", title=title, kind="empty")
     by_article = _by_article(index.sentences([r.id for r in rows]))
@@ -185,5 +193,7 @@ def period_digest(services, now: datetime) -> Reply:
         ids = {s.id for s in pool}
         line = [s for s in summary if s.id in ids][:1] or pool[:1]
         if line:
-            items.append(Item(story=story, headline=rep.title or "Untitled", sentences=tuple(line)))
+            count = len(story.articles)
+            headline = (rep.title or "Untitled") + (f" · {count} articles" if count > 1 else "")
+            items.append(Item(story=story, headline=headline, sentences=tuple(line)))
     return _render(index, items, title, full_sources=False)
