@@ -73,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "instant), globally (can take a while to appear) or not at all; "
                           "auto (default) is guild when DISCORD_GUILD_IDS is set, else global")
 
-    sub.add_parser("slack-manifest", help="print the Slack app manifest built from the commands")
+    man = sub.add_parser("slack-manifest", help="print the Slack app manifest built from the commands")
+    man.add_argument("--request-url", help="HTTP mode: the public URL Slack should call "
+                                           "(https://HOST/slack/events); default Socket Mode")
+    man.add_argument("--write", action="store_true",
+                     help="rewrite adapters/slack/manifest.json instead of printing")
     _register_plugins(sub)
     return p
 
@@ -209,10 +213,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.slack.manifest import build_manifest
+    from adapters.slack.manifest import manifest_json, write_manifest
     from bot.registry import load_commands
 
-    print(json.dumps(build_manifest(load_commands()), indent=2))
+    if args.write:
+        print(f"wrote {write_manifest(load_commands())}")
+    else:
+        print(manifest_json(load_commands(), request_url=args.request_url), end="")
     return 0
 
 
