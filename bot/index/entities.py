@@ -139,6 +139,8 @@ def clean_person(text: str) -> tuple[str, str | None] | None:
     # "Ras Lanuf Libyan", "Misrata Tripoli": places and peoples the model took for a person
     if _demonym(tokens[-1]) or (len(tokens) > 1 and gazetteer().lookup(tokens[-1], venues=False)):
         return None
+    if not name_key(" ".join(tokens)):  # only initials or symbols
+        return None
     role_words = [p for p in prefix if fold(p).rstrip(".") not in {"mr", "mrs", "ms", "miss",
                                                                     "dr", "sir", "dame", "the"}]
     role = normalise_role(" ".join(role_words)) if role_words else None
@@ -162,6 +164,7 @@ def clean_other(text: str, label: str) -> tuple[str, str] | None:
 def normalise_role(role: str) -> str | None:
     """Role words in lower case, proper words kept: "Russian President" -> "Russian president"."""
     role = _DETERMINERS.sub("", role.strip(" ,"))
+    role = re.sub(r"\bU\.S\.(?=\s|$)", "US", role)
     out = []
     for w in role.split():
         lw = fold(w)

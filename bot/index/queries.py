@@ -112,7 +112,7 @@ def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
 
 def clean_topic(text: str) -> str:
     """ "the latest on the Budapest summit?" -> "Budapest summit"."""
-    text = re.sub(r"\s+", " ", text[:500]).strip().strip("?!.,;:'\"“”‘’ ")
+    text = re.sub(r"\s+", " ", text[:500].replace("’", "'")).strip().strip("?!.,;:'\"“”‘’ ")
     return _LEADING.sub("", text).strip().strip("?!.,;:'\"“”‘’ ")
 
 

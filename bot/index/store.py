@@ -11,6 +11,7 @@ Thread-safety: one lock guards the connection; call from one worker thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from bot.ingest.model import Article
 from summarizer.embeddings import Encoder
 from summarizer.sentences import split_sentences
 from summarizer.types import Sentence
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AddResult", "ArticleRow", "EntityRow", "EventRow", "Index", "SourceRef", "Topic"]
 
@@ -125,9 +128,14 @@ class Index:
         for p in prepared:
             n = len(p.sentences)
             p.embeddings = vectors[at:at + n]
-            p.mentions = resolve_in_article(extract_mentions(docs[at:at + n], p.sentences))
+            try:
+                p.mentions = resolve_in_article(extract_mentions(docs[at:at + n], p.sentences))
+                p.events = _article_events(p)
+            except Exception:  # noqa: BLE001 - a rule bug must not lose the article itself
+                log.exception("entity/event extraction failed for %s; storing it without",
+                              p.article.origin or p.article.title[:60])
+                p.mentions, p.events = [], []
             at += n
-            p.events = _article_events(p)
 
     def _find_duplicate(self, p: _Prepared) -> int | None:
         """The stored article this one repeats: same key, same normalised text, or a
@@ -230,6 +238,8 @@ class Index:
         touched: set[int] = set()
         cache: dict[tuple[str, str], int] = {}
         for m in mentions:
+            if not m.key:  # nothing left to match on (symbols, initials)
+                continue
             ck = (m.label, m.name)
             eid = cache.get(ck)
             # a later full name may have absorbed an entity cached earlier in this article
