@@ -23,7 +23,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -71,6 +71,7 @@ class DigestScheduler:
     def __init__(self, services, posters: Mapping[str, Poster], *,
                  store: DigestStore | None = None) -> None:
         self.services = services
+        self._owns_store = store is None
         self.store = store or DigestStore(services.settings.db_path)
         self.runner = DigestRunner(services, self.store, posters)
         self.key = uuid.uuid4().hex
@@ -81,6 +82,7 @@ class DigestScheduler:
         self._scheduled: dict[str, tuple[str, str]] = {}
         self._sync_lock = threading.Lock()  # resync runs in a thread; /subscribe in the worker
         self.catch_up_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
         #: The serving loop: posters belong to it, so posts from other threads hop onto it.
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -104,9 +106,19 @@ class DigestScheduler:
         """A platform that connected after start (Discord's poster exists only after login):
         schedule its channels and catch up what it missed."""
         self.runner.posters[poster.platform] = poster
-        if self.loop is not None:
-            self.sync_jobs()
-            self.loop.create_task(self.catch_up(platform=poster.platform))
+        if self.loop is None:
+            return  # start() will pick it up
+        self.sync_jobs()
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is self.loop:
+            task = self.loop.create_task(self.catch_up(platform=poster.platform))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            asyncio.run_coroutine_threadsafe(self.catch_up(platform=poster.platform), self.loop)
 
     def shutdown(self) -> None:
         _ACTIVE.pop(self.key, None)
@@ -114,6 +126,8 @@ class DigestScheduler:
             self.catch_up_task.cancel()
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        if self._owns_store:
+            self.store.close()
 
     # --- jobs ----------------------------------------------------------------------
     def sync_jobs(self) -> None:
@@ -188,9 +202,13 @@ class DigestScheduler:
             return Outcome("failed", day, error="crashed")
         retry_at = outcome.retry_at
         row = outcome.row
-        if (outcome.status == "taken" and row is not None and row.status == "failed"
-                and row.attempts < self.runner.max_attempts):
-            retry_at = row.next_attempt_at  # failed before a restart: its retry job was lost
+        if outcome.status == "taken" and row is not None:
+            if row.status == "failed" and row.attempts < self.runner.max_attempts:
+                retry_at = row.next_attempt_at  # failed before a restart: its retry job was lost
+            elif row.status == "claimed" and row.owner != self.runner.owner:
+                # Another process is sending it, or crashed while sending: look again once
+                # the claim would count as stale, so a crash does not lose the day's digest.
+                retry_at = row.claimed_at + self.runner.stale_after + timedelta(seconds=5)
         if retry_at is not None and self.aps.running:
             self.aps.add_job(run_digest_job, DateTrigger(retry_at),
                               id=f"digest-retry:{platform}:{channel_id}",

@@ -215,6 +215,28 @@ async def test_an_empty_day_says_so_briefly_or_stays_silent_if_the_channel_chose
     assert [c for c, _ in poster.posts] == ["LOUD"]
     assert poster.posts[0][1].text.startswith("Nothing new since")
     assert poster.posts[0][1].kind == "empty"
-    store = sched.store
+    store = DigestStore(services.settings.db_path)
     quiet = listing(store, [store.subscription("slack", "QUIET")], clock.now)[0]
     assert "nothing new (kept silent)" in quiet
+
+
+async def test_a_claim_left_by_a_crashed_process_is_posted_once_it_is_stale(services, clock):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock.set(now - timedelta(hours=1))
+    add_subscription(services, "C1", f"{now:%H:%M}", "UTC")
+    crashed_at = now + timedelta(seconds=1)
+    store = DigestStore(services.settings.db_path)
+    assert store.claim("slack", "C1", f"{now:%Y-%m-%d}", owner="crashed", now=crashed_at,
+                       trigger="schedule", stale_after=timedelta(minutes=30), max_attempts=4)
+    clock.set(now + timedelta(minutes=2))  # restarted two minutes later
+    poster = RecordingPoster()
+    sched = await started(services, poster)
+    try:
+        assert poster.posts == []  # it may still be being sent by its owner
+        look_again = sched.aps.get_job("digest-retry:slack:C1")
+        assert look_again.next_run_time == crashed_at + timedelta(minutes=30, seconds=5)
+        clock.set(look_again.next_run_time)
+        outcome = await sched.fire("slack", "C1", f"{now:%Y-%m-%d}")
+    finally:
+        sched.shutdown()
+    assert outcome.status == "sent" and len(poster.posts) == 1
