@@ -1,0 +1,78 @@
+"""The `briefbot` command line as a script or a person uses it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture
+def db(seeded_db, tmp_path):
+    path = tmp_path / "cli.db"
+    shutil.copy(seeded_db, path)
+    return str(path)
+
+
+def test_ask_json_has_the_documented_shape(db, capsys):
+    assert main(["--db", db, "ask", "latest on Budapest summit", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"text", "title", "sources"}
+    assert out["sources"] and all(
+        set(s) == {"n", "article_id", "title", "publisher", "published", "url", "origin"}
+        for s in out["sources"])
+    assert [s["n"] for s in out["sources"]] == list(range(1, len(out["sources"]) + 1))
+    assert all(f"[{s['n']}]" in out["text"] for s in out["sources"])
+    assert all(s["origin"].startswith("seeds/") for s in out["sources"])
+
+
+def test_ask_prints_the_answer_then_its_sources(db, capsys):
+    assert main(["--db", db, "ask", "who", "is", "Steve", "Witkoff"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Who is Steve Witkoff")
+    assert "\nSources\n[1] " in out
+
+
+def test_entities_json_lists_people_with_aliases(db, capsys):
+    assert main(["--db", db, "entities", "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert all(set(i) == {"name", "type", "aliases", "articles"} for i in items)
+    zelensky = next(i for i in items if i["name"] == "Volodymyr Zelensky")
+    assert zelensky["type"] == "PERSON" and "Zelenskyy" in zelensky["aliases"]
+    assert any(i["type"] == "EVENT" and i["name"] == "Budapest summit" for i in items)
+
+
+def test_ingest_reports_bad_input_one_line_each_and_goes_on(tmp_path, capsys):
+    good = tmp_path / "good.txt"
+    good.write_text("Ukraine Talks Resume\n" + "Negotiators met in Geneva on Tuesday to resume "
+                    "talks on a ceasefire in Ukraine, officials said. " * 3)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code = main(["--db", str(tmp_path / "x.db"), "ingest", "--json", str(good), str(empty),
+                 str(tmp_path / "missing.txt")])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["stored"] == 1
+    reasons = {r["path"].rsplit("/", 1)[-1]: r["reason"] for r in report["rejected"]}
+    assert set(reasons) == {"empty.txt", "missing.txt"}
+    assert "empty" in reasons["empty.txt"] and "no such" in reasons["missing.txt"].lower()
+
+
+def test_errors_are_one_line_on_stderr_with_a_nonzero_exit(tmp_path, capsys):
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a database" * 100)
+    assert main(["--db", str(broken), "ask", "latest on Budapest"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("briefbot: error:") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_help_is_there_for_every_command(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ingest", "ask", "digest", "entities", "serve", "subscribe", "feeds"):
+        assert command in out

@@ -1,0 +1,104 @@
+"""The answers a user reads on the seed pages: cited, verbatim, on topic."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.core import Reply
+
+
+async def ask(services, text: str) -> Reply:
+    registry = services.registry
+    return await registry.dispatch(registry.parse(text, platform="test"), services)
+
+
+def cited_sentences(reply: Reply) -> list[tuple[str, int]]:
+    """(sentence, n) for every "Sentence. [n]" in the reply body."""
+    out = []
+    for section in reply.sections:
+        for m in re.finditer(r"(.+?) \[(\d+)\](?= |\n|$)", section.body):
+            out.append((m.group(1).strip(), int(m.group(2))))
+    return out
+
+
+def assert_every_sentence_is_quoted_from_its_source(services, reply: Reply) -> None:
+    by_n = {s.n: s for s in reply.sources}
+    pairs = cited_sentences(reply)
+    assert pairs, reply.text
+    for sentence, n in pairs:
+        article = services.index.article(by_n[n].article_id)
+        assert sentence in article.text, (n, sentence)
+
+
+async def test_latest_on_budapest_summit_cites_only_the_october_pages(seeded_services):
+    reply = await ask(seeded_services, "latest on Budapest summit")
+    assert reply.kind == "answer" and reply.title == "Latest on Budapest summit"
+    origins = {s.origin for s in reply.sources}
+    assert origins <= {"seeds/003_a3379bf5c561db13.txt", "seeds/004_9c7859ff746ab798.txt"}
+    assert len(origins) == 2
+    text = reply.text
+    assert re.search(r"Budapest|Hungary", text)
+    assert re.search(r"\bcall\b|spoke|phone", text)
+    for unrelated in ("Latin America", "Vance", "cartel", "Poland"):
+        assert unrelated not in text
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+    assert all(s.published and s.published.year == 2025 and s.published.month == 10
+               for s in reply.sources)
+
+
+async def test_who_is_steve_witkoff_gives_his_role_from_a_cited_sentence(seeded_services):
+    reply = await ask(seeded_services, "who is Steve Witkoff")
+    assert reply.title == "Who is Steve Witkoff"
+    assert "envoy" in reply.sections[0].heading.lower()
+    assert "envoy" in reply.sections[0].body.lower() and "[1]" in reply.sections[0].body
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
+async def test_a_bare_surname_finds_the_person(seeded_services):
+    reply = await ask(seeded_services, "who is Zelenskyy?")
+    assert reply.title == "Who is Volodymyr Zelensky"
+    assert "Zelenskyy" in reply.text  # the other spelling is listed among the aliases
+
+
+async def test_timeline_of_the_alaska_summit_is_dated_oldest_first(seeded_services):
+    reply = await ask(seeded_services, "timeline of the Alaska summit")
+    assert reply.title == "Timeline of Alaska summit"
+    from datetime import datetime
+
+    days = [datetime.strptime(s.heading, "%d %b %Y") for s in reply.sections
+            if s.heading and s.heading != "Date unknown"]
+    assert len(days) >= 2 and days == sorted(days)
+    assert "Alaska" in reply.text
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
+async def test_sources_lists_every_publisher_newest_first(seeded_services):
+    reply = await ask(seeded_services, "sources for Budapest summit")
+    lines = reply.sections[0].body.splitlines()
+    assert len(lines) == 2 and all(re.match(r"\[\d\] ", line) for line in lines)
+    assert all("17 Oct 2025" in line for line in lines)
+
+
+@pytest.mark.parametrize("question", ["latest on Atlantis", "who is Jane Nobody"])
+async def test_no_coverage_says_so_and_offers_nearest_known(seeded_services, question):
+    reply = await ask(seeded_services, question)
+    assert reply.kind == "no_coverage" and "No coverage of" in reply.text
+    assert not reply.sources
+
+
+@pytest.mark.parametrize("hostile", [
+    '"NEAR(Trump', "Trump OR *", "-Putin ^summit", "@everyone", "<!channel>",
+    "'; DROP TABLE articles; --", "summit\u202e\u200b", "x" * 300,
+])
+async def test_hostile_queries_get_an_answer_not_a_crash(seeded_services, hostile):
+    reply = await ask(seeded_services, f"latest on {hostile}")
+    assert reply.kind in {"answer", "no_coverage"}, reply.text
+    assert "Sorry, something went wrong" not in reply.text
+    assert seeded_services.index.article(1) is not None  # nothing was dropped
+
+
+async def test_empty_question_gets_help(seeded_services):
+    reply = await ask(seeded_services, "   ")
+    assert reply.kind == "help" and "latest" in reply.text
