@@ -46,7 +46,7 @@ class MMRParams:
     lead_decay: float = 3.0
     w_recent: float = 0.35
     #: MMR trade-off between score and novelty.
-    lam: float = 0.7
+    lam: float = 0.6
     #: Penalty per sentence already taken from the same article (spreads citations).
     w_div: float = 0.08
     #: Share of the query-word overlap in relevance (the rest is embedding cosine).
@@ -59,7 +59,7 @@ class MMRParams:
     #: Pseudo-relevance feedback: the query is widened by the mean of its best plain matches.
     feedback_sentences: int = 5
     #: In an article with a plain match, a sentence near the widened query is on topic...
-    min_feedback_cosine: float = 0.3
+    min_feedback_cosine: float = 0.2
     #: ...and so is a lead sentence that is at least loosely related (the lead tells the story).
     min_lead_cosine: float = 0.15
     lead_sentences: int = 3
@@ -67,7 +67,11 @@ class MMRParams:
     rel_saturation: float = 0.5
     #: Sentences this similar to a chosen one are the same sentence from another publisher.
     duplicate_cosine: float = 0.9
+    #: Penalty for openers that lean on a sentence the reader will not see ("That possibility...").
+    w_dangling: float = 0.15
     recency_half_life_days: float = 2.0
+    #: Candidates scoring under this share of the best one never fill leftover budget.
+    min_score_ratio: float = 0.55
     #: Only the best this-many candidates enter the MMR loop (keeps it fast on big topics).
     pool: int = 300
 
@@ -76,6 +80,9 @@ _STOP = frozenset("""a an the of on in at to for from by with about and or but i
 what whats what's who whom whose how why when where which latest news new update updates tell me
 on the any there this that these those it its s""".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
+#: Openers that point back at an earlier sentence; out of context they dangle.
+_DANGLING = re.compile(r"""[\"“‘']?(?:But|And|Or|So|Yet|Also|However|Still|Meanwhile|Then|Instead|That|This|
+    These|Those|It|They|He|She|His|Her|Their|Its|Such|There\s+(?:are|is|was|were)\s+also)\b""", re.VERBOSE)
 
 
 class ExtractiveSummarizer:
@@ -134,11 +141,13 @@ class ExtractiveSummarizer:
         centroid = (weights[:, None] * emb).sum(0)
         norm = np.linalg.norm(centroid)
         cent = emb @ (centroid / norm) if norm > 0 else np.zeros(len(cands))
-        base = p.w_rel * rel + p.w_cent * cent + p.w_lead * lead
+        dangling = np.array([bool(_DANGLING.match(s.text)) for s in cands])
+        base = p.w_rel * rel + p.w_cent * cent + p.w_lead * lead - p.w_dangling * dangling
         if prefer_recent:
             base = base + p.w_recent * _recency(cands, p.recency_half_life_days)
 
-        idx = [int(i) for i in np.flatnonzero(keep)]
+        floor = p.min_score_ratio * float(base[keep].max())
+        idx = [int(i) for i in np.flatnonzero(keep & (base >= floor))]
         idx.sort(key=lambda i: (-base[i], cands[i].article_id, cands[i].position, cands[i].id))
         chosen = self._mmr(cands, emb, base, idx[:p.pool], budget_words)
         picked = [cands[i] for i in chosen]
