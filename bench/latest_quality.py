@@ -70,7 +70,8 @@ def cases(timelines: list[dict], articles: list[dict], per_timeline: int, max_ar
             window = {d.isoformat(), (d - timedelta(days=1)).isoformat()}
             latest = sorted((a for a in pool if a["date"] in window), key=lambda a: (a["date"], a["id"]),
                             reverse=True)[:max_articles]
-            out.append({"timeline": tl["id"], "query": QUERIES.get(tl["topic"].split("_")[0], tl["topic"].split("_")[0]),
+            story = tl["topic"].split("_")[0]
+            out.append({"timeline": tl["id"], "query": QUERIES.get(story, story),
                         "reference": entry["text"], "articles": latest})
     return out
 

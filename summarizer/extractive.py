@@ -8,16 +8,25 @@ Goldstein 1998) over MiniLM embeddings:
              (+ w_recent * recency_i when the reader asked for the latest)
     pick argmax  lam * base_i - (1 - lam) * max_sim(i, chosen) - w_div * n_chosen(article_i)
 
-- relevance: cosine with the query embedding blended with query-word overlap
-  (names like "Budapest" matter more than embeddings credit them for); sentences
-  far below the best match are not considered at all, so an unrelated story in
-  the same set cannot leak in;
+- relevance: cosine with the query embedding blended with IDF-weighted query-word
+  overlap (names like "Budapest" matter more than embeddings credit them for),
+  widened by pseudo-relevance feedback (see `_relevance`); it saturates, so once a
+  sentence is plainly on topic, lead, centrality and recency decide. An article
+  with no plain match contributes nothing, so an unrelated story in the same set
+  cannot leak in, and a topic with no match gives an empty summary;
 - centrality: similarity to the relevance-weighted centroid of the set — what
   many sources say is likely the core of the story;
-- lead: news puts the gist first;
+- lead: news puts the gist first (scaled by how on-topic the lead is);
 - recency: newest article 1, older ones decay with a half-life; unknown dates
   are neutral (0), never treated as new or old;
-- near-duplicates (the same wire sentence from two publishers) are dropped.
+- openers that lean on an unseen sentence ("That possibility...") are penalised,
+  and low scorers never fill leftover budget;
+- near-duplicates (the same wire sentence from two publishers) are dropped; of
+  exact repeats the newest copy is kept when the reader asked for the latest.
+
+Weights were set by reading answers on the seed pages and checked on
+bench/latest_quality.py (Timeline17); they are not tuned to that benchmark,
+whose differences between settings were within noise.
 """
 
 from __future__ import annotations
@@ -120,7 +129,7 @@ class ExtractiveSummarizer:
     def _summarize(self, pool: list[Sentence], query: str | None, budget_words: int,
                    prefer_recent: bool) -> Summary:
         p = self.mmr
-        cands = _unique(pool)
+        cands = _unique(pool, newest_first=prefer_recent)
         if not cands:
             return Summary(())
         emb = self._embeddings(cands)
@@ -237,16 +246,22 @@ def _normalised(text: str) -> str:
     return " ".join(_TOKEN.findall(text.lower()))
 
 
-def _unique(sentences: list[Sentence]) -> list[Sentence]:
-    """Drop exact repeats (same words), keeping the first in (article, position) order."""
+def _unique(sentences: list[Sentence], *, newest_first: bool = False) -> list[Sentence]:
+    """Drop exact repeats (same words): keep the first in (article, position) order, or the
+    newest copy when `newest_first`. The result is in (article, position) order."""
+    def key(s: Sentence) -> tuple:
+        t = _timestamp(s.published)
+        age = (1, 0.0) if t is None else (0, -t)
+        return (*(age if newest_first else ()), s.article_id, s.position, s.id)
+
     seen: set[str] = set()
     out = []
-    for s in sorted(sentences, key=lambda s: (s.article_id, s.position, s.id)):
-        key = _normalised(s.text)
-        if key not in seen:
-            seen.add(key)
+    for s in sorted(sentences, key=key):
+        text = _normalised(s.text)
+        if text not in seen:
+            seen.add(text)
             out.append(s)
-    return out
+    return sorted(out, key=lambda s: (s.article_id, s.position, s.id))
 
 
 def _stem(tok: str) -> str:

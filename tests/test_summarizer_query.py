@@ -162,3 +162,12 @@ def test_no_query_summarises_the_set(summarizer, sentences):
     assert out.sentences
     assert sum(len(s.text.split()) for s in out.sentences) <= 60
     assert_verbatim(out, sentences)
+
+
+@pytest.mark.parametrize("newer", [1, 2])
+def test_exact_repeat_keeps_the_newest_copy_when_asked_for_the_latest(encoder, summarizer, newer):
+    line = "Donald Trump and Vladimir Putin agreed on Thursday to hold a summit in Budapest within two weeks."
+    articles = {newer: (OCT17, [line]), 3 - newer: (OCT16, [line])}
+    out = summarizer.summarize(build(encoder, articles), query="Budapest summit", budget_words=100,
+                               prefer_recent=True)
+    assert [s.article_id for s in out.sentences] == [newer]
