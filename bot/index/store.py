@@ -69,6 +69,7 @@ class Index:
         self.db = connect(path)
         self.conn = self.db.conn
         self._lock = threading.RLock()
+        self._nlp_lock = threading.Lock()
         self._encoder = encoder
         self._nlp = nlp
         with self._lock:
@@ -123,7 +124,8 @@ class Index:
             return
         flat = [s for p in prepared for s in p.sentences]
         vectors = self.encoder.encode(flat) if flat else np.zeros((0, 384), np.float32)
-        docs = list(self.nlp.pipe(flat, batch_size=64))
+        with self._nlp_lock:  # spaCy pipelines are not documented as thread-safe
+            docs = list(self.nlp.pipe(flat, batch_size=64))
         at = 0
         for p in prepared:
             n = len(p.sentences)
@@ -269,7 +271,9 @@ class Index:
                 ids = [entity_store.find_person(c, n) for n in ev.participants]
                 names = [c.execute("SELECT name FROM entities WHERE id = ?", [i]).fetchone()
                          for i in ids if i]
-                surnames = tuple(dict.fromkeys(n[0].split()[-1] for n in names if n))
+                # only people known by a full name: "Brian-Mary call" is no call between leaders
+                surnames = tuple(dict.fromkeys(n[0].split()[-1] for n in names
+                                               if n and " " in n[0]))
                 if len(surnames) < 2:
                     continue
             sid = sentence_ids[ev.sentence] if ev.sentence is not None else None
