@@ -46,7 +46,9 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _is_abbreviation(before: str) -> bool:
-    word = re.search(r"([\w.'’]+)$", before)
+    # Only the last word matters; looking at a bounded tail keeps long one-line
+    # articles linear instead of quadratic.
+    word = re.search(r"([\w.'’]+)$", before[-40:])
     if not word:
         return False
     w = word.group(1).lower()

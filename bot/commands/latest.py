@@ -10,8 +10,10 @@ from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
 
-#: About three or four news sentences: enough to brief, short enough for chat.
-BUDGET_WORDS = 110
+#: About four or five news sentences: enough to brief, short enough for chat.
+BUDGET_WORDS = 130
+#: An event is defined by the articles about it; their headlines say what the story is.
+TITLES_IN_QUERY = 5
 #: Only the newest articles of a topic feed "latest"; older coverage is for `timeline`.
 MAX_ARTICLES = 12
 
@@ -33,6 +35,10 @@ def _brief(services: Services, topic, asked: str) -> Reply:
     ids = [r.id for r in rows[:MAX_ARTICLES]]
     sentences = index.sentences(ids)
     query = topic.name if topic.kind in {"event", "entity"} else asked
+    if topic.kind == "event":
+        # "Budapest summit" alone pulls towards every sentence naming Budapest; the
+        # headlines of the event's newest articles widen it to what happened.
+        query = ". ".join([query, *(r.title for r in rows[:TITLES_IN_QUERY] if r.title)])
     summary = services.summarizer.summarize(sentences, query=query, budget_words=BUDGET_WORDS,
                                             prefer_recent=True)
     if not summary.sentences:
