@@ -109,3 +109,11 @@ async def test_help_lists_every_registered_command():
     reply = await reg.dispatch(reg.parse(""), _services(reg))
     for spec in reg:
         assert spec.usage in reply.text
+
+
+async def test_help_names_each_platforms_permission_rule():
+    reg = load_commands()
+    discord = await reg.dispatch(reg.parse("help", platform="discord"), _services(reg))
+    slack = await reg.dispatch(reg.parse("help", platform="slack"), _services(reg))
+    assert "needs Manage Channels" in discord.text and "Manage Channels" not in slack.text
+    assert "channel's creator" in slack.text

@@ -17,8 +17,11 @@ _EXAMPLES = (
 @registry.command("help", "Show what briefbot can do", usage="help")
 async def help_command(req: Request, services: Services) -> Reply:
     lines = []
+    # Slack has no Manage Channels permission; its adapter applies its own rule.
+    needs = ("workspace admins and the channel's creator only" if req.platform == "slack"
+             else "needs Manage Channels")
     for spec in services.registry:
-        lock = " (needs Manage Channels)" if spec.requires_manage else ""
+        lock = f" ({needs})" if spec.requires_manage else ""
         lines.append(f"• {spec.usage} — {spec.description}{lock}")
     examples = "\n".join(f"• {e}" for e in _EXAMPLES)
     return Reply(
