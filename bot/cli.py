@@ -117,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefbot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `briefbot entities | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug: say so in one line, details with -v
         log.debug("unexpected error", exc_info=True)
         print(f"briefbot: error: {type(exc).__name__}: {exc} (run with -v for details)",
