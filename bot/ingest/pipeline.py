@@ -363,7 +363,8 @@ def _page_of(origin: str) -> str:
 
 def _progress_bar(files: list[Input], *, enabled: bool):
     """tqdm on stderr by bytes, only for long runs on a terminal."""
-    if not enabled or len(files) < PROGRESS_MIN_PAGES and sum(f.size for f in files) < 20 * 1024 * 1024:
+    # A megabyte of news is a hundred-odd articles: a minute or more of model work.
+    if not enabled or len(files) < PROGRESS_MIN_PAGES and sum(f.size for f in files) < 1024 * 1024:
         return None
     if not sys.stderr.isatty():
         return None
