@@ -30,7 +30,8 @@ def _list(services: Services, topic) -> Reply:
     for row in rows[:MAX_LISTED]:
         n = cites.number(row.id)
         pubs = ", ".join(publishers(row)) or "publisher unknown"
-        lines.append(f"[{n}] {row.title} — {pubs}, {date_label(row)}")
+        # Titles and links follow in the reply's source list; here, who carried it and when.
+        lines.append(f"[{n}] {pubs}, {date_label(row)}")
     more = len(rows) - MAX_LISTED
     if more > 0:
         lines.append(f"… and {more} more.")
