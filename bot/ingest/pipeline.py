@@ -319,16 +319,20 @@ def run_ingest(paths: Iterable[str | Path], index: Index, *, progress: bool = Tr
     try:
         for inp in inputs:
             items = [inp] if isinstance(inp, Rejected) else articles_from_input(inp, max_bytes=max_bytes)
+            left = inp.size if isinstance(inp, Input) else 0
             for item in items:
                 if isinstance(item, Rejected):
                     report.rejected.append({"path": item.path, "reason": item.reason})
                     continue
                 pages.add(_page_of(item.origin))
                 batch.append(item)
+                # One big JSONL is one file: move the bar by each article's share of it.
+                share = min(left, len(item.text.encode("utf-8", "ignore")))
+                read_bytes += share
+                left -= share
                 if len(batch) >= batch_size:
                     flush()
-            if isinstance(inp, Input):
-                read_bytes += inp.size
+            read_bytes += left
         flush()
     finally:
         if bar is not None:
