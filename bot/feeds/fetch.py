@@ -25,6 +25,7 @@ from yarl import URL
 from bot.config import Settings
 from bot.core import UserError
 from bot.feeds.addresses import AddressPolicy, parse_ip
+from bot.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ class SafeFetcher:
             if hop == self.max_redirects:
                 raise FetchError(f"{_short(url)} redirected more than {self.max_redirects} "
                                  "times; gave up")
-            log.debug("redirect %s -> %s", current, target)
+            log.debug("redirect %s -> %s", redact_url(current), redact_url(target))
             current = target
         raise AssertionError("unreachable")
 

@@ -20,6 +20,7 @@ from bot.feeds.parse import FeedItem
 from bot.index.dedup import content_hash
 from bot.ingest.model import Article, Rejected
 from bot.ingest.pipeline import articles_from_html, articles_from_text
+from bot.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ async def build_article(item: FeedItem, *, publisher: str, origin: str, keys: li
             page_note = found.reason if isinstance(found, Rejected) else "page text was shorter"
         except FetchError as exc:
             page_note = str(exc)
-        log.info("article page for %s not used (%s); keeping the feed's text", item.link, page_note)
+        log.info("article page for %s not used (%s); keeping the feed's text", redact_url(item.link), page_note)
     found = _first_article(articles_from_text(
         item.text, origin=origin, title=item.title, publisher=publisher,
         published=item.published, url=item.link, split=False))

@@ -22,6 +22,7 @@ from bot.feeds.items import Built, build_article, item_keys
 from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
 from bot.feeds.store import FeedRow, FeedStore
 from bot.ingest.model import Article
+from bot.redact import redact_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.index.store import AddResult
@@ -108,7 +109,7 @@ class FeedPoller:
         except UserError as exc:
             return await self._failed(feed, now, str(exc))
         except Exception as exc:  # noqa: BLE001 - one broken feed must not stop the others
-            log.exception("polling feed %s (%s) failed", feed.id, feed.url)
+            log.exception("polling feed %s (%s) failed", feed.id, redact_url(feed.url))
             return await self._failed(feed, now, f"internal error: {type(exc).__name__}: {exc}")
 
     async def _failed(self, feed: FeedRow, now: datetime, error: str) -> PollOutcome:
@@ -120,10 +121,10 @@ class FeedPoller:
                                 next_poll_at=next_poll, pause=pause)
         if pause:
             log.warning("feed %s (%s) paused after %d failed polls in a row; last error: %s. "
-                        "Resume it with `feeds resume %s`.", feed.id, feed.url, failures, error,
+                        "Resume it with `feeds resume %s`.", feed.id, redact_url(feed.url), failures, error,
                         feed.id)
             return PollOutcome(feed.id, feed.url, feed.title, "paused", error=error)
-        log.info("feed %s (%s) failed (%d in a row), next try %s: %s", feed.id, feed.url,
+        log.info("feed %s (%s) failed (%d in a row), next try %s: %s", feed.id, redact_url(feed.url),
                  failures, next_poll, error)
         return PollOutcome(feed.id, feed.url, feed.title, "failed", error=error,
                            next_poll_at=next_poll)

@@ -1,0 +1,13 @@
+"""Feed URLs in logs lose their credentials and query values."""
+
+from bot.redact import redact_url
+
+
+def test_credentials_and_query_values_are_dropped():
+    shown = redact_url("https://alice:s3cret@news.example:8443/feed.xml?token=abc123&lang=en#x")
+    assert shown == "https://news.example:8443/feed.xml?token=…&lang=…"
+    assert "s3cret" not in shown and "abc123" not in shown
+
+
+def test_plain_urls_stay_readable():
+    assert redact_url("https://news.example/rss") == "https://news.example/rss"
