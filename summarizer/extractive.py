@@ -4,7 +4,7 @@ Every output sentence is a stored sentence object, unchanged, so the caller can
 cite its article. Choosing works like Maximal Marginal Relevance (Carbonell &
 Goldstein 1998) over MiniLM embeddings:
 
-    base_i = w_rel * relevance_i + w_cent * centrality_i + w_lead * lead_i
+    base_i = w_rel * relevance_i + w_cent * centrality_i + w_lead * lead_i + w_support * support_i
              (+ w_recent * recency_i when the reader asked for the latest)
     pick argmax  lam * base_i - (1 - lam) * max_sim(i, chosen) - w_div * n_chosen(article_i)
 
@@ -17,6 +17,10 @@ Goldstein 1998) over MiniLM embeddings:
 - centrality: similarity to the relevance-weighted centroid of the set — what
   many sources say is likely the core of the story;
 - lead: news puts the gist first (scaled by how on-topic the lead is);
+- support: how closely the other on-topic articles echo the sentence once the
+  query's own direction is taken out, counted by article (see `_support`): a fact
+  two sources report ("Tomahawk missiles were discussed") outranks a flourish that
+  only names the topic ("The world will watch Budapest");
 - recency: newest article 1, older ones decay with a half-life; unknown dates
   are neutral (0), never treated as new or old;
 - openers that lean on an unseen sentence ("That possibility...") are penalised,
@@ -83,6 +87,8 @@ class MMRParams:
     min_score_ratio: float = 0.55
     #: Only the best this-many candidates enter the MMR loop (keeps it fast on big topics).
     pool: int = 300
+    #: Weight of cross-source support: what other articles of the set also report.
+    w_support: float = 0.4
 
 
 _STOP = frozenset("""a an the of on in at to for from by with about and or but is are was were be been
@@ -134,8 +140,12 @@ class ExtractiveSummarizer:
             return Summary(())
         emb = self._embeddings(cands)
         lead = np.exp(-np.array([s.position for s in cands], dtype=np.float64) / p.lead_decay)
+        support = np.zeros(len(cands))
         if query and query.strip():
-            rel, keep, topical = self._relevance(cands, emb, query.strip())
+            qvec = self.encoder.encode([query.strip()])[0]
+            rel, keep, topical = self._relevance(cands, emb, query.strip(), qvec)
+            if p.w_support:
+                support = _support(cands, emb, keep, qvec)
             weights = np.clip(rel, 0, None) ** 2 * keep
             # A lead earns its bonus in proportion to how plainly it is about the topic.
             lead = lead * topical
@@ -151,7 +161,8 @@ class ExtractiveSummarizer:
         norm = np.linalg.norm(centroid)
         cent = emb @ (centroid / norm) if norm > 0 else np.zeros(len(cands))
         dangling = np.array([bool(_DANGLING.match(s.text)) for s in cands])
-        base = p.w_rel * rel + p.w_cent * cent + p.w_lead * lead - p.w_dangling * dangling
+        base = (p.w_rel * rel + p.w_cent * cent + p.w_lead * lead + p.w_support * support
+                - p.w_dangling * dangling)
         if prefer_recent:
             base = base + p.w_recent * _recency(cands, p.recency_half_life_days)
 
@@ -164,8 +175,8 @@ class ExtractiveSummarizer:
             picked.sort(key=_recent_reading_key)
         return Summary(tuple(picked))
 
-    def _relevance(self, cands: list[Sentence], emb: np.ndarray,
-                   query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _relevance(self, cands: list[Sentence], emb: np.ndarray, query: str,
+                   q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(relevance score, on-topic mask, topicality in [0, 1]) per candidate.
 
         A short query ("Budapest summit") embeds poorly against a sentence that
@@ -176,7 +187,6 @@ class ExtractiveSummarizer:
         too. An article without a single plain match contributes nothing.
         """
         p = self.mmr
-        q = self.encoder.encode([query])[0]
         cosine = emb @ q
         lexical = _query_overlap(query, [s.text for s in cands])
         plain = (cosine >= p.min_cosine) | ((lexical >= 0.5) & (cosine >= p.min_cosine_with_words))
@@ -234,6 +244,35 @@ class ExtractiveSummarizer:
         for row, i in enumerate(missing):
             out[i] = fresh[row]  # type: ignore[index]
         return out
+
+
+def _support(cands: list[Sentence], emb: np.ndarray, keep: np.ndarray,
+             query_vec: np.ndarray) -> np.ndarray:
+    """Cross-source support in [0, 1]: how closely the other on-topic articles echo a sentence.
+
+    What several sources report is the core of a story (the centroid idea of Radev et
+    al. 2004, counted by source): for every other article with a sentence on the topic,
+    the sentence's best match there, averaged over those articles, so ten sentences of
+    one article count once. The query's own direction is taken out of the embeddings
+    first, because two sentences that merely name the topic do not report the same fact.
+    Scaled so that the median kept sentence scores 0 and the best-supported one 1.
+    """
+    article = np.array([s.article_id for s in cands])
+    on_topic = np.unique(article[keep])
+    if len(on_topic) < 2:
+        return np.zeros(len(cands))
+    q = query_vec / np.linalg.norm(query_vec)
+    rest = emb - np.outer(emb @ q, q)
+    rest = rest / np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-9)
+    total = np.zeros(len(cands))
+    for a in on_topic:
+        best = (rest @ rest[article == a].T).max(1)
+        total += np.where(article == a, 0.0, best)
+    raw = total / (len(on_topic) - 1)
+    mid, top = float(np.median(raw[keep])), float(raw[keep].max())
+    if top <= mid:
+        return np.zeros(len(cands))
+    return np.clip((raw - mid) / (top - mid), 0.0, 1.0)
 
 
 def _dim(sentences: Sequence[Sentence], fresh: np.ndarray | None) -> int:

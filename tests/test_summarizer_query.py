@@ -171,3 +171,33 @@ def test_exact_repeat_keeps_the_newest_copy_when_asked_for_the_latest(encoder, s
     out = summarizer.summarize(build(encoder, articles), query="Budapest summit", budget_words=100,
                                prefer_recent=True)
     assert [s.article_id for s in out.sentences] == [newer]
+
+
+GENEVA = {
+    # Both sources report the submarine deal in their own words; each also has a
+    # flourish that names the summit and says nothing.
+    1: (OCT17, [
+        "The presidents of France and Brazil agreed on Monday to hold a summit in Geneva next month.",
+        "Officials said the two leaders also discussed the sale of French submarines to the Brazilian navy.",
+        "The Geneva summit is a meeting the whole world will be watching closely.",
+    ]),
+    2: (OCT16, [
+        "France and Brazil will meet at a summit in Geneva in December, their foreign ministers announced.",
+        "A deal for four French-built submarines for Brazil's navy was on the table, diplomats confirmed.",
+        "Many hope that the Geneva summit will turn out to be a turning point in history.",
+    ]),
+}
+
+
+@pytest.mark.parametrize("prefer_recent", [True, False])
+def test_a_fact_two_sources_report_beats_a_sentence_that_only_names_the_query(encoder, summarizer,
+                                                                               prefer_recent):
+    given = build(encoder, GENEVA)
+    # Room for two sentences: the announcement and one more.
+    out = summarizer.summarize(given, query="Geneva summit", budget_words=40, prefer_recent=prefer_recent)
+    texts = [s.text for s in out.sentences]
+    assert len(texts) == 2, texts
+    assert any("submarines" in t for t in texts), texts
+    assert not any("watching closely" in t or "turning point" in t for t in texts), texts
+    assert_verbatim(out, given)
+
