@@ -3,7 +3,8 @@
 Discord and Slack share one command thread, so SQLite keeps a single writer and
 a slow command on one platform never blocks the other's event handling. The
 scheduler posts through whichever platforms are connected; Discord's poster
-exists only after login, so it joins the scheduler then.
+exists only after login, so it joins the scheduler then. The same posters tell a
+channel when a feed it added is paused after repeated failures.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def resolve_sync(sync: str, services: Services) -> str:
 async def serve(services: Services, platforms: Sequence[str], *, http: bool = False,
                 host: str = "0.0.0.0", port: int = 3000, sync: str = "auto") -> None:
     """Run until cancelled (Ctrl-C) or until a platform stops with an error."""
+    from bot.feeds.notice import channel_notifier
     from bot.feeds.poll import register_feed_jobs
     from bot.scheduler import DigestScheduler
 
@@ -64,7 +66,9 @@ async def serve(services: Services, platforms: Sequence[str], *, http: bool = Fa
         runs.append(run_discord(services, sync=resolve_sync(sync, services), on_start=on_start,
                                 worker=_SharedDispatch(worker, services)))
     scheduler.start()
-    register_feed_jobs(scheduler.aps, services)
+    # The live posters dict: Discord's poster joins it after login, and is used from then on.
+    register_feed_jobs(scheduler.aps, services,
+                       notify=channel_notifier(scheduler.runner.posters))
     log.info("serving %s; digests and feed polling scheduled", ", ".join(platforms))
     try:
         await asyncio.gather(*runs)

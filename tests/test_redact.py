@@ -1,6 +1,6 @@
 """Feed URLs in logs lose their credentials and query values."""
 
-from bot.redact import redact_url
+from bot.redact import redact_url, redact_urls
 
 
 def test_credentials_and_query_values_are_dropped():
@@ -11,3 +11,10 @@ def test_credentials_and_query_values_are_dropped():
 
 def test_plain_urls_stay_readable():
     assert redact_url("https://news.example/rss") == "https://news.example/rss"
+
+
+def test_urls_quoted_in_an_error_are_redacted_and_the_sentence_kept():
+    error = ("https://news.example/rss?token=abc123 answered HTTP 503 "
+             "(after https://news.example/old?key=k9).")
+    assert redact_urls(error) == ("https://news.example/rss?token=… answered HTTP 503 "
+                                  "(after https://news.example/old?key=…).")

@@ -37,7 +37,10 @@ async def feeds(req: Request, services: Services) -> Reply:
         return await _list(services)
     if action == "add":
         who = f"{req.platform}:{req.user_id}" if req.user_id else req.platform
-        added = await service.add_feed(services, rest, added_by=who)
+        # The channel asked from hears about it if the feed is paused after repeated failures.
+        added = await service.add_feed(services, rest, added_by=who,
+                                       notify_platform=req.platform if req.channel_id else None,
+                                       notify_channel=req.channel_id or None)
         return Reply.plain(added.text(), title="Feed added")
     if action == "remove":
         return Reply.plain(service.removed_text(await service.remove_feed(services.settings, rest)),

@@ -3,8 +3,9 @@
 Each feed has its own interval. A poll sends the ETag and Last-Modified it was
 given last time, so an unchanged feed costs one 304. A failing feed is retried
 after exponentially longer waits and, after `MAX_FAILURES` failures in a row,
-paused: `feeds list` shows it as paused with the last error, and the log says
-so once, instead of the bot retrying forever in silence.
+paused: `feeds list` shows it as paused with the last error, the log says so
+once, and the serving process tells the channel the feed was added from (through
+the `notify` callable it passes), instead of the bot retrying forever in silence.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,7 +24,7 @@ from bot.feeds.items import Built, build_article, item_keys
 from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
 from bot.feeds.store import FeedRow, FeedStore
 from bot.ingest.model import Article
-from bot.redact import redact_url
+from bot.redact import redact_url, redact_urls
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.index.store import AddResult
@@ -69,6 +71,15 @@ class PollOutcome:
     error: str | None = None
     warning: str | None = None
     next_poll_at: datetime | None = None
+    #: Failed polls in a row, counting this one (0 after a success).
+    failures: int = 0
+    #: The chat channel the feed was added from, if any (set on a pause, for the notice).
+    notify_platform: str | None = None
+    notify_channel: str | None = None
+
+
+#: Told of each feed that became paused in a poll run (serve() posts it to the feed's channel).
+Notify = Callable[[PollOutcome], Awaitable[None]]
 
 
 class FeedPoller:
@@ -121,13 +132,15 @@ class FeedPoller:
                                 next_poll_at=next_poll, pause=pause)
         if pause:
             log.warning("feed %s (%s) paused after %d failed polls in a row; last error: %s. "
-                        "Resume it with `feeds resume %s`.", feed.id, redact_url(feed.url), failures, error,
-                        feed.id)
-            return PollOutcome(feed.id, feed.url, feed.title, "paused", error=error)
+                        "Resume it with `feeds resume %s`.", feed.id, redact_url(feed.url),
+                        failures, redact_urls(error), feed.id)
+            return PollOutcome(feed.id, feed.url, feed.title, "paused", error=error,
+                               failures=failures, notify_platform=feed.notify_platform,
+                               notify_channel=feed.notify_channel)
         log.info("feed %s (%s) failed (%d in a row), next try %s: %s", feed.id, redact_url(feed.url),
-                 failures, next_poll, error)
+                 failures, next_poll, redact_urls(error))
         return PollOutcome(feed.id, feed.url, feed.title, "failed", error=error,
-                           next_poll_at=next_poll)
+                           next_poll_at=next_poll, failures=failures)
 
     async def ingest(self, feed: FeedRow, parsed: ParsedFeed, now: datetime, *,
                      skip_undated: bool) -> Tally:
@@ -223,10 +236,13 @@ _RUNNING: set[str] = set()
 
 
 async def poll_due_feeds(services: Services, now: datetime | None = None, *,
-                         fetcher: SafeFetcher | None = None) -> list[PollOutcome]:
+                         fetcher: SafeFetcher | None = None,
+                         notify: Notify | None = None) -> list[PollOutcome]:
     """Poll every active feed whose time has come; what the scheduler runs each minute.
 
     A run still in progress for the same database makes a new call return at once.
+    `notify` hears of each feed paused in this run: a feed pauses once and is not polled
+    while paused, so each pause is told once.
     """
     key = str(services.settings.db_path)
     if key in _RUNNING:
@@ -243,7 +259,10 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
 
             async def one(feed: FeedRow) -> PollOutcome:
                 async with gate:
-                    return await poller.poll(feed, now)
+                    outcome = await poller.poll(feed, now)
+                if notify is not None and outcome.status == "paused":
+                    await _tell(notify, outcome)
+                return outcome
 
             return list(await asyncio.gather(*(one(f) for f in due)))
         finally:
@@ -252,8 +271,21 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
         _RUNNING.discard(key)
 
 
-def register_feed_jobs(scheduler, services: Services, *, every_minutes: int = 1) -> None:
-    """Add the feed poller to an APScheduler 3.x AsyncIOScheduler (one job, never overlapping)."""
+async def _tell(notify: Notify, outcome: PollOutcome) -> None:
+    """A notice that cannot be posted is logged; it must not stop the other feeds' polls."""
+    try:
+        await notify(outcome)
+    except Exception:  # noqa: BLE001 - the pause itself is recorded and shown in `feeds list`
+        log.exception("could not tell %s:%s that feed %s was paused", outcome.notify_platform,
+                      outcome.notify_channel, outcome.feed_id)
+
+
+def register_feed_jobs(scheduler, services: Services, *, every_minutes: int = 1,
+                       notify: Notify | None = None) -> None:
+    """Add the feed poller to an APScheduler 3.x AsyncIOScheduler (one job, never overlapping).
+
+    `notify` is passed to each poll run, to tell chat channels of feeds that got paused."""
     scheduler.add_job(poll_due_feeds, "interval", minutes=every_minutes, args=[services],
-                      id="feeds:poll", name="poll due feeds", replace_existing=True,
-                      max_instances=1, coalesce=True, misfire_grace_time=60)
+                      kwargs={"notify": notify}, id="feeds:poll", name="poll due feeds",
+                      replace_existing=True, max_instances=1, coalesce=True,
+                      misfire_grace_time=60)

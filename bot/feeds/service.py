@@ -78,11 +78,13 @@ class AddedFeed:
 
 
 async def add_feed(services: Services, url: str, *, added_by: str = "",
-                   poll_minutes: int | None = None,
+                   poll_minutes: int | None = None, notify_platform: str | None = None,
+                   notify_channel: str | None = None,
                    fetcher: SafeFetcher | None = None) -> AddedFeed:
     """Fetch and check the feed, remember it, and backfill only its recent items.
 
-    `poll_minutes` overrides settings.feed_poll_minutes for this feed."""
+    `poll_minutes` overrides settings.feed_poll_minutes for this feed. `notify_platform`
+    and `notify_channel` name the chat channel told if the feed is ever paused."""
     url = str(check_url(unwrap_url(url)))
     if poll_minutes is not None and not 1 <= poll_minutes <= 7 * 24 * 60:
         raise UserError("A feed's polling interval must be between 1 minute and 7 days.")
@@ -101,7 +103,8 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
         now = services.clock()
         feed = await asyncio.to_thread(store.add, url, title=parsed.title,
                                        site_url=parsed.site_url, added_by=added_by, now=now,
-                                       poll_minutes=poll_minutes)
+                                       poll_minutes=poll_minutes, notify_platform=notify_platform,
+                                       notify_channel=notify_channel)
         poller = FeedPoller(services, store, fetcher)
         tally = await poller.ingest(feed, parsed, now, skip_undated=True)
         await asyncio.to_thread(store.record_success, feed.id, now=now,

@@ -64,7 +64,13 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX feed_item_keys_item ON feed_item_keys(item_id)")
 
 
-STEPS = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Where a feed was added from, so a pause can be told to that channel (NULL: the CLI)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN notify_platform TEXT")
+    db.execute("ALTER TABLE feeds ADD COLUMN notify_channel TEXT")
+
+
+STEPS = [_v1, _v2]
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,9 @@ class FeedRow:
     next_poll_at: datetime | None
     status: str
     paused_at: datetime | None
+    #: The chat platform and channel the feed was added from; told when it is paused.
+    notify_platform: str | None = None
+    notify_channel: str | None = None
     #: Items seen in the feed so far, and how many of them became new articles.
     item_count: int = 0
     stored_count: int = 0
@@ -143,13 +152,15 @@ class FeedStore:
 
     # --- feeds --------------------------------------------------------------------------
     def add(self, url: str, *, title: str, site_url: str | None, added_by: str,
-            now: datetime, poll_minutes: int | None = None) -> FeedRow:
+            now: datetime, poll_minutes: int | None = None, notify_platform: str | None = None,
+            notify_channel: str | None = None) -> FeedRow:
         try:
             with self._tx():
                 cur = self.db.execute(
-                    "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [url, title, site_url, _iso(now), added_by, poll_minutes])
+                    "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes, "
+                    "notify_platform, notify_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [url, title, site_url, _iso(now), added_by, poll_minutes, notify_platform,
+                     notify_channel])
                 feed_id = cur.lastrowid
         except sqlite3.IntegrityError:  # added by someone else a moment ago
             raise UserError(f"Already following {url}.") from None
