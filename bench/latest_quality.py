@@ -1,7 +1,7 @@
 """How good is "latest on X"? Timeline17 journalists' entries as the reference.
 
     .venv/bin/python bench/latest_quality.py [--per-timeline 3] [--budget 60] [--half even|odd]
-        [--set w_lead=0.4 ...] [--json]
+        [--set w_lead=0.4 ...] [--when-bonus 0.15] [--json]
 
 For a timeline entry dated d, the system sees only the newest articles of that
 story published on d or the day before (what "latest" would have had that
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.summary_quality import DatasetError  # noqa: E402
+from summarizer.facets import says_when  # noqa: E402
 from summarizer.sentences import split_sentences  # noqa: E402
 from summarizer.types import Sentence  # noqa: E402
 
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override an MMRParams field for this run")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "briefbot")
+    ap.add_argument("--when-bonus", type=float, default=0.0, metavar="W",
+                    help="also score the system with this bonus for sentences that say when "
+                         "(what `latest` adds for events), as the row system_when")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -164,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     encoder = Encoder()
     summarizer = ExtractiveSummarizer(encoder, mmr=replace(MMRParams(), **overrides))
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
-    totals = {name: np.zeros(len(METRICS)) for name in ("system", "lead_newest", "cosine_only")}
+    rows = ("system", *(("system_when",) if args.when_bonus else ()), "lead_newest", "cosine_only")
+    totals = {name: np.zeros(len(METRICS)) for name in rows}
     words = dict.fromkeys(totals, 0)
     for k, case in enumerate(case_list, 1):
         sents = sentences_of(case, embeddings)
@@ -172,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         picks = {
             "system": list(summarizer.summarize(sents, query=case["query"], budget_words=args.budget,
                                                 prefer_recent=True).sentences),
+            **({"system_when": list(summarizer.summarize(
+                sents, query=case["query"], budget_words=args.budget, prefer_recent=True,
+                bonus={x.id: args.when_bonus for x in sents if says_when(x.text)}).sentences)}
+               if args.when_bonus else {}),
             "lead_newest": lead_newest(sents, args.budget),
             "cosine_only": cosine_only(sents, qvec, args.budget),
         }

@@ -23,6 +23,8 @@ Goldstein 1998) over MiniLM embeddings:
   only names the topic ("The world will watch Budapest");
 - recency: newest article 1, older ones decay with a half-life; unknown dates
   are neutral (0), never treated as new or old;
+- bonus: whatever the caller adds per sentence (`latest` favours sentences that
+  say when an event happens, see summarizer/facets.py);
 - openers that lean on an unseen sentence ("That possibility...") are penalised,
   and low scorers never fill leftover budget;
 - near-duplicates (the same wire sentence from two publishers) are dropped; of
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -120,20 +122,26 @@ class ExtractiveSummarizer:
 
     # --- query-focused, many articles ---------------------------------------------
     def summarize(self, sentences: Sequence[Sentence], *, query: str | None,
-                  budget_words: int = 120, prefer_recent: bool = False) -> Summary:
-        """Relevant, non-redundant sentences within `budget_words` (never exceeded)."""
+                  budget_words: int = 120, prefer_recent: bool = False,
+                  bonus: Mapping[int, float] | None = None) -> Summary:
+        """Relevant, non-redundant sentences within `budget_words` (never exceeded).
+
+        `bonus` (sentence id -> score) lets a command favour a facet it wants covered,
+        such as when an event happens; it only reorders sentences already on topic.
+        """
         if budget_words <= 0:
             return Summary(())
+        bonus = bonus or {}
         strict = self._summarize([s for s in sentences if not is_junk(s.text)],
-                                 query, budget_words, prefer_recent)
+                                 query, budget_words, prefer_recent, bonus)
         if strict.sentences:
             return strict
         # Nothing but headlines on this topic: a headline is better than silence.
         return self._summarize([s for s in sentences if not is_junk(s.text, lenient=True)],
-                               query, budget_words, prefer_recent)
+                               query, budget_words, prefer_recent, bonus)
 
     def _summarize(self, pool: list[Sentence], query: str | None, budget_words: int,
-                   prefer_recent: bool) -> Summary:
+                   prefer_recent: bool, bonus: Mapping[int, float]) -> Summary:
         p = self.mmr
         cands = _unique(pool, newest_first=prefer_recent)
         if not cands:
@@ -165,6 +173,8 @@ class ExtractiveSummarizer:
                 - p.w_dangling * dangling)
         if prefer_recent:
             base = base + p.w_recent * _recency(cands, p.recency_half_life_days)
+        if bonus:
+            base = base + np.array([bonus.get(s.id, 0.0) for s in cands])
 
         floor = p.min_score_ratio * float(base[keep].max())
         idx = [int(i) for i in np.flatnonzero(keep & (base >= floor))]

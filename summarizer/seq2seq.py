@@ -20,7 +20,7 @@ and can label the text as machine-written (`is_generated`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from summarizer.embeddings import load_local_model
@@ -56,9 +56,10 @@ class Seq2SeqSummarizer:
             "check BRIEFBOT_SEQ2SEQ_MODEL, or leave it empty for extractive blurbs")
 
     def summarize(self, sentences: Sequence[Sentence], *, query: str | None,
-                  budget_words: int = 120, prefer_recent: bool = False) -> Summary:
+                  budget_words: int = 120, prefer_recent: bool = False,
+                  bonus: Mapping[int, float] | None = None) -> Summary:
         return self.fallback.summarize(sentences, query=query, budget_words=budget_words,
-                                       prefer_recent=prefer_recent)
+                                       prefer_recent=prefer_recent, bonus=bonus)
 
     def summarize_article(self, sentences: Sequence[Sentence], *, max_sentences: int = 3) -> Summary:
         ordered = sorted(sentences, key=lambda s: (s.position, s.id))

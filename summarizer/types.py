@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -32,6 +32,7 @@ class Summary:
 
 class Summarizer(Protocol):
     def summarize(self, sentences: Sequence[Sentence], *, query: str | None,
-                  budget_words: int = 120, prefer_recent: bool = False) -> Summary: ...
+                  budget_words: int = 120, prefer_recent: bool = False,
+                  bonus: Mapping[int, float] | None = None) -> Summary: ...
 
     def summarize_article(self, sentences: Sequence[Sentence], *, max_sentences: int = 3) -> Summary: ...

@@ -201,3 +201,19 @@ def test_a_fact_two_sources_report_beats_a_sentence_that_only_names_the_query(en
     assert not any("watching closely" in t or "turning point" in t for t in texts), texts
     assert_verbatim(out, given)
 
+
+
+def test_a_bonus_lifts_an_on_topic_sentence_into_a_short_answer(summarizer, sentences):
+    plain = summarizer.summarize(sentences, query="Budapest summit", budget_words=20)
+    favoured = next(s for s in sentences if s.id not in ids(plain) and s.article_id == 2
+                    and "Hungary" in s.text)
+    lifted = summarizer.summarize(sentences, query="Budapest summit", budget_words=20,
+                                  bonus={favoured.id: 1.0})
+    assert favoured.id in ids(lifted)
+
+
+def test_a_bonus_never_brings_in_an_off_topic_sentence(summarizer, sentences):
+    football = [s.id for s in sentences if s.article_id == 3]
+    out = summarizer.summarize(sentences, query="Budapest summit", budget_words=400,
+                               bonus=dict.fromkeys(football, 5.0))
+    assert out.sentences and not set(football) & set(ids(out))
