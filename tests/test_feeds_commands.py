@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.core import Request
-from bot.feeds.service import add_feed
+from bot.feeds.service import add_feed, list_feeds, list_text
 from test_feeds_support import (STORIES, Page, article_page, connect_guard, make_fetcher,  # noqa: F401
                                 resolver, rss, server)
 
@@ -143,3 +143,15 @@ async def test_cli_ingest_url_refusal_is_a_rejected_line(services, server, conne
         {"path": url, "reason": "refused: 127.0.0.1 is a loopback address"},
         {"path": "http://10.1.1.1/story", "reason": "refused: 10.1.1.1 is a private address"}]}
     assert server.total_hits == 0 and connect_guard.connects == []
+
+
+async def test_chat_list_hides_a_private_feeds_key_and_names_where_problems_go(svc, server):
+    server.pages["/rss"] = Page(rss("Members Feed", feed_items()), "application/rss+xml")
+    url = server.url("/rss", host="127.0.0.1") + "?key=s3cret-member-key"
+    assert (await ask(svc, f"feeds add {url}")).kind == "answer"
+    listed = await ask(svc, "feeds list", manage=False)
+    assert "s3cret-member-key" not in listed.text
+    assert "/rss?key=…" in listed.text
+    assert "problems are reported in test channel c1" in listed.text
+    terminal = list_text(await list_feeds(svc.settings), 30)
+    assert "s3cret-member-key" in terminal  # the operator's own terminal shows the real URL

@@ -143,8 +143,10 @@ async def test_a_database_from_before_pause_notices_gets_the_channel_columns(tmp
                         notify_channel="C42")
         assert (old.notify_platform, old.notify_channel) == (None, None)
         assert (new.notify_platform, new.notify_channel) == ("slack", "C42")
-        assert list_text(store.all(), 30).split("\n")[::3] == [
+        lines = list_text(store.all(), 30).split("\n")
+        assert [x for x in lines if not x.startswith(" ")] == [
             "1. Old Gazette — active, every 30 min", "2. New Courier — active, every 30 min"]
+        assert lines[-1] == "  problems are reported in slack channel C42"
 
 
 def _scheduler():

@@ -56,6 +56,6 @@ async def _list(services: Services) -> Reply:
         return Reply.plain(service.list_text(rows, minutes), title="Feeds", kind="empty")
     sections = []
     for feed in rows:
-        heading, body = service.describe_feed(feed, minutes)
+        heading, body = service.describe_feed(feed, minutes, redact=True)
         sections.append(Section(body, heading=heading))
     return Reply(sections=tuple(sections), title=f"Feeds ({len(rows)})")

@@ -21,6 +21,7 @@ from bot.feeds.parse import parse_feed
 from bot.feeds.poll import INDEX_WRITES, FeedPoller, PollOutcome, Tally, poll_due_feeds
 from bot.feeds.store import FeedRow, FeedStore
 from bot.ingest.model import Article, Rejected
+from bot.redact import redact_urls
 from bot.ingest.pipeline import articles_from_html, articles_from_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,8 +179,12 @@ def feed_json(feed: FeedRow) -> dict[str, Any]:
     }
 
 
-def describe_feed(feed: FeedRow, default_minutes: int) -> tuple[str, str]:
-    """(heading, body) for one feed in `feeds list`."""
+def describe_feed(feed: FeedRow, default_minutes: int, *, redact: bool = False) -> tuple[str, str]:
+    """(heading, body) for one feed in `feeds list`.
+
+    `redact` is for chat, where everyone in the channel reads the list: a private
+    feed's URL may carry its key in the query, and fetch errors quote that URL.
+    """
     if feed.paused:
         state = (f"PAUSED after {_n(feed.failures, 'failed poll')} in a row — "
                  f"resume with `feeds resume {feed.id}`")
@@ -187,10 +192,13 @@ def describe_feed(feed: FeedRow, default_minutes: int) -> tuple[str, str]:
         state = f"active, every {feed.poll_minutes or default_minutes} min"
         if feed.failures:
             state += f", {_n(feed.failures, 'failure')} in a row, next try {_when(feed.next_poll_at)}"
-    error = f"{_when(feed.last_error_at)}: {feed.last_error}" if feed.last_error else "none"
-    body = (f"{feed.url}\n{_n(feed.item_count, 'item')} seen, {feed.stored_count} stored · "
+    shown = redact_urls if redact else str
+    error = f"{_when(feed.last_error_at)}: {shown(feed.last_error)}" if feed.last_error else "none"
+    body = (f"{shown(feed.url)}\n{_n(feed.item_count, 'item')} seen, {feed.stored_count} stored · "
             f"last success {_when(feed.last_success_at)} · last error {error}")
-    return f"{feed.id}. {feed.title or feed.url} — {state}", body
+    if feed.notify_channel:
+        body += f"\nproblems are reported in {feed.notify_platform} channel {feed.notify_channel}"
+    return f"{feed.id}. {feed.title or shown(feed.url)} — {state}", body
 
 
 def list_text(feeds: list[FeedRow], default_minutes: int) -> str:
