@@ -38,7 +38,6 @@ whose differences between settings were within noise.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +46,7 @@ import numpy as np
 
 from summarizer.embeddings import Encoder
 from summarizer.filters import is_junk
+from summarizer.lexical import dangles, normalised, query_overlap
 from summarizer.single import DEFAULTS as PACSUM_DEFAULTS
 from summarizer.single import PacSumParams, select_sentences
 from summarizer.types import Sentence, Summary
@@ -91,15 +91,6 @@ class MMRParams:
     pool: int = 300
     #: Weight of cross-source support: what other articles of the set also report.
     w_support: float = 0.4
-
-
-_STOP = frozenset("""a an the of on in at to for from by with about and or but is are was were be been
-what whats what's who whom whose how why when where which latest news new update updates tell me
-on the any there this that these those it its s""".split())
-_TOKEN = re.compile(r"[a-z0-9]+")
-#: Openers that point back at an earlier sentence; out of context they dangle.
-_DANGLING = re.compile(r"""[\"“‘']?(?:But|And|Or|So|Yet|Also|However|Still|Meanwhile|Then|Instead|That|This|
-    These|Those|It|They|He|She|His|Her|Their|Its|Such|There\s+(?:are|is|was|were)\s+also)\b""", re.VERBOSE)
 
 
 class ExtractiveSummarizer:
@@ -168,7 +159,7 @@ class ExtractiveSummarizer:
         centroid = (weights[:, None] * emb).sum(0)
         norm = np.linalg.norm(centroid)
         cent = emb @ (centroid / norm) if norm > 0 else np.zeros(len(cands))
-        dangling = np.array([bool(_DANGLING.match(s.text)) for s in cands])
+        dangling = np.array([bool(dangles(s.text)) for s in cands])
         base = (p.w_rel * rel + p.w_cent * cent + p.w_lead * lead + p.w_support * support
                 - p.w_dangling * dangling)
         if prefer_recent:
@@ -198,7 +189,7 @@ class ExtractiveSummarizer:
         """
         p = self.mmr
         cosine = emb @ q
-        lexical = _query_overlap(query, [s.text for s in cands])
+        lexical = query_overlap(query, [s.text for s in cands])
         plain = (cosine >= p.min_cosine) | ((lexical >= 0.5) & (cosine >= p.min_cosine_with_words))
         if not plain.any():
             return np.zeros(len(cands)), plain, np.zeros(len(cands))
@@ -232,7 +223,7 @@ class ExtractiveSummarizer:
                     best, best_val = i, val
             remaining.remove(best)
             words = len(cands[best].text.split())
-            text = _normalised(cands[best].text)
+            text = normalised(cands[best].text)
             if (max_sim[best] >= p.duplicate_cosine or used + words > budget_words
                     or any(text in t or t in text for t in chosen_texts)):
                 continue
@@ -291,10 +282,6 @@ def _dim(sentences: Sequence[Sentence], fresh: np.ndarray | None) -> int:
     return int(np.asarray(sentences[0].embedding).shape[-1])
 
 
-def _normalised(text: str) -> str:
-    return " ".join(_TOKEN.findall(text.lower()))
-
-
 def _unique(sentences: list[Sentence], *, newest_first: bool = False) -> list[Sentence]:
     """Drop exact repeats (same words): keep the first in (article, position) order, or the
     newest copy when `newest_first`. The result is in (article, position) order."""
@@ -306,31 +293,11 @@ def _unique(sentences: list[Sentence], *, newest_first: bool = False) -> list[Se
     seen: set[str] = set()
     out = []
     for s in sorted(sentences, key=key):
-        text = _normalised(s.text)
+        text = normalised(s.text)
         if text not in seen:
             seen.add(text)
             out.append(s)
     return sorted(out, key=lambda s: (s.article_id, s.position, s.id))
-
-
-def _stem(tok: str) -> str:
-    return tok[:-1] if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss") else tok
-
-
-def _query_overlap(query: str, texts: Sequence[str]) -> np.ndarray:
-    """IDF-weighted share of the query's content words present in each text.
-
-    IDF is computed over the candidate sentences themselves, so in a pile of
-    summit stories "Budapest" counts for more than "summit".
-    """
-    terms = sorted({_stem(t) for t in _TOKEN.findall(query.lower()) if t not in _STOP})
-    if not terms or not texts:
-        return np.zeros(len(texts))
-    bags = [{_stem(t) for t in _TOKEN.findall(x.lower())} for x in texts]
-    n = len(bags)
-    idf = np.array([math.log(1.0 + n / (1 + sum(term in b for b in bags))) for term in terms])
-    hits = np.array([[term in b for term in terms] for b in bags], dtype=np.float64)
-    return hits @ idf / idf.sum()
 
 
 def _timestamp(d: datetime | None) -> float | None:

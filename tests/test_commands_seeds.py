@@ -77,6 +77,15 @@ async def test_timeline_of_the_alaska_summit_is_dated_oldest_first(seeded_servic
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
 
 
+async def test_timeline_entries_state_what_happened_and_when(seeded_services):
+    reply = await ask(seeded_services, "timeline of the Budapest summit")
+    entries = [line for s in reply.sections for line in s.body.split("\n") if line.strip()]
+    assert entries and not any(re.search(r"\?\W*\[\d+\]$", e) for e in entries)  # no questions
+    assert not any(e.startswith(("But ", "And ", "However")) for e in entries)
+    assert re.search(r"within the next two weeks|next week", reply.text)
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
 async def test_sources_lists_every_publisher_newest_first(seeded_services):
     reply = await ask(seeded_services, "sources for Budapest summit")
     lines = reply.sections[0].body.splitlines()

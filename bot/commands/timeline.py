@@ -7,6 +7,8 @@ date are listed apart rather than given an invented one.
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -15,12 +17,21 @@ from bot.commands._common import no_coverage, resolve, tidy_topic
 from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
+from summarizer.facets import says_when
+from summarizer.lexical import dangles, query_overlap
+from summarizer.types import Sentence
 
 MAX_ENTRIES = 12
 #: Entries this similar to an earlier one say nothing new and are skipped.
 REPEAT_SIMILARITY = 0.85
 #: Lead sentences carry the news; a small bonus breaks near-ties towards them.
 LEAD_BONUS = 0.04
+#: Naming the topic's own words ("Alaska", not just "summit") counts beside the embedding.
+WORDS_WEIGHT = 0.3
+#: An entry should read on its own: "But the summit..." leans on a sentence not shown.
+DANGLING_PENALTY = 0.1
+#: For an event, when it happens (or that no date is set) is what a timeline is for.
+WHEN_BONUS = 0.1
 
 
 @registry.command("timeline", "Dated entries on a topic, oldest first, each cited",
@@ -40,12 +51,13 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
     rows = index.articles(topic.article_ids)
     dated = sorted((r for r in rows if r.published), key=lambda r: r.published)
     undated = [r for r in rows if not r.published]
+    score = _scorer(index.sentences([r.id for r in rows]), query, q, event=topic.kind == "event")
     cites = Citations(index)
     chosen: list[np.ndarray] = []
     by_day: dict[str, list[str]] = {}
     loose: list[str] = []
     for row in dated + undated:
-        best = _best_sentence(index.sentences([row.id]), q, chosen)
+        best = _best_sentence(index.sentences([row.id]), score, chosen)
         if best is None:
             continue
         chosen.append(best.embedding)
@@ -65,14 +77,38 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
                  sources=cites.sources())
 
 
-def _best_sentence(sentences, q: np.ndarray, chosen: list[np.ndarray]):
-    best, best_score = None, -1.0
+def _entry_worthy(s: Sentence) -> bool:
+    """A dated entry states something: long enough to, and not a question."""
+    return (s.embedding is not None and len(s.text.split()) >= 6
+            and not s.text.rstrip(" \"'”’)").endswith("?"))
+
+
+def _scorer(sentences: list[Sentence], query: str, q: np.ndarray,
+            *, event: bool) -> Callable[[Sentence], float]:
+    """Score of a sentence as a timeline entry; the query's word weights come from all of
+    the topic's sentences, so a rare name ("Alaska") counts for more than "summit"."""
+    pool = [s for s in sentences if _entry_worthy(s)]
+    words = dict(zip((s.id for s in pool), query_overlap(query, [s.text for s in pool]),
+                     strict=True))
+
+    def score(s: Sentence) -> float:
+        return (float(s.embedding @ q) + WORDS_WEIGHT * float(words.get(s.id, 0.0))
+                + (LEAD_BONUS if s.position < 3 else 0.0)
+                - (DANGLING_PENALTY if dangles(s.text) else 0.0)
+                + (WHEN_BONUS if event and says_when(s.text) else 0.0))
+
+    return score
+
+
+def _best_sentence(sentences: list[Sentence], score: Callable[[Sentence], float],
+                   chosen: list[np.ndarray]) -> Sentence | None:
+    best, best_score = None, -math.inf
     for s in sentences:
-        if s.embedding is None or len(s.text.split()) < 6:
+        if not _entry_worthy(s):
             continue
         if any(float(s.embedding @ c) > REPEAT_SIMILARITY for c in chosen):
             continue
-        score = float(s.embedding @ q) + (LEAD_BONUS if s.position < 3 else 0.0)
-        if score > best_score:
-            best, best_score = s, score
+        value = score(s)
+        if value > best_score:
+            best, best_score = s, value
     return best

@@ -1,0 +1,51 @@
+"""Word-level signals that embeddings miss: query words present, dangling openers.
+
+Shared by the summarizer and the commands that pick single sentences (timeline),
+so "on topic" and "reads on its own" mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_STOP = frozenset("""a an the of on in at to for from by with about and or but is are was were be been
+what whats what's who whom whose how why when where which latest news new update updates tell me
+on the any there this that these those it its s""".split())
+_TOKEN = re.compile(r"[a-z0-9]+")
+#: Openers that point back at an earlier sentence; out of context they dangle.
+_DANGLING = re.compile(r"""[\"“‘']?(?:But|And|Or|So|Yet|Also|However|Still|Meanwhile|Then|Instead|That|This|
+    These|Those|It|They|He|She|His|Her|Their|Its|Such|There\s+(?:are|is|was|were)\s+also)\b""", re.VERBOSE)
+
+
+def dangles(text: str) -> bool:
+    """True if the sentence opens by leaning on one the reader will not see ("But...", "That...")."""
+    return _DANGLING.match(text) is not None
+
+
+def normalised(text: str) -> str:
+    """Lower-case words only: two copies of a wire sentence compare equal despite punctuation."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
+def _stem(tok: str) -> str:
+    return tok[:-1] if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss") else tok
+
+
+def query_overlap(query: str, texts: Sequence[str]) -> np.ndarray:
+    """IDF-weighted share of the query's content words present in each text.
+
+    IDF is computed over the candidate sentences themselves, so in a pile of
+    summit stories "Budapest" counts for more than "summit".
+    """
+    terms = sorted({_stem(t) for t in _TOKEN.findall(query.lower()) if t not in _STOP})
+    if not terms or not texts:
+        return np.zeros(len(texts))
+    bags = [{_stem(t) for t in _TOKEN.findall(x.lower())} for x in texts]
+    n = len(bags)
+    idf = np.array([math.log(1.0 + n / (1 + sum(term in b for b in bags))) for term in terms])
+    hits = np.array([[term in b for term in terms] for b in bags], dtype=np.float64)
+    return hits @ idf / idf.sum()
