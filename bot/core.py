@@ -190,7 +190,8 @@ class Registry:
                 f"That is {len(text)} characters long; please ask in at most {MAX_QUERY_CHARS} characters.",
                 kind="error", ephemeral=True)
         if spec.arg_required and not text:
-            return Reply.plain(f"`{spec.name}` needs {spec.arg_name}: try `{spec.usage}`.",
+            return Reply.plain(f"`{spec.name}` needs {_a(spec.arg_name or 'an argument')}: "
+                               f"try `{spec.usage}`.",
                                kind="error", ephemeral=True)
         if text != request.text:
             request = Request(command=request.command, text=text, platform=request.platform,
@@ -209,6 +210,13 @@ class Registry:
                 kind="error", ephemeral=True)
 
 
+def _a(noun: str) -> str:
+    """ "a topic", "an action", "a URL": how the missing argument is named to the user."""
+    if noun.lower() == "url":
+        return "a URL"
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -217,20 +225,21 @@ def clean_query(text: str) -> str:
     return re.sub(r"\s+", " ", _INVISIBLE.sub("", text or "")).strip()
 
 
-# Free-text forms, tried in order. Each maps a phrasing to (command, topic group).
+# Free-text forms, tried in order. Each maps a phrasing to (command, topic group). The topic is
+# optional, so that a bare "who is" asks for a name instead of looking up "is".
 _FREE_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?:help|\?|commands|what can you do\??)$", re.I), "help"),
     (re.compile(r"^(?:(?:today'?s |the |daily )?digest)(?:\s+(?P<t>.*))?$", re.I), "digest"),
-    (re.compile(r"^(?:who\s+is|who'?s|who\s+was|tell\s+me\s+about\s+(?=[A-Z]))\s+(?P<t>.+?)\??$",
+    (re.compile(r"^(?:who\s+is|who'?s|who\s+was|tell\s+me\s+about(?=\s+[A-Z]))(?:\s+(?P<t>.+?))?\s*\??$",
                 re.I), "who"),
-    (re.compile(r"^(?:(?:a\s+|the\s+)?timeline\s+(?:of|for|on)|history\s+of|timeline)\s+(?P<t>.+?)\??$",
+    (re.compile(r"^(?:(?:a\s+|the\s+)?timeline\s+(?:of|for|on)|history\s+of|timeline)(?:\s+(?P<t>.+?))?\s*\??$",
                 re.I), "timeline"),
-    (re.compile(r"^(?:sources?\s+(?:for|on|about)|sources)\s+(?P<t>.+?)\??$", re.I), "sources"),
+    (re.compile(r"^(?:sources?\s+(?:for|on|about)|sources)(?:\s+(?P<t>.+?))?\s*\??$", re.I), "sources"),
     (re.compile(
         r"^(?:(?:what(?:'s| is)\s+(?:the\s+)?)?(?:latest|newest|news|updates?)"
         r"(?:\s+news)?\s*(?:on|about|with|for|in|re:?)?"
         r"|what(?:'s| is)\s+(?:new|happening|going\s+on)\s+(?:with|on|in|about)"
-        r"|any\s+news\s+(?:on|about)|brief\s+me\s+on)\s+(?P<t>.+?)\??$", re.I), "latest"),
+        r"|any\s+news\s+(?:on|about)|brief\s+me\s+on)(?:\s+(?P<t>.+?))?\s*\??$", re.I), "latest"),
 ]
 
 
@@ -240,7 +249,7 @@ def parse_free_text(text: str, registry: Registry) -> tuple[str, str]:
     A leading registered command name is taken literally ("sources Alaska").
     Empty input asks for help; anything else is read as a topic for `latest`.
     """
-    text = clean_query(text)
+    text = clean_query(text).rstrip(" ?")  # "who is ?" asks who, not about "?"
     if not text:
         return "help", ""
     for pattern, command in _FREE_TEXT:

@@ -28,6 +28,13 @@ from bot.services import Services
     ("   \u200b  ", "help", ""),
     ("Budapest summit", "latest", "Budapest summit"),
     ("/who Karoline Leavitt", "who", "Karoline Leavitt"),
+    ("who is", "who", ""),
+    ("Who's?", "who", ""),
+    ("timeline of", "timeline", ""),
+    ("latest on", "latest", ""),
+    ("what's new with", "latest", ""),
+    ("sources for ?", "sources", ""),
+    ("news", "latest", ""),
 ])
 def test_free_text_is_understood(text, command, arg):
     req = load_commands().parse(text)
@@ -95,7 +102,9 @@ async def test_oversize_and_missing_arguments_get_clear_messages():
     long = await reg.dispatch(Request("latest", "x" * (MAX_QUERY_CHARS + 1)), _services(reg))
     assert "at most 300 characters" in long.text
     empty = await reg.dispatch(Request("latest", "  "), _services(reg))
-    assert "needs topic" in empty.text
+    assert empty.text == "`latest` needs a topic: try `latest Budapest summit`."
+    bare = await reg.dispatch(reg.parse("timeline of"), _services(reg))
+    assert bare.text == "`timeline` needs a topic: try `timeline Alaska summit`."
 
 
 async def test_unknown_command_names_help():
