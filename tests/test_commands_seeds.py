@@ -51,6 +51,15 @@ async def test_latest_on_budapest_summit_cites_only_the_october_pages(seeded_ser
                for s in reply.sources)
 
 
+async def test_latest_on_a_person_is_what_they_did_and_said(seeded_services):
+    reply = await ask(seeded_services, "what's new with Zelensky?")
+    assert reply.title == "Latest on Volodymyr Zelensky"
+    sentences = re.findall(r"(.+?) \[\d+\]", reply.text.replace("\n", " "))
+    assert len(sentences) >= 3
+    assert all(re.search(r"Zelensk", s) for s in sentences), sentences
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
 async def test_who_is_steve_witkoff_gives_his_role_from_a_cited_sentence(seeded_services):
     reply = await ask(seeded_services, "who is Steve Witkoff")
     assert reply.title == "Who is Steve Witkoff"
@@ -98,6 +107,19 @@ async def test_no_coverage_says_so_and_offers_nearest_known(seeded_services, que
     reply = await ask(seeded_services, question)
     assert reply.kind == "no_coverage" and "No coverage of" in reply.text
     assert not reply.sources
+    assert "Ingest some articles first" not in reply.text  # the index is not empty
+
+
+async def test_a_question_like_nothing_known_is_pointed_at_what_is_covered(seeded_services):
+    reply = await ask(seeded_services, "latest on bitcoin")
+    assert reply.kind == "no_coverage"
+    assert "Most covered:" in reply.text and "Budapest summit" in reply.text
+
+
+async def test_an_empty_index_says_to_ingest_first(services):
+    reply = await ask(services, "latest on Budapest summit")
+    assert reply.kind == "no_coverage"
+    assert "Ingest some articles first: `briefbot ingest PATH`." in reply.text
 
 
 @pytest.mark.parametrize("hostile", [

@@ -40,6 +40,11 @@ def _brief(services: Services, topic, asked: str) -> Reply:
     sentences = index.sentences(ids)
     query = topic.name if topic.kind in {"event", "entity"} else asked
     bonus: dict[int, float] = {}
+    if topic.kind == "entity" and topic.entity is not None:
+        # "Latest on Zelensky" is what he did and said: the sentences that name him, not
+        # the lead of every story he appears in.
+        named = index.entity_sentence_ids(topic.entity.id, ids)
+        sentences = [s for s in sentences if s.id in named] or sentences
     if topic.kind == "event":
         bonus = {s.id: WHEN_BONUS for s in sentences if says_when(s.text)}
         # "Budapest summit" alone pulls towards every sentence naming Budapest; the

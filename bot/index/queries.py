@@ -257,6 +257,14 @@ def entity_sentences(conn: Conn, entity_id: int) -> list[Sentence]:
     return [_sentence(r) for r in rows]
 
 
+def entity_sentence_ids(conn: Conn, entity_id: int, article_ids: Sequence[int]) -> set[int]:
+    ids = list(article_ids)
+    marks = ",".join("?" * len(ids))
+    return {r[0] for r in conn.execute(
+        f"SELECT DISTINCT sentence_id FROM mentions WHERE entity_id = ? AND article_id IN ({marks}) "
+        "AND sentence_id IS NOT NULL", [entity_id, *ids])}
+
+
 def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
     """Names whose aliases look like `text` (spelling) or share its words."""
     query = phrase_key(clean_topic(text))[:200]
