@@ -68,6 +68,16 @@ async def test_who_is_steve_witkoff_gives_his_role_from_a_cited_sentence(seeded_
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
 
 
+async def test_a_role_is_shown_from_a_sentence_that_reads_on_its_own(seeded_services):
+    reply = await ask(seeded_services, "who is Karoline Leavitt")
+    role = reply.sections[0]
+    assert role.heading == "Karoline Leavitt: White House press secretary"
+    assert "press secretary Karoline Leavitt" in role.body
+    # not the tail of a quote begun in a sentence the reader does not see
+    assert role.body[0] not in "\"“”’'" and role.body.count("”") <= role.body.count("“")
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
 async def test_a_bare_surname_finds_the_person(seeded_services):
     reply = await ask(seeded_services, "who is Zelenskyy?")
     assert reply.title == "Who is Volodymyr Zelensky"

@@ -7,12 +7,15 @@ never from the bot's own words.
 from __future__ import annotations
 
 import asyncio
+import re
 
 from bot.citations import Citations
 from bot.commands._common import no_coverage, resolve, tidy_topic
 from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
+from summarizer.lexical import dangles
+from summarizer.types import Sentence
 
 RECENT_BUDGET_WORDS = 90
 
@@ -38,7 +41,7 @@ def _profile(services: Services, entity) -> Reply:
     sections = []
     role_sentence = None
     for role, _count in index.roles(entity.id):
-        role_sentence = next((s for s in sentences if role.lower() in s.text.lower()), None)
+        role_sentence = _role_sentence(sentences, role, entity.aliases or [entity.name])
         if role_sentence is not None:
             sections.append(Section(cites.cite(role_sentence), heading=f"{entity.name}: {role}"))
             break
@@ -56,3 +59,26 @@ def _profile(services: Services, entity) -> Reply:
         about += "; also written " + ", ".join(others)
     sections.append(Section(about + "."))
     return Reply(title=f"Who is {entity.name}", sections=tuple(sections), sources=cites.sources())
+
+
+def _role_sentence(sentences: list[Sentence], role: str, aliases: list[str]) -> Sentence | None:
+    """The sentence that best states the role: with the role right beside the name
+    ("special envoy Steve Witkoff", "Witkoff, the special envoy"), reading on its own
+    (not "But even Trump..." or the tail of a quote), and short; newest first on ties."""
+    names = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True) if a)
+    role_re = re.escape(role)
+    beside = re.compile(rf"{role_re}[\s,]+(?:{names})\b|\b(?:{names}),\s+(?:the\s+|a\s+)?"
+                        rf"(?:[\w'’-]+\s+){{0,3}}{role_re}", re.IGNORECASE) if names else None
+    best, best_key = None, None
+    for rank, s in enumerate(sentences):
+        if role.lower() not in s.text.lower():
+            continue
+        opener = s.text[:1]
+        # the tail of a quote begun in an earlier sentence, or a clause cut from one
+        fragment = ((opener in "\"“”’'" and s.text.count(opener) % 2 == 1) or opener.islower()
+                    or s.text.count("”") > s.text.count("“"))
+        key = (not (beside and beside.search(s.text)), dangles(s.text) or fragment,
+               len(s.text.split()) > 40, rank)
+        if best_key is None or key < best_key:
+            best, best_key = s, key
+    return best
