@@ -23,6 +23,9 @@ Goldstein 1998) over MiniLM embeddings:
   only names the topic ("The world will watch Budapest");
 - recency: newest article 1, older ones decay with a half-life; unknown dates
   are neutral (0), never treated as new or old;
+- carry: a short sentence that names nothing of its own ("No firm date was
+  set.") inherits most of its predecessor's relevance and may only be chosen
+  right after it, so it is never shown without what it continues;
 - bonus: whatever the caller adds per sentence (`latest` favours sentences that
   say when an event happens, see summarizer/facets.py);
 - openers that lean on an unseen sentence ("That possibility...") are penalised,
@@ -46,7 +49,7 @@ import numpy as np
 
 from summarizer.embeddings import Encoder
 from summarizer.filters import is_junk
-from summarizer.lexical import dangles, normalised, query_overlap
+from summarizer.lexical import dangles, leans_on_context, normalised, query_overlap
 from summarizer.single import DEFAULTS as PACSUM_DEFAULTS
 from summarizer.single import PacSumParams, select_sentences
 from summarizer.types import Sentence, Summary
@@ -91,6 +94,11 @@ class MMRParams:
     pool: int = 300
     #: Weight of cross-source support: what other articles of the set also report.
     w_support: float = 0.4
+    #: A sentence this short continues the one before it ("No firm date was set."): it
+    #: inherits this share of its predecessor's relevance, and may be chosen only right
+    #: after it, so it never appears without what it continues. 0 turns this off.
+    carry_max_words: int = 12
+    carry_share: float = 0.8
 
 
 class ExtractiveSummarizer:
@@ -143,6 +151,7 @@ class ExtractiveSummarizer:
         if query and query.strip():
             qvec = self.encoder.encode([query.strip()])[0]
             rel, keep, topical = self._relevance(cands, emb, query.strip(), qvec)
+            rel, keep, topical, needs = self._carry(cands, rel, keep, topical)
             if p.w_support:
                 support = _support(cands, emb, keep, qvec)
             weights = np.clip(rel, 0, None) ** 2 * keep
@@ -153,6 +162,7 @@ class ExtractiveSummarizer:
         else:
             rel = np.zeros(len(cands))
             keep = np.ones(len(cands), dtype=bool)
+            needs = {}
             weights = np.ones(len(cands))
         if not keep.any():
             return Summary(())
@@ -170,7 +180,7 @@ class ExtractiveSummarizer:
         floor = p.min_score_ratio * float(base[keep].max())
         idx = [int(i) for i in np.flatnonzero(keep & (base >= floor))]
         idx.sort(key=lambda i: (-base[i], cands[i].article_id, cands[i].position, cands[i].id))
-        chosen = self._mmr(cands, emb, base, idx[:p.pool], budget_words)
+        chosen = self._mmr(cands, emb, base, idx[:p.pool], budget_words, needs)
         picked = [cands[i] for i in chosen]
         if prefer_recent:
             picked.sort(key=_recent_reading_key)
@@ -205,8 +215,34 @@ class ExtractiveSummarizer:
         topical = np.clip(np.maximum(cosine, widened_cos) / p.min_feedback_cosine, 0.0, 1.0) * keep
         return rel, keep, topical
 
+    def _carry(self, cands: list[Sentence], rel: np.ndarray, keep: np.ndarray,
+               topical: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, int]]:
+        """A short sentence that names nothing of its own continues its predecessor's topic.
+
+        "No firm date was set" scores nothing against "Budapest summit" on its own, yet
+        right after "a meeting in Hungary would follow..." it is news about the summit.
+        Returns relevance, on-topic mask and topicality with such sentences raised, and
+        {carried sentence: the sentence it must follow}.
+        """
+        p = self.mmr
+        rel, keep, topical = rel.copy(), keep.copy(), topical.copy()
+        needs: dict[int, int] = {}
+        if not p.carry_share or not p.carry_max_words:
+            return rel, keep, topical, needs
+        for i in range(1, len(cands)):
+            s, prev = cands[i], cands[i - 1]
+            inherited = p.carry_share * rel[i - 1]
+            if (keep[i - 1] and not keep[i] and s.article_id == prev.article_id
+                    and s.position == prev.position + 1
+                    and len(s.text.split()) <= p.carry_max_words and leans_on_context(s.text)
+                    and inherited > rel[i]):
+                rel[i], keep[i] = inherited, True
+                topical[i] = p.carry_share * topical[i - 1]
+                needs[i] = i - 1
+        return rel, keep, topical, needs
+
     def _mmr(self, cands: list[Sentence], emb: np.ndarray, base: np.ndarray, pool: list[int],
-             budget_words: int) -> list[int]:
+             budget_words: int, needs: dict[int, int]) -> list[int]:
         p = self.mmr
         chosen: list[int] = []
         per_article: dict[int, int] = {}
@@ -217,10 +253,14 @@ class ExtractiveSummarizer:
         while remaining:
             best, best_val = -1, -math.inf
             for i in remaining:
+                if i in needs and needs[i] not in chosen:
+                    continue  # waits for the sentence it continues
                 val = (p.lam * base[i] - (1 - p.lam) * max_sim[i]
                        - p.w_div * per_article.get(cands[i].article_id, 0))
                 if val > best_val:
                     best, best_val = i, val
+            if best < 0:
+                break
             remaining.remove(best)
             words = len(cands[best].text.split())
             text = normalised(cands[best].text)

@@ -26,6 +26,16 @@ def dangles(text: str) -> bool:
     return _DANGLING.match(text) is not None
 
 
+_NAME = re.compile(r"(?<=\S\s)[A-Z][a-z]|\b[A-Z]{2,}\b|\d")
+
+
+def leans_on_context(text: str) -> bool:
+    """True if the sentence names no one, nowhere and no time of its own (no capitalised
+    word after the first, no acronym, no number): "No firm date was set." can only mean
+    something next to the sentence before it; "Markets rallied on Friday." stands alone."""
+    return _NAME.search(text) is None
+
+
 def normalised(text: str) -> str:
     """Lower-case words only: two copies of a wire sentence compare equal despite punctuation."""
     return " ".join(_TOKEN.findall(text.lower()))

@@ -217,3 +217,30 @@ def test_a_bonus_never_brings_in_an_off_topic_sentence(summarizer, sentences):
     out = summarizer.summarize(sentences, query="Budapest summit", budget_words=400,
                                bonus=dict.fromkeys(football, 5.0))
     assert out.sentences and not set(football) & set(ids(out))
+
+
+CARRY = {
+    7: (OCT17, [
+        "Donald Trump and Vladimir Putin agreed by phone to hold a summit in Budapest.",
+        "No date has been set for it yet.",
+        "Hungary's foreign minister welcomed the Budapest summit plan on Friday.",
+    ]),
+    8: (OCT16, ["Heavy rain flooded streets in Lisbon on Thursday morning."]),
+}
+
+
+def test_a_short_follow_on_sentence_comes_with_the_one_it_continues(encoder, summarizer):
+    given = build(encoder, CARRY)
+    out = summarizer.summarize(given, query="Budapest summit", budget_words=400)
+    texts = [s.text for s in out.sentences]
+    assert "No date has been set for it yet." in texts
+    at = texts.index("No date has been set for it yet.")
+    assert at > 0 and texts[at - 1].startswith("Donald Trump and Vladimir Putin agreed")
+    assert_verbatim(out, given)
+
+
+def test_a_follow_on_sentence_is_never_shown_without_its_predecessor(encoder, summarizer):
+    given = build(encoder, CARRY)
+    # 9 words: room for the follow-on (8) but not for what it continues (14)
+    out = summarizer.summarize(given, query="Budapest summit", budget_words=9)
+    assert "No date has been set for it yet." not in [s.text for s in out.sentences]

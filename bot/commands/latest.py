@@ -11,8 +11,8 @@ from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
 
-#: About five or six news sentences: enough to brief, short enough for chat.
-BUDGET_WORDS = 150
+#: About six or seven news sentences: enough to brief, short enough for chat.
+BUDGET_WORDS = 170
 #: An event is defined by the articles about it; their headlines say what the story is.
 TITLES_IN_QUERY = 5
 #: Only the newest articles of a topic feed "latest"; older coverage is for `timeline`.
