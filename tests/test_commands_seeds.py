@@ -93,7 +93,9 @@ async def test_timeline_of_the_alaska_summit_is_dated_oldest_first(seeded_servic
     days = [datetime.strptime(s.heading, "%d %b %Y") for s in reply.sections
             if s.heading and s.heading != "Date unknown"]
     assert len(days) >= 2 and days == sorted(days)
-    assert "Alaska" in reply.text
+    entries = [e for s in reply.sections if s.heading != "Date unknown"
+               for e in re.findall(r".+?\[\d+\]", s.body.replace("\n", " "))]
+    assert entries and all("Alaska" in e for e in entries), entries  # each about the summit
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
 
 

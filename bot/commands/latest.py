@@ -43,7 +43,7 @@ def _brief(services: Services, topic, asked: str) -> Reply:
     if topic.kind == "entity" and topic.entity is not None:
         # "Latest on Zelensky" is what he did and said: the sentences that name him, not
         # the lead of every story he appears in.
-        named = index.entity_sentence_ids(topic.entity.id, ids)
+        named = index.mentioning_sentence_ids("entity", topic.entity.id, ids)
         sentences = [s for s in sentences if s.id in named] or sentences
     if topic.kind == "event":
         bonus = {s.id: WHEN_BONUS for s in sentences if says_when(s.text)}

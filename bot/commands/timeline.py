@@ -56,8 +56,10 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
     chosen: list[np.ndarray] = []
     by_day: dict[str, list[str]] = {}
     loose: list[str] = []
+    about = _about(index, topic, [r.id for r in rows])
     for row in dated + undated:
-        best = _best_sentence(index.sentences([row.id]), score, chosen)
+        sentences = index.sentences([row.id])
+        best = _best_sentence([s for s in sentences if s.id in about] or sentences, score, chosen)
         if best is None:
             continue
         chosen.append(best.embedding)
@@ -75,6 +77,16 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
         sections.append(Section("\n".join(loose), heading="Date unknown"))
     return Reply(title=f"Timeline of {topic.name}", sections=tuple(sections),
                  sources=cites.sources())
+
+
+def _about(index, topic, article_ids: list[int]) -> set[int]:
+    """Sentences that name the event or entity itself: an article's entry comes from these
+    when it has any ("the Alaska summit exposed..."), not from whatever else it reports."""
+    if topic.kind == "event" and topic.event is not None:
+        return index.mentioning_sentence_ids("event", topic.event.id, article_ids)
+    if topic.kind == "entity" and topic.entity is not None:
+        return index.mentioning_sentence_ids("entity", topic.entity.id, article_ids)
+    return set()
 
 
 def _entry_worthy(s: Sentence) -> bool:

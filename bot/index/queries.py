@@ -257,12 +257,15 @@ def entity_sentences(conn: Conn, entity_id: int) -> list[Sentence]:
     return [_sentence(r) for r in rows]
 
 
-def entity_sentence_ids(conn: Conn, entity_id: int, article_ids: Sequence[int]) -> set[int]:
+def mentioning_sentence_ids(conn: Conn, kind: str, target_id: int,
+                            article_ids: Sequence[int]) -> set[int]:
+    """Sentences of these articles that mention an entity (kind "entity") or an event."""
+    table, column = {"entity": ("mentions", "entity_id"), "event": ("event_mentions", "event_id")}[kind]
     ids = list(article_ids)
     marks = ",".join("?" * len(ids))
     return {r[0] for r in conn.execute(
-        f"SELECT DISTINCT sentence_id FROM mentions WHERE entity_id = ? AND article_id IN ({marks}) "
-        "AND sentence_id IS NOT NULL", [entity_id, *ids])}
+        f"SELECT DISTINCT sentence_id FROM {table} WHERE {column} = ? AND article_id IN ({marks}) "
+        "AND sentence_id IS NOT NULL", [target_id, *ids])}
 
 
 def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:

@@ -338,12 +338,14 @@ class Index:
         with self._lock:
             return queries.entity_sentences(self.conn, entity_id)
 
-    def entity_sentence_ids(self, entity_id: int, article_ids: Sequence[int]) -> set[int]:
-        """Ids of the sentences of these articles that mention the entity (no text loaded)."""
+    def mentioning_sentence_ids(self, kind: str, target_id: int,
+                                article_ids: Sequence[int]) -> set[int]:
+        """Ids of the sentences of these articles that mention the entity or event (`kind`
+        "entity" or "event"), without loading any text."""
         if not article_ids:
             return set()
         with self._lock:
-            return queries.entity_sentence_ids(self.conn, entity_id, article_ids)
+            return queries.mentioning_sentence_ids(self.conn, kind, target_id, article_ids)
 
     def suggest(self, text: str, k: int = 5) -> list[str]:
         """Known entity and event names closest to `text`, for "no coverage of X"."""
