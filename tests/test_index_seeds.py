@@ -135,6 +135,19 @@ def test_alaska_summit_links_the_august_pages_that_discuss_it(seeded):
         assert not origins & {"seeds/003#1", "seeds/004#1", "seeds/001#3", "seeds/000#3"}
 
 
+def test_washington_meeting_is_the_august_one_not_february_s(seeded):
+    index, _, _ = seeded
+    topic = index.resolve_topic("Washington meeting")
+    assert (topic.kind, topic.name) == ("event", "Washington meeting")
+    origins = _origins(index, topic.article_ids)
+    assert "seeds/000#2" in origins  # "met in Washington" on Monday 18 August
+    # the WSJ page of 8 August recalls "a combative Oval Office meeting in February" and
+    # a Russia aide "in the White House during Trump's first term": other meetings
+    assert not any(o.startswith("seeds/001") for o in origins)
+    assert {index.article(a).published.date().isoformat() for a in topic.article_ids} <= \
+        {"2025-08-21", "2025-08-22"}  # reports of the 18 August meeting
+
+
 def test_zelensky_spellings_and_titles_are_one_person(seeded):
     index, _, _ = seeded
     found = {n: index.entity(n) for n in ("Zelensky", "Zelenskyy", "Volodymyr Zelensky",

@@ -28,10 +28,22 @@ def event_key(ev: EventMention, surnames: tuple[str, ...], published: datetime |
     return "call|" + "|".join(sorted(phrase_key(s) for s in surnames)) + "|" + month
 
 
-def known(conn: Conn, ev: EventMention) -> bool:
-    """Whether an event is already stored under this phrase's key."""
-    return conn.execute("SELECT 1 FROM events WHERE key = ?",
-                        [event_key(ev, (), None)]).fetchone() is not None
+#: Weak evidence (two people "at the White House") joins an event only from an article
+#: published this close to one that names the event outright: a place hosts many meetings.
+WEAK_LINK_DAYS = 10
+_NEAR = ("(? IS NULL OR a.published IS NULL OR "
+         "abs(julianday(a.published) - julianday(?)) <= " + str(WEAK_LINK_DAYS) + ")")
+
+
+def known(conn: Conn, ev: EventMention, published: datetime | None = None) -> bool:
+    """Whether an event is stored under this phrase's key and named outright in an article
+    near `published` (any date when either is unknown)."""
+    when = _iso(published)
+    return conn.execute(
+        "SELECT 1 FROM events e JOIN event_mentions m ON m.event_id = e.id "
+        "JOIN articles a ON a.id = m.article_id "
+        f"WHERE e.key = ? AND m.kind != 'mention' AND {_NEAR} LIMIT 1",
+        [event_key(ev, (), None), when, when]).fetchone() is not None
 
 
 def remember_place(conn: Conn, ev: EventMention, article_id: int, sentence_id: int) -> None:
@@ -41,11 +53,15 @@ def remember_place(conn: Conn, ev: EventMention, article_id: int, sentence_id: i
                                                      ev.place.kind, ev.place.region, ev.phrase])
 
 
-def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int) -> None:
-    """A new event at a place: earlier articles that put two people there discuss it too."""
-    rows = conn.execute("SELECT article_id, sentence_id, place, place_kind, phrase FROM "
-                        "place_mentions WHERE region = ? AND article_id != ?",
-                        [region, article_id]).fetchall()
+def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int,
+                         published: datetime | None) -> None:
+    """A new event at a place: earlier articles near its date that put two people there
+    discuss it too."""
+    when = _iso(published)
+    rows = conn.execute("SELECT p.article_id, p.sentence_id, p.place, p.place_kind, p.phrase FROM "
+                        "place_mentions p JOIN articles a ON a.id = p.article_id "
+                        f"WHERE p.region = ? AND p.article_id != ? AND {_NEAR}",
+                        [region, article_id, when, when]).fetchall()
     for aid, sid, place, place_kind, phrase in rows:
         conn.execute("INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, "
                      "place_kind, phrase) VALUES (?, ?, ?, 'mention', ?, ?, ?)",
@@ -67,7 +83,7 @@ def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], articl
             [ev.phrase, ev.kind, ev.place.name if ev.place else None, key,
              ev.place.region if ev.place else None]).lastrowid
         if ev.group == "meet" and ev.place:
-            _link_earlier_places(conn, event_id, ev.place.region, article_id)
+            _link_earlier_places(conn, event_id, ev.place.region, article_id, published)
     conn.execute(
         "INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, place_kind, "
         "phrase) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -114,3 +130,7 @@ def refresh_event(conn: Conn, event_id: int) -> None:
     conn.execute("DELETE FROM event_aliases WHERE event_id = ?", [event_id])
     conn.executemany("INSERT OR IGNORE INTO event_aliases(event_id, alias, key) VALUES (?, ?, ?)",
                      [(event_id, a, phrase_key(a)) for a in sorted(aliases) if phrase_key(a)])
+
+
+def _iso(published: datetime | None) -> str | None:
+    return published.isoformat() if published else None

@@ -26,6 +26,7 @@ from bot.index import entity_store, event_store, queries
 from bot.index.db import connect, migrate
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
+from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
 from bot.index.rows import AddResult, ArticleRow, EntityRow, EventRow, SourceRef, Topic
 from bot.index.schema import COMPONENT, STEPS
@@ -264,7 +265,7 @@ class Index:
         for ev in sorted(events, key=lambda e: e.kind == "mention"):
             if ev.kind == "mention":
                 event_store.remember_place(c, ev, article_id, sentence_ids[ev.sentence or 0])
-                if not event_store.known(c, ev):
+                if not event_store.known(c, ev, p.article.published):
                     continue
             surnames: tuple[str, ...] = ()
             if ev.kind == "call":
@@ -365,8 +366,11 @@ def _article_events(p: _Prepared) -> list[EventMention]:
             people.setdefault(m.sentence, []).append(m.name)
     found = find_events(p.article.title, None) if p.article.title else []
     found = [e for e in found if e.kind != "call"]
+    published = p.article.published
     for i, sent in enumerate(p.sentences):
-        strong = find_events(sent, i, people.get(i, ()))
+        # "a combative Oval Office meeting in February" is not this August's meeting
+        strong = [e for e in find_events(sent, i, people.get(i, ()))
+                  if not is_earlier_occurrence(sent, e.phrase, published)]
         found.extend(strong)
         if not any(e.place for e in strong):
             found.extend(place_links(sent, i, people.get(i, ())))
