@@ -56,18 +56,22 @@ def _local(dt: datetime, tz: str) -> str:
     return dt.astimezone(zone(tz)).strftime("%d %b %H:%M")
 
 
+def channel_bounds(now: datetime, last) -> tuple[datetime, datetime]:
+    """(start of the period by article date, start by ingest wall time) for a channel whose
+    last digest is `last`."""
+    wall_now = datetime.now(UTC)
+    if last is not None and last.period_end is not None:
+        return max(last.period_end, now - LOOKBACK), last.wall_sent_at or wall_now
+    return now - PERIOD, wall_now - PERIOD
+
+
 def channel_window(rows: Sequence, now: datetime, last) -> tuple[datetime, list]:
     """Start of the period and the articles in it, for a channel whose last digest is `last`.
 
     Dated articles count by their date; an article ingested after the last digest
     counts too (late news, undated news), unless its date is older than LOOKBACK.
     """
-    wall_now = datetime.now(UTC)
-    if last is not None and last.period_end is not None:
-        start = max(last.period_end, now - LOOKBACK)
-        since_wall = last.wall_sent_at or wall_now
-    else:
-        start, since_wall = now - PERIOD, wall_now - PERIOD
+    start, since_wall = channel_bounds(now, last)
     chosen = []
     for r in rows:
         t = r.published
@@ -82,12 +86,15 @@ def channel_window(rows: Sequence, now: datetime, last) -> tuple[datetime, list]
 def channel_digest(services, store: DigestStore, sub: Subscription, now: datetime) -> Draft:
     """What this channel should be told now (not recorded: the runner does that once posted)."""
     index = services.index
-    everything = index.articles_added_since(None)
     last = store.last_delivered(sub.platform, sub.channel_id)
-    start, window = channel_window(everything, now, last)
+    start, since_wall = channel_bounds(now, last)
+    # only the period's articles are read, never the whole archive
+    candidates = index.articles_in_window(published_after=min(start, now - LOOKBACK),
+                                          published_until=now, added_after=since_wall)
+    start, window = channel_window(candidates, now, last)
     told = store.told(sub.platform, sub.channel_id, since=now - MEMORY)
     new = [r for r in window if r.id not in told.article_ids]
-    context = [r for r in everything if r.id in told.article_ids]
+    context = index.articles(sorted(told.article_ids))
     title = (f"Digest · {now.astimezone(zone(sub.tz)):%a %d %b %Y} · new since "
              f"{_local(start, sub.tz)} ({sub.tz})")
     items: list[Item] = []
@@ -147,18 +154,20 @@ def _sources_line(cites: Citations, item: Item) -> str:
     return "Sources: " + "; ".join(parts) + (f"; and {extra} more" if extra > 0 else "")
 
 
-def period_window(rows: Sequence, now: datetime) -> tuple[datetime, datetime, list, bool]:
+def period_window(index, now: datetime) -> tuple[datetime, datetime, list, bool]:
     """(start, end, articles, latest): the last 24 h, else the 24 h up to the newest article."""
-    dated = [r for r in rows if r.published is not None and r.published <= now]
     start, end = now - PERIOD, now
     wall_since = datetime.now(UTC) - PERIOD
-    chosen = [r for r in dated if r.published > start]
-    chosen += [r for r in rows if r.published is None and r.added_at > wall_since]
-    if chosen or not dated:
+    rows = index.articles_in_window(published_after=start, published_until=now,
+                                    added_after=wall_since)
+    chosen = [r for r in rows if (r.published is not None and start < r.published <= now)
+              or (r.published is None and r.added_at > wall_since)]
+    newest = None if chosen else index.newest_published(now)
+    if newest is None:
         return start, end, chosen, True
-    end = max(r.published for r in dated)
-    start = end - PERIOD
-    return start, end, [r for r in dated if r.published > start], False
+    end, start = newest, newest - PERIOD
+    rows = index.articles_in_window(published_after=start, published_until=end, added_after=None)
+    return start, end, [r for r in rows if r.published is not None], False
 
 
 def _period_title(start: datetime, end: datetime, latest: bool) -> str:
@@ -174,11 +183,10 @@ def _period_title(start: datetime, end: datetime, latest: bool) -> str:
 def period_digest(services, now: datetime) -> Reply:
     """The plain `digest`: top stories of the period, one cited line each."""
     index = services.index
-    everything = index.articles_added_since(None)
-    if not everything:
+    start, end, rows, latest = period_window(index, now)
+    if not rows and index.is_empty():
         return Reply.plain("No articles yet: run `briefbot ingest PATH` first.",
                            title="Digest", kind="empty")
-    start, end, rows, latest = period_window(everything, now)
     title = _period_title(start, end, latest)
     if not rows:
         return Reply.plain("No articles in this period.", title=title, kind="empty")

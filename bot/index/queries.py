@@ -308,12 +308,36 @@ def articles_added_since(conn: Conn, since: datetime | None) -> list[ArticleRow]
     if since is None:
         ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY added_at, id")]
     else:
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
         ids = [r[0] for r in conn.execute(
-            "SELECT id FROM articles WHERE added_at > ? ORDER BY added_at, id",
-            [since.astimezone(timezone.utc).isoformat()])]
+            "SELECT id FROM articles WHERE added_at > ? ORDER BY added_at, id", [_utc_iso(since)])]
     return articles(conn, ids)
+
+
+def articles_in_window(conn: Conn, *, published_after: datetime, published_until: datetime,
+                       added_after: datetime | None) -> list[ArticleRow]:
+    """Articles dated in (published_after, published_until], or added after `added_after`.
+
+    What a digest reads: bounded by its period, however large the archive grows.
+    """
+    added = _utc_iso(added_after) if added_after else None
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM articles WHERE (published > ? AND published <= ?) OR added_at > ? "
+        "ORDER BY added_at, id",
+        [_utc_iso(published_after), _utc_iso(published_until), added or "9999"])]
+    return articles(conn, ids)
+
+
+def newest_published(conn: Conn, until: datetime) -> datetime | None:
+    """The latest publication time at or before `until`, for "the newest day in the index"."""
+    row = conn.execute("SELECT MAX(published) FROM articles WHERE published <= ?",
+                       [_utc_iso(until)]).fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def _utc_iso(dt: datetime) -> str:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat()
 
 
 __all__ = ["GROUP", "articles", "resolve_topic", "search", "suggest"]

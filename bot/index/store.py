@@ -353,6 +353,23 @@ class Index:
         with self._lock:
             return queries.suggest(self.conn, text, k)
 
+    def articles_in_window(self, *, published_after: datetime, published_until: datetime,
+                           added_after: datetime | None = None) -> list[ArticleRow]:
+        """Articles dated in (published_after, published_until], or added after `added_after`."""
+        with self._lock:
+            return queries.articles_in_window(self.conn, published_after=published_after,
+                                              published_until=published_until,
+                                              added_after=added_after)
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            return self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
+
+    def newest_published(self, until: datetime) -> datetime | None:
+        """The latest publication time at or before `until` (None for an undated index)."""
+        with self._lock:
+            return queries.newest_published(self.conn, until)
+
     def articles_added_since(self, since: datetime | None) -> list[ArticleRow]:
         """Articles added after `since` (all when None), oldest first."""
         with self._lock:
