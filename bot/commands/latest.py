@@ -34,7 +34,9 @@ async def latest(req: Request, services: Services) -> Reply:
 
 def _brief(services: Services, topic, asked: str) -> Reply:
     index = services.index
-    rows = index.articles(topic.article_ids)
+    # events and entities list their articles newest first; a text search, by relevance
+    ids = topic.article_ids if topic.kind == "text" else topic.article_ids[:MAX_ARTICLES]
+    rows = index.articles(ids)
     rows.sort(key=lambda r: (r.published is not None, r.published or r.added_at), reverse=True)
     ids = [r.id for r in rows[:MAX_ARTICLES]]
     sentences = index.sentences(ids)

@@ -18,6 +18,9 @@ from summarizer.lexical import dangles
 from summarizer.types import Sentence
 
 RECENT_BUDGET_WORDS = 90
+#: A profile reads the person's newest articles: enough for a role and recent deeds,
+#: bounded however often the name appears in the archive.
+NEWEST_ARTICLES = 60
 
 
 @registry.command("who", "Who someone is and what they did recently, with sources",
@@ -36,7 +39,7 @@ async def who(req: Request, services: Services) -> Reply:
 
 def _profile(services: Services, entity) -> Reply:
     index = services.index
-    sentences = index.entity_sentences(entity.id)
+    sentences = index.entity_sentences(entity.id, NEWEST_ARTICLES)
     cites = Citations(index)
     sections = []
     role_sentence = None

@@ -247,13 +247,16 @@ def all_entities(conn: Conn) -> list[EntityRow]:
     return rows
 
 
-def entity_sentences(conn: Conn, entity_id: int) -> list[Sentence]:
+def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
+    """Sentences naming the entity, from its `newest_articles` newest articles (all: -1)."""
     rows = conn.execute(
         "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
         "FROM sentences s JOIN articles a ON a.id = s.article_id "
         "WHERE s.id IN (SELECT sentence_id FROM mentions WHERE entity_id = ?) "
+        "AND s.article_id IN (SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id "
+        f"FROM mentions WHERE entity_id = ?) {_ARTICLE_ORDER} LIMIT ?) "
         "ORDER BY a.published IS NULL, a.published DESC, a.id DESC, s.position",
-        [entity_id]).fetchall()
+        [entity_id, entity_id, newest_articles]).fetchall()
     return [_sentence(r) for r in rows]
 
 

@@ -334,10 +334,11 @@ class Index:
                 "SELECT role, count FROM entity_roles WHERE entity_id = ? "
                 "ORDER BY count DESC, length(role) DESC", [entity_id])]
 
-    def entity_sentences(self, entity_id: int) -> list[Sentence]:
-        """Sentences mentioning the entity, newest article first, then reading order."""
+    def entity_sentences(self, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
+        """Sentences mentioning the entity, newest article first, then reading order; only
+        from its `newest_articles` newest articles when given (a busy name has thousands)."""
         with self._lock:
-            return queries.entity_sentences(self.conn, entity_id)
+            return queries.entity_sentences(self.conn, entity_id, newest_articles)
 
     def mentioning_sentence_ids(self, kind: str, target_id: int,
                                 article_ids: Sequence[int]) -> set[int]:
