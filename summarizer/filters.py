@@ -33,6 +33,8 @@ _ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _SINGLE_CLOSE = re.compile(r"’(?=[\s,.;:!?—-]|$)")
+#: A straight ' that ends a quotation, not the apostrophe inside "Bosworth's".
+_STRAIGHT_CLOSE = re.compile(r"(?<=\S)'(?=[\s,.;:!?—-]|$)")
 _OPEN_Q = "\"'‘“"
 _CLOSE_Q = "\"'’”"
 _END = ".!…\"'’”)"
@@ -91,9 +93,10 @@ def is_junk(text: str, **kwargs: object) -> bool:
 def _is_quote_fragment(t: str) -> bool:
     """One sentence of a multi-sentence quotation: a quote opened and not closed, or
     closed and never opened, with no speaker in sight. Out of context it misleads."""
-    single_open = t[0] == "‘"
+    single_open = t[0] in "‘'"
     opens = t.count("“") + single_open
-    closes = t.count("”") + (single_open and _SINGLE_CLOSE.search(t, 1) is not None)
+    closing = _SINGLE_CLOSE if t[0] == "‘" else _STRAIGHT_CLOSE
+    closes = t.count("”") + (single_open and closing.search(t, 1) is not None)
     if t.count('"') % 2 == 1 or opens != closes:
         return not _ATTRIBUTION.search(t)
     return False

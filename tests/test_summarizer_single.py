@@ -87,6 +87,8 @@ def test_pacsum_prefers_the_sentence_that_introduces_what_follows():
     ("Budapest as Symbol and Stage", "heading or fragment (no closing punctuation)"),
     ("For Trump, Flashy Summits Come First.", "headline (title case)"),
     ("Talks resume on Monday.", "too short"),
+    ("'Latin America has got a lot of cartels.", "piece of a longer quote"),
+    ("‘We will not accept any deal that divides our country.", "piece of a longer quote"),
 ])
 def test_junk_is_recognised(text, reason):
     assert junk_reason(text) == reason
@@ -96,6 +98,8 @@ def test_junk_is_recognised(text, reason):
     "'We're going to see what he has to say,' Trump told reporters of Putin.",
     "Russian President Vladimir Putin arrived in Hungary on Thursday.",
     "The Kremlin confirmed that the issue of Tomahawk missiles was discussed.",
+    "'The United States is not going to come to Mexico with the military,' she said Friday.",
+    "The cartels could take the fight to US territory in a way al-Qaeda 'could only dream of.'",
 ])
 def test_real_sentences_pass(text):
     assert junk_reason(text) is None
