@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cli import main
-from bot.core import Request
 from bot.feeds.service import add_feed, list_feeds, list_text
 from test_feeds_support import (STORIES, Page, article_page, connect_guard, make_fetcher,  # noqa: F401
                                 resolver, rss, server)

@@ -191,7 +191,7 @@ async def test_a_failing_feed_backs_off_then_pauses_and_says_so(svc, server, fet
     text = list_text(await list_feeds(svc.settings), 30)
     assert text.split("\n")[0] == ("1. Marlow Daily — PAUSED after 5 failed polls in a row — "
                                    "resume with `feeds resume 1`")
-    assert f"answered HTTP 503 Service Unavailable" in text
+    assert "answered HTTP 503 Service Unavailable" in text
     await resume_feed(svc.settings, "1")
     server.pages["/rss"] = Page(rss("Marlow Daily", marlow_items()[:1]), RSS_TYPE)
     [outcome] = await poll_due_feeds(svc, when + timedelta(days=30), fetcher=fetcher)

@@ -567,7 +567,7 @@ async def test_retried_event_is_not_answered_twice(running):
                                      retry=n)
         assert status == 200  # acked, so Slack stops retrying
     await send_event(running, mention(f"<@{BOT_USER}> echo marker", ts="2.0"), "EvM")
-    posts = await running.fake.wait_posts(2)
+    await running.fake.wait_posts(2)
     await asyncio.sleep(0.2)
     texts = [visible_text(p) for p in running.fake.posts]
     assert sum("once" in t for t in texts) == 1 and sum("marker" in t for t in texts) == 1
