@@ -330,6 +330,18 @@ def articles_in_window(conn: Conn, *, published_after: datetime, published_until
     return articles(conn, ids)
 
 
+def publication_dates(conn: Conn, ids: Sequence[int]) -> dict[int, datetime | None]:
+    """Each article's publication time (None: unknown), without loading any text."""
+    out: dict[int, datetime | None] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update((r[0], _dt(r[1])) for r in conn.execute(
+            f"SELECT id, published FROM articles WHERE id IN ({marks})", chunk))
+    return out
+
+
 def newest_published(conn: Conn, until: datetime) -> datetime | None:
     """The latest publication time at or before `until`, for "the newest day in the index"."""
     row = conn.execute("SELECT MAX(published) FROM articles WHERE published <= ?",

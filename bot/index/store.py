@@ -362,6 +362,11 @@ class Index:
                                               published_until=published_until,
                                               added_after=added_after)
 
+    def publication_dates(self, ids: Sequence[int]) -> dict[int, datetime | None]:
+        """Each article's publication time (None: unknown), without loading any text."""
+        with self._lock:
+            return queries.publication_dates(self.conn, ids)
+
     def is_empty(self) -> bool:
         with self._lock:
             return self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
