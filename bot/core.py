@@ -239,6 +239,7 @@ _FREE_TEXT: list[tuple[re.Pattern[str], str]] = [
         r"^(?:(?:what(?:'s| is)\s+(?:the\s+)?)?(?:latest|newest|news|updates?)"
         r"(?:\s+news)?\s*(?:on|about|with|for|in|re:?)?"
         r"|what(?:'s| is)\s+(?:new|happening|going\s+on)\s+(?:with|on|in|about)"
+        r"|what\s+(?:happened|has\s+happened)\s+(?:in|at|with|to|on)"
         r"|any\s+news\s+(?:on|about)|brief\s+me\s+on)(?:\s+(?P<t>.+?))?\s*\??$", re.I), "latest"),
 ]
 

@@ -61,6 +61,14 @@ async def test_latest_on_a_person_is_what_they_did_and_said(seeded_services):
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
 
 
+async def test_latest_on_a_word_answers_from_the_sentences_that_use_it(seeded_services):
+    reply = await ask(seeded_services, "any news on Tomahawk?")
+    sentences = re.findall(r"(.+?) \[\d+\]", reply.text.replace("\n", " "))
+    assert len(sentences) >= 3
+    assert all("Tomahawk" in s for s in sentences), sentences
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
 async def test_who_is_steve_witkoff_gives_his_role_from_a_cited_sentence(seeded_services):
     reply = await ask(seeded_services, "who is Steve Witkoff")
     assert reply.title == "Who is Steve Witkoff"

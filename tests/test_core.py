@@ -18,6 +18,7 @@ from bot.services import Services
     ("what's new with Zelensky?", "latest", "Zelensky"),
     ("What is happening in Ukraine", "latest", "Ukraine"),
     ("news about Tomahawk missiles", "latest", "Tomahawk missiles"),
+    ("what happened in Alaska?", "latest", "Alaska"),
     ("who is Steve Witkoff", "who", "Steve Witkoff"),
     ("Who's Witkoff?", "who", "Witkoff"),
     ("timeline of the Alaska summit", "timeline", "the Alaska summit"),

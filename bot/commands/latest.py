@@ -10,6 +10,7 @@ from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
+from summarizer.lexical import query_overlap
 
 #: About six or seven news sentences: enough to brief, short enough for chat.
 BUDGET_WORDS = 170
@@ -20,6 +21,8 @@ MAX_ARTICLES = 12
 #: Added to an on-topic sentence that says when an event happens (or that no date is set):
 #: about a third of the spread between an average and the best on-topic sentence.
 WHEN_BONUS = 0.15
+#: A free-text topic answers from the sentences using its words when at least this many do.
+MIN_NAMED = 3
 
 
 @registry.command("latest", "What's new on a topic, person or event, with sources",
@@ -47,6 +50,12 @@ def _brief(services: Services, topic, asked: str) -> Reply:
         # the lead of every story he appears in.
         named = index.mentioning_sentence_ids("entity", topic.entity.id, ids)
         sentences = [s for s in sentences if s.id in named] or sentences
+    elif topic.kind == "text":
+        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough
+        overlap = query_overlap(asked, [s.text for s in sentences])
+        named_text = [s for s, o in zip(sentences, overlap, strict=True) if o >= 0.5]
+        if len(named_text) >= MIN_NAMED:
+            sentences = named_text
     if topic.kind == "event":
         bonus = {s.id: WHEN_BONUS for s in sentences if says_when(s.text)}
         # "Budapest summit" alone pulls towards every sentence naming Budapest; the
