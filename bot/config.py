@@ -45,6 +45,8 @@ class Settings:
     log_level: str = "INFO"
     #: Larger input files are rejected unread (a page is rarely over 1 MB).
     ingest_max_bytes: int = 10 * 1024 * 1024
+    #: A chat or CLI command still unanswered after this long gets a "took too long" reply.
+    command_timeout_seconds: float = 120.0
     # discord
     discord_token: Secret = Secret("")
     discord_guild_ids: tuple[int, ...] = ()

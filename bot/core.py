@@ -7,6 +7,7 @@ rendering differs between platforms, so a command is written once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -198,8 +199,21 @@ class Registry:
                               user_id=request.user_id, channel_id=request.channel_id,
                               is_direct=request.is_direct, can_manage=request.can_manage,
                               extra=request.extra)
+        limit = services.settings.command_timeout_seconds
+        task = asyncio.ensure_future(spec.handler(request, services))
         try:
-            return await spec.handler(request, services)
+            done, _ = await asyncio.wait({task}, timeout=limit)
+            if not done:  # the user hears back; a model call in a thread cannot be stopped
+                task.cancel()
+                log.error("command %s took more than %g s (platform=%s channel=%s)",
+                          spec.name, limit, request.platform, request.channel_id)
+                return Reply.plain(
+                    f"Sorry, that took more than {limit:g} seconds, so I stopped waiting. "
+                    "Please try again later.", kind="error", ephemeral=True)
+            return task.result()
+        except asyncio.CancelledError:  # the bot is shutting down: take the command along
+            task.cancel()
+            raise
         except UserError as exc:
             return Reply.plain(str(exc), kind="error", ephemeral=True)
         except Exception:  # one failing command must not take the bot down

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -85,6 +87,28 @@ async def test_a_crashing_command_becomes_an_apology_and_is_logged(caplog):
         reply = await reg.dispatch(Request("boom", "x"), _services(reg))
     assert reply.kind == "error" and "Sorry" in reply.text and "disk on fire" not in reply.text
     assert any("boom failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_command_that_never_answers_gets_a_reply_in_time(caplog):
+    reg = Registry()
+    cancelled = asyncio.Event()
+
+    @reg.command("stuck", "never answers")
+    async def stuck(req, svc):
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            cancelled.set()
+
+    services = _services(reg)
+    services.settings = replace(services.settings, command_timeout_seconds=0.2)
+    with caplog.at_level(logging.ERROR):
+        reply = await reg.dispatch(Request("stuck", ""), services)
+    assert reply.kind == "error" and reply.ephemeral
+    assert reply.text == ("Sorry, that took more than 0.2 seconds, so I stopped waiting. "
+                          "Please try again later.")
+    assert any("stuck took more than" in r.getMessage() for r in caplog.records)
+    await asyncio.wait_for(cancelled.wait(), 5)  # and the stuck coroutine was stopped
 
 
 async def test_user_errors_are_shown_as_they_are():
