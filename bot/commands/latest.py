@@ -11,6 +11,7 @@ from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
 from summarizer.lexical import query_overlap
+from summarizer.types import Sentence
 
 #: About six or seven news sentences: enough to brief, short enough for chat.
 BUDGET_WORDS = 170
@@ -43,21 +44,9 @@ def _brief(services: Services, topic, asked: str) -> Reply:
     rows.sort(key=lambda r: (r.published is not None, r.published or r.added_at), reverse=True)
     ids = [r.id for r in rows[:MAX_ARTICLES]]
     sentences = index.sentences(ids)
+    sentences, bonus = _focus(index, topic, sentences, ids, asked)
     query = topic.name if topic.kind in {"event", "entity"} else asked
-    bonus: dict[int, float] = {}
-    if topic.kind == "entity" and topic.entity is not None:
-        # "Latest on Zelensky" is what he did and said: the sentences that name him, not
-        # the lead of every story he appears in.
-        named = index.mentioning_sentence_ids("entity", topic.entity.id, ids)
-        sentences = [s for s in sentences if s.id in named] or sentences
-    elif topic.kind == "text":
-        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough
-        overlap = query_overlap(asked, [s.text for s in sentences])
-        named_text = [s for s, o in zip(sentences, overlap, strict=True) if o >= 0.5]
-        if len(named_text) >= MIN_NAMED:
-            sentences = named_text
     if topic.kind == "event":
-        bonus = {s.id: WHEN_BONUS for s in sentences if says_when(s.text)}
         # "Budapest summit" alone pulls towards every sentence naming Budapest; the
         # headlines of the event's newest articles widen it to what happened.
         query = ". ".join([query, *(r.title for r in rows[:TITLES_IN_QUERY] if r.title)])
@@ -74,3 +63,21 @@ def _brief(services: Services, topic, asked: str) -> Reply:
         note += f", newest {max(dated):%d %b %Y}"
     return Reply(title=f"Latest on {topic.name}", sections=(Section(body, heading=note + "."),),
                  sources=sources)
+
+
+def _focus(index, topic, sentences: list[Sentence], ids: list[int],
+           asked: str) -> tuple[list[Sentence], dict[int, float]]:
+    """What a briefing on this kind of topic is about: (candidate sentences, bonus per id)."""
+    if topic.kind == "entity" and topic.entity is not None:
+        # "Latest on Zelensky" is what he did and said: the sentences that name him, not
+        # the lead of every story he appears in.
+        named = index.mentioning_sentence_ids("entity", topic.entity.id, ids)
+        return [s for s in sentences if s.id in named] or sentences, {}
+    if topic.kind == "text":
+        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough
+        overlap = query_overlap(asked, [s.text for s in sentences])
+        using = [s for s, o in zip(sentences, overlap, strict=True) if o >= 0.5]
+        return (using if len(using) >= MIN_NAMED else sentences), {}
+    if topic.kind == "event":
+        return sentences, {s.id: WHEN_BONUS for s in sentences if says_when(s.text)}
+    return sentences, {}
