@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.index.events import GROUP, KIND_PREFERENCE, EventMention
 from bot.index.gazetteer import SPECIFICITY
+from bot.index.rows import iso_utc
 from bot.index.text import fold, phrase_key
 
 Conn = sqlite3.Connection
@@ -38,7 +39,7 @@ _NEAR = ("(? IS NULL OR a.published IS NULL OR "
 def known(conn: Conn, ev: EventMention, published: datetime | None = None) -> bool:
     """Whether an event is stored under this phrase's key and named outright in an article
     near `published` (any date when either is unknown)."""
-    when = _iso(published)
+    when = iso_utc(published) if published else None
     return conn.execute(
         "SELECT 1 FROM events e JOIN event_mentions m ON m.event_id = e.id "
         "JOIN articles a ON a.id = m.article_id "
@@ -57,7 +58,7 @@ def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int
                          published: datetime | None) -> None:
     """A new event at a place: earlier articles near its date that put two people there
     discuss it too."""
-    when = _iso(published)
+    when = iso_utc(published) if published else None
     rows = conn.execute("SELECT p.article_id, p.sentence_id, p.place, p.place_kind, p.phrase FROM "
                         "place_mentions p JOIN articles a ON a.id = p.article_id "
                         f"WHERE p.region = ? AND p.article_id != ? AND {_NEAR}",
@@ -131,6 +132,3 @@ def refresh_event(conn: Conn, event_id: int) -> None:
     conn.executemany("INSERT OR IGNORE INTO event_aliases(event_id, alias, key) VALUES (?, ?, ?)",
                      [(event_id, a, phrase_key(a)) for a in sorted(aliases) if phrase_key(a)])
 
-
-def _iso(published: datetime | None) -> str | None:
-    return published.isoformat() if published else None

@@ -17,7 +17,7 @@ import numpy as np
 from bot.index import entity_store
 from bot.index.events import GROUP
 from bot.index.gazetteer import gazetteer
-from bot.index.rows import ArticleRow, EntityRow, EventRow, SourceRef, Topic
+from bot.index.rows import ArticleRow, EntityRow, EventRow, SourceRef, Topic, iso_utc
 from bot.index.text import fold, phrase_key
 from summarizer.types import Sentence
 
@@ -312,7 +312,7 @@ def articles_added_since(conn: Conn, since: datetime | None) -> list[ArticleRow]
         ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY added_at, id")]
     else:
         ids = [r[0] for r in conn.execute(
-            "SELECT id FROM articles WHERE added_at > ? ORDER BY added_at, id", [_utc_iso(since)])]
+            "SELECT id FROM articles WHERE added_at > ? ORDER BY added_at, id", [iso_utc(since)])]
     return articles(conn, ids)
 
 
@@ -322,11 +322,12 @@ def articles_in_window(conn: Conn, *, published_after: datetime, published_until
 
     What a digest reads: bounded by its period, however large the archive grows.
     """
-    added = _utc_iso(added_after) if added_after else None
+    where, args = "published > ? AND published <= ?", [iso_utc(published_after),
+                                                       iso_utc(published_until)]
+    if added_after is not None:
+        where, args = f"({where}) OR added_at > ?", [*args, iso_utc(added_after)]
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM articles WHERE (published > ? AND published <= ?) OR added_at > ? "
-        "ORDER BY added_at, id",
-        [_utc_iso(published_after), _utc_iso(published_until), added or "9999"])]
+        f"SELECT id FROM articles WHERE {where} ORDER BY added_at, id", args)]
     return articles(conn, ids)
 
 
@@ -345,14 +346,8 @@ def publication_dates(conn: Conn, ids: Sequence[int]) -> dict[int, datetime | No
 def newest_published(conn: Conn, until: datetime) -> datetime | None:
     """The latest publication time at or before `until`, for "the newest day in the index"."""
     row = conn.execute("SELECT MAX(published) FROM articles WHERE published <= ?",
-                       [_utc_iso(until)]).fetchone()
-    return datetime.fromisoformat(row[0]) if row and row[0] else None
-
-
-def _utc_iso(dt: datetime) -> str:
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat()
+                       [iso_utc(until)]).fetchone()
+    return _dt(row[0]) if row else None
 
 
 __all__ = ["GROUP", "articles", "resolve_topic", "search", "suggest"]

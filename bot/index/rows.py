@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 
 @dataclass
@@ -64,3 +64,11 @@ class Topic:
     article_ids: list[int] = field(default_factory=list)
     entity: EntityRow | None = None
     event: EventRow | None = None
+
+
+def iso_utc(dt: datetime) -> str:
+    """How the index stores a time: ISO 8601 in UTC (naive means UTC), so that comparing the
+    stored text orders the times, in SQL as in Python."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat()

@@ -28,7 +28,8 @@ from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
-from bot.index.rows import AddResult, ArticleRow, EntityRow, EventRow, SourceRef, Topic
+from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, SourceRef, Topic,
+                            iso_utc)
 from bot.index.schema import COMPONENT, STEPS
 from bot.index.shared import shared_encoder, shared_nlp
 from bot.ingest.model import Article
@@ -181,7 +182,7 @@ class Index:
 
     def _write_in_transaction(self, p: _Prepared) -> AddResult:
         a = p.article
-        now = _iso(datetime.now(timezone.utc))
+        now = iso_utc(datetime.now(timezone.utc))
         dup = self._find_duplicate(p)
         if dup is not None:
             self._add_source(dup, a, now)
@@ -193,7 +194,7 @@ class Index:
         article_id = c.execute(
             "INSERT INTO articles(title, text, publisher, published, url, origin, date_source, "
             "added_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [a.title or "", a.text, a.publisher, _iso(a.published) if a.published else None,
+            [a.title or "", a.text, a.publisher, iso_utc(a.published) if a.published else None,
              a.url, a.origin or "", a.date_source or "unknown", now,
              p.fingerprint.hash]).lastrowid
         assert article_id is not None
@@ -409,12 +410,6 @@ def _dedupe_within(prepared: Sequence[_Prepared]) -> list[_Prepared]:
             seen.add(p.fingerprint.hash)
             out.append(p)
     return out
-
-
-def _iso(dt: datetime) -> str:
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat()
 
 
 def _tick(progress: Progress, done: int, total: int) -> None:
