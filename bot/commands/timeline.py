@@ -54,14 +54,18 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
     rows = index.articles(_oldest(index, topic.article_ids))
     dated = sorted((r for r in rows if r.published), key=lambda r: r.published)
     undated = [r for r in rows if not r.published]
-    score = _scorer(index.sentences([r.id for r in rows]), query, q, event=topic.kind == "event")
+    all_sentences = index.sentences([r.id for r in rows])
+    score = _scorer(all_sentences, query, q, event=topic.kind == "event")
+    by_article: dict[int, list[Sentence]] = {}
+    for s in all_sentences:  # in reading order within each article
+        by_article.setdefault(s.article_id, []).append(s)
     cites = Citations(index)
     chosen: list[np.ndarray] = []
     by_day: dict[str, list[str]] = {}
     loose: list[str] = []
     about = _about(index, topic, [r.id for r in rows])
     for row in dated + undated:
-        sentences = index.sentences([row.id])
+        sentences = by_article.get(row.id, [])
         best = _best_sentence([s for s in sentences if s.id in about] or sentences, score, chosen)
         if best is None:
             continue
