@@ -65,13 +65,13 @@ def channel_bounds(now: datetime, last) -> tuple[datetime, datetime]:
     return now - PERIOD, wall_now - PERIOD
 
 
-def channel_window(rows: Sequence, now: datetime, last) -> tuple[datetime, list]:
-    """Start of the period and the articles in it, for a channel whose last digest is `last`.
+def channel_window(rows: Sequence, now: datetime, start: datetime,
+                   since_wall: datetime) -> list:
+    """The articles in a channel's period (its `channel_bounds`).
 
     Dated articles count by their date; an article ingested after the last digest
     counts too (late news, undated news), unless its date is older than LOOKBACK.
     """
-    start, since_wall = channel_bounds(now, last)
     chosen = []
     for r in rows:
         t = r.published
@@ -80,7 +80,7 @@ def channel_window(rows: Sequence, now: datetime, last) -> tuple[datetime, list]
         if (t is not None and t > start) or (
                 r.added_at > since_wall and (t is None or t > now - LOOKBACK)):
             chosen.append(r)
-    return start, chosen
+    return chosen
 
 
 def channel_digest(services, store: DigestStore, sub: Subscription, now: datetime) -> Draft:
@@ -91,7 +91,7 @@ def channel_digest(services, store: DigestStore, sub: Subscription, now: datetim
     # only the period's articles are read, never the whole archive
     candidates = index.articles_in_window(published_after=min(start, now - LOOKBACK),
                                           published_until=now, added_after=since_wall)
-    start, window = channel_window(candidates, now, last)
+    window = channel_window(candidates, now, start, since_wall)
     told = store.told(sub.platform, sub.channel_id, since=now - MEMORY)
     new = [r for r in window if r.id not in told.article_ids]
     context = index.articles(sorted(told.article_ids))
