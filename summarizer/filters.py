@@ -90,16 +90,19 @@ def is_junk(text: str, **kwargs: object) -> bool:
     return junk_reason(text, **kwargs) is not None  # type: ignore[arg-type]
 
 
-def _is_quote_fragment(t: str) -> bool:
-    """One sentence of a multi-sentence quotation: a quote opened and not closed, or
-    closed and never opened, with no speaker in sight. Out of context it misleads."""
-    single_open = t[0] in "‘'"
+def unbalanced_quote(t: str) -> bool:
+    """A quote opened and not closed, or closed and never opened: one sentence of a
+    quotation that runs over several."""
+    single_open = t[:1] in ("‘", "'")
     opens = t.count("“") + single_open
-    closing = _SINGLE_CLOSE if t[0] == "‘" else _STRAIGHT_CLOSE
+    closing = _SINGLE_CLOSE if t[:1] == "‘" else _STRAIGHT_CLOSE
     closes = t.count("”") + (single_open and closing.search(t, 1) is not None)
-    if t.count('"') % 2 == 1 or opens != closes:
-        return not _ATTRIBUTION.search(t)
-    return False
+    return t.count('"') % 2 == 1 or opens != closes
+
+
+def _is_quote_fragment(t: str) -> bool:
+    """A piece of a longer quotation with no speaker in sight. Out of context it misleads."""
+    return unbalanced_quote(t) and not _ATTRIBUTION.search(t)
 
 
 def _is_bare_quote(t: str) -> bool:

@@ -14,6 +14,7 @@ from bot.commands._common import no_coverage, resolve, tidy_topic
 from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
+from summarizer.filters import unbalanced_quote
 from summarizer.lexical import dangles
 from summarizer.types import Sentence
 
@@ -76,10 +77,9 @@ def _role_sentence(sentences: list[Sentence], role: str, aliases: list[str]) -> 
     for rank, s in enumerate(sentences):
         if role.lower() not in s.text.lower():
             continue
-        opener = s.text[:1]
-        # the tail of a quote begun in an earlier sentence, or a clause cut from one
-        fragment = ((opener in "\"“”’'" and s.text.count(opener) % 2 == 1) or opener.islower()
-                    or s.text.count("”") > s.text.count("“"))
+        # a piece of a quote running over several sentences, even with its speaker named,
+        # or a clause cut from a sentence (a lower-case or closing-quote opener)
+        fragment = unbalanced_quote(s.text) or s.text[:1].islower() or s.text[:1] in "”’"
         key = (not (beside and beside.search(s.text)), dangles(s.text) or fragment,
                len(s.text.split()) > 40, rank)
         if best_key is None or key < best_key:
