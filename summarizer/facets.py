@@ -16,7 +16,9 @@ import re
 _NUMBER = r"(?:a|an|one|two|three|four|five|six|few|several|couple\s+of|\d+)"
 _UNIT = r"(?:days?|weeks?|weekends?|months?|hours?)"
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_MONTH = "(?:" + "|".join(MONTHS) + ")"
 
 TIMING = re.compile(
     rf"""\b(?:

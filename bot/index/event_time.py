@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
-_MONTH = r"(?P<month>January|February|March|April|May|June|July|August|September|October|November|December)"
+from summarizer.facets import MONTHS
+
+_MONTH = "(?P<month>" + "|".join(MONTHS) + ")"
 _YEAR = r"(?:19|20)\d\d"
 #: How far around the event phrase a time still belongs to it (characters), within its clause.
 WINDOW = 30
@@ -43,7 +43,7 @@ def is_earlier_occurrence(sentence: str, phrase: str, published: datetime | None
             return True
         written = m.group("year") or m.group("bare_year")
         year = int(written) if written else published.year
-        month = _MONTHS.index(m.group("month").lower()) + 1 if m.group("month") else None
+        month = MONTHS.index(m.group("month")) + 1 if m.group("month") else None
         if year < published.year or (year == published.year and month and month < published.month):
             return True
     return False
