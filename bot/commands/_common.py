@@ -36,19 +36,11 @@ def no_coverage(services: Services, topic_text: str) -> Reply:
     body = f"No coverage of “{shown}” in the articles I have."
     if near:
         body += " Nearest known: " + ", ".join(near) + "."
-    elif known := _most_covered(services):
+    elif known := services.index.most_covered(3):  # somewhere to start; empty: no articles
         body += " Most covered: " + ", ".join(known) + "."
     else:
         body += " Ingest some articles first: `briefbot ingest PATH`."
     return Reply(sections=(Section(body),), title=f"No coverage of {shown}", kind="no_coverage")
-
-
-def _most_covered(services: Services, k: int = 3) -> list[str]:
-    """The most discussed events and most mentioned people: somewhere to start when a
-    question resembles nothing the index knows. Empty only for an empty index."""
-    events = [e.name for e in services.index.events()[:k]]
-    people = [e.name for e in services.index.entities() if e.type == "PERSON"][:k]
-    return events + people
 
 
 def date_label(row) -> str:

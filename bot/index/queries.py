@@ -247,6 +247,20 @@ def all_entities(conn: Conn) -> list[EntityRow]:
     return rows
 
 
+def most_covered(conn: Conn, k: int) -> list[str]:
+    """The k most discussed events, then the k most mentioned people (the orders of
+    all_events and all_entities), without loading every row to pick a few."""
+    events = [r[0] for r in conn.execute(
+        "SELECT e.name FROM events e LEFT JOIN event_articles ea ON ea.event_id = e.id "
+        "GROUP BY e.id ORDER BY COUNT(ea.article_id) DESC, SUM(ea.mentions) DESC, e.id "
+        "LIMIT ?", [k])]
+    people = [r[0] for r in conn.execute(
+        "SELECT e.name FROM entities e JOIN mentions m ON m.entity_id = e.id "
+        "JOIN articles a ON a.id = m.article_id WHERE e.type = 'PERSON' "
+        "GROUP BY e.id ORDER BY COUNT(*) DESC, e.name LIMIT ?", [k])]
+    return events + people
+
+
 def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
     """Sentences naming the entity, from its `newest_articles` newest articles (all: -1)."""
     rows = conn.execute(

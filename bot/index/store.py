@@ -350,6 +350,11 @@ class Index:
         with self._lock:
             return queries.mentioning_sentence_ids(self.conn, kind, target_id, article_ids)
 
+    def most_covered(self, k: int = 3) -> list[str]:
+        """The k most discussed events, then the k most mentioned people."""
+        with self._lock:
+            return queries.most_covered(self.conn, k)
+
     def suggest(self, text: str, k: int = 5) -> list[str]:
         """Known entity and event names closest to `text`, for "no coverage of X"."""
         with self._lock:
