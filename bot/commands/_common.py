@@ -36,10 +36,10 @@ def no_coverage(services: Services, topic_text: str) -> Reply:
     body = f"No coverage of “{shown}” in the articles I have."
     if near:
         body += " Nearest known: " + ", ".join(near) + "."
-    elif known := services.index.most_covered(3):  # somewhere to start; empty: no articles
-        body += " Most covered: " + ", ".join(known) + "."
-    else:
+    elif services.index.is_empty():
         body += " Ingest some articles first: `briefbot ingest PATH`."
+    elif known := services.index.most_covered(3):  # somewhere to start
+        body += " Most covered: " + ", ".join(known) + "."
     return Reply(sections=(Section(body),), title=f"No coverage of {shown}", kind="no_coverage")
 
 
