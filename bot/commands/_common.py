@@ -43,5 +43,15 @@ def no_coverage(services: Services, topic_text: str) -> Reply:
     return Reply(sections=(Section(body),), title=f"No coverage of {shown}", kind="no_coverage")
 
 
+def naming_sentence_ids(index, topic, article_ids: list[int]) -> set[int]:
+    """Sentences of these articles that name the event or entity itself ("the Alaska
+    summit exposed...", "Zelensky said..."); empty for a free-text topic."""
+    if topic.kind == "event" and topic.event is not None:
+        return index.mentioning_sentence_ids("event", topic.event.id, article_ids)
+    if topic.kind == "entity" and topic.entity is not None:
+        return index.mentioning_sentence_ids("entity", topic.entity.id, article_ids)
+    return set()
+
+
 def date_label(row) -> str:
     return row.published.strftime("%d %b %Y") if row.published else "date unknown"

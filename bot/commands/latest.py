@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.citations import Citations
-from bot.commands._common import no_coverage, resolve, tidy_topic
+from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
 from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
@@ -68,10 +68,10 @@ def _brief(services: Services, topic, asked: str) -> Reply:
 def _focus(index, topic, sentences: list[Sentence], ids: list[int],
            asked: str) -> tuple[list[Sentence], dict[int, float]]:
     """What a briefing on this kind of topic is about: (candidate sentences, bonus per id)."""
-    if topic.kind == "entity" and topic.entity is not None:
+    if topic.kind == "entity":
         # "Latest on Zelensky" is what he did and said: the sentences that name him, not
         # the lead of every story he appears in.
-        named = index.mentioning_sentence_ids("entity", topic.entity.id, ids)
+        named = naming_sentence_ids(index, topic, ids)
         return [s for s in sentences if s.id in named] or sentences, {}
     if topic.kind == "text":
         # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough

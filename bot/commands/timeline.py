@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bot.citations import Citations
-from bot.commands._common import no_coverage, resolve, tidy_topic
+from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
 from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
@@ -63,7 +63,7 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
     chosen: list[np.ndarray] = []
     by_day: dict[str, list[str]] = {}
     loose: list[str] = []
-    about = _about(index, topic, [r.id for r in rows])
+    about = naming_sentence_ids(index, topic, [r.id for r in rows])
     for row in dated + undated:
         sentences = by_article.get(row.id, [])
         best = _best_sentence([s for s in sentences if s.id in about] or sentences, score, chosen)
@@ -95,16 +95,6 @@ def _oldest(index, article_ids: list[int]) -> list[int]:
     dated = sorted((a for a, d in dates.items() if d), key=lambda a: (dates[a], a))
     undated = [a for a, d in dates.items() if not d]
     return dated[:READ_DATED] + undated[:READ_UNDATED]
-
-
-def _about(index, topic, article_ids: list[int]) -> set[int]:
-    """Sentences that name the event or entity itself: an article's entry comes from these
-    when it has any ("the Alaska summit exposed..."), not from whatever else it reports."""
-    if topic.kind == "event" and topic.event is not None:
-        return index.mentioning_sentence_ids("event", topic.event.id, article_ids)
-    if topic.kind == "entity" and topic.entity is not None:
-        return index.mentioning_sentence_ids("entity", topic.entity.id, article_ids)
-    return set()
 
 
 def _entry_worthy(s: Sentence) -> bool:
