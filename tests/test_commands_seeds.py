@@ -55,7 +55,7 @@ async def test_latest_on_budapest_summit_cites_only_the_october_pages(seeded_ser
 async def test_latest_on_a_person_is_what_they_did_and_said(seeded_services):
     reply = await ask(seeded_services, "what's new with Zelensky?")
     assert reply.title == "Latest on Volodymyr Zelensky"
-    sentences = re.findall(r"(.+?) \[\d+\]", reply.text.replace("\n", " "))
+    sentences = [text for text, _ in cited_sentences(reply)]
     assert len(sentences) >= 3
     assert all(re.search(r"Zelensk", s) for s in sentences), sentences
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
@@ -63,7 +63,7 @@ async def test_latest_on_a_person_is_what_they_did_and_said(seeded_services):
 
 async def test_latest_on_a_word_answers_from_the_sentences_that_use_it(seeded_services):
     reply = await ask(seeded_services, "any news on Tomahawk?")
-    sentences = re.findall(r"(.+?) \[\d+\]", reply.text.replace("\n", " "))
+    sentences = [text for text, _ in cited_sentences(reply)]
     assert len(sentences) >= 3
     assert all("Tomahawk" in s for s in sentences), sentences
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
