@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.text_hygiene import clean_line
+
 if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
     from bot.services import Services
 
@@ -231,12 +233,9 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\x00-\x08\x0b-\x1f\x7f]")
-
-
 def clean_query(text: str) -> str:
-    """Strip control and invisible characters and squeeze white space."""
-    return re.sub(r"\s+", " ", _INVISIBLE.sub("", text or "")).strip()
+    """A question as the commands see it: valid one-line Unicode (see bot.text_hygiene)."""
+    return clean_line(text)
 
 
 # Free-text forms, tried in order. Each maps a phrasing to (command, topic group). The topic is
