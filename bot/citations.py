@@ -1,4 +1,4 @@
-"""Turning chosen source sentences into cited text: "Sentence. [2]".
+"""Turning chosen source sentences into cited text: a `Claim` per sentence.
 
 Numbers are given to articles in the order a reader first meets them, and each
 `Source` carries what is needed to check the claim (title, publisher, date,
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.core import Source
+from bot.core import Claim, Source
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.index.store import ArticleRow, Index
@@ -34,12 +34,18 @@ class Citations:
             self._numbers[article_id] = len(self._numbers) + 1
         return self._numbers[article_id]
 
-    def cite(self, sentence: Sentence) -> str:
-        """The sentence exactly as stored, followed by its citation."""
-        return f"{sentence.text.strip()} [{self.number(sentence.article_id)}]"
+    def claim(self, sentence: Sentence, also: Iterable[Sentence] = ()) -> Claim:
+        """The sentence exactly as stored, cited to its article and to the articles of
+        `also` (other sources reporting the same fact), each number once."""
+        refs = [self.number(sentence.article_id)]
+        for other in also:
+            n = self.number(other.article_id)
+            if n not in refs:
+                refs.append(n)
+        return Claim(sentence.text.strip(), tuple(refs))
 
-    def cite_all(self, sentences: Iterable[Sentence]) -> str:
-        return " ".join(self.cite(s) for s in sentences)
+    def claims(self, sentences: Iterable[Sentence]) -> tuple[Claim, ...]:
+        return tuple(self.claim(s) for s in sentences)
 
     def row(self, article_id: int) -> ArticleRow:
         self.number(article_id)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.text_hygiene import clean_line
@@ -70,34 +71,92 @@ class Source:
         }
 
 
+class ReplyKind(StrEnum):
+    """What a reply is, so renderers and the CLI's exit status need not guess from text."""
+
+    ANSWER = "answer"
+    HELP = "help"
+    NO_COVERAGE = "no_coverage"
+    ERROR = "error"
+    FORBIDDEN = "forbidden"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One sentence as a reader sees it, and the sources [n] that back it.
+
+    `text` is a source's exact words when `refs` is non-empty; several refs mean several
+    sources said the same thing. With no refs it is briefbot's own plain text (help,
+    notices, counts), never passed off as a quote. Renderers escape `text` and write
+    the citation marks themselves, so no renderer ever parses "[n]" out of text.
+    """
+
+    text: str
+    refs: tuple[int, ...] = ()
+
+    @property
+    def plain(self) -> str:
+        """The claim as plain text: "Sentence. [1][3]"."""
+        marks = "".join(f"[{n}]" for n in self.refs)
+        return f"{self.text} {marks}" if marks else self.text
+
+
+#: Claims that read as one paragraph (a briefing), or one line (a timeline entry).
+Paragraph = tuple[Claim, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """A unit of a reply that renderers keep whole where they can.
 
-    `body` is plain text: sentences, each followed by its citation such as " [2]".
-    Renderers may split between sections, or between sentences of one body, but
-    never inside a sentence or between a sentence and its citation.
+    Renderers may split between paragraphs or between claims of one paragraph, but
+    never inside a claim, so a sentence always travels with its citation.
     """
 
-    body: str
+    paragraphs: tuple[Paragraph, ...] = ()
     heading: str | None = None
+
+    @classmethod
+    def note(cls, text: str, *, heading: str | None = None) -> Section:
+        """briefbot's own words, one paragraph per line of `text`, uncited."""
+        return cls(tuple((Claim(line),) if line else () for line in text.split("\n")),
+                   heading=heading)
+
+    @classmethod
+    def cited(cls, claims: Iterable[Claim], *, heading: str | None = None) -> Section:
+        """Cited sentences read as one paragraph (a briefing)."""
+        return cls((tuple(claims),), heading=heading)
+
+    @classmethod
+    def lines(cls, claims: Iterable[Claim], *, heading: str | None = None) -> Section:
+        """One claim per line (timeline entries, source lists)."""
+        return cls(tuple((c,) for c in claims), heading=heading)
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return tuple(c for p in self.paragraphs for c in p)
+
+    @property
+    def body(self) -> str:
+        """The section as plain text, for JSON output and logs."""
+        return "\n".join(" ".join(c.plain for c in p) for p in self.paragraphs)
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a command answers. Plain text: adapters escape and format it."""
+    """What a command answers: structured sections; adapters escape and format them."""
 
     sections: tuple[Section, ...]
     title: str | None = None
     sources: tuple[Source, ...] = ()
     ephemeral: bool = False
-    #: "answer", "help", "no_coverage", "error", "forbidden", "empty"
-    kind: str = "answer"
+    kind: ReplyKind = ReplyKind.ANSWER
 
     @classmethod
-    def plain(cls, text: str, *, title: str | None = None, kind: str = "answer",
+    def plain(cls, text: str, *, title: str | None = None, kind: ReplyKind = ReplyKind.ANSWER,
               ephemeral: bool = False) -> Reply:
-        return cls(sections=(Section(text),), title=title, kind=kind, ephemeral=ephemeral)
+        return cls(sections=(Section.note(text),), title=title, kind=kind, ephemeral=ephemeral)
 
     @property
     def text(self) -> str:
@@ -110,7 +169,11 @@ class Reply:
         return {
             "text": self.text,
             "title": self.title,
-            "kind": self.kind,
+            "kind": str(self.kind),
+            "sections": [{"heading": s.heading,
+                          "paragraphs": [[{"text": c.text, "refs": list(c.refs)} for c in p]
+                                         for p in s.paragraphs]}
+                         for s in self.sections],
             "sources": [s.as_json() for s in self.sources],
         }
 
@@ -182,20 +245,20 @@ class Registry:
         spec = self._commands.get(request.command)
         if spec is None:
             return Reply.plain(
-                f"Unknown command “{request.command[:40]}”. Try `help`.", kind="error")
+                f"Unknown command “{request.command[:40]}”. Try `help`.", kind=ReplyKind.ERROR)
         if spec.requires_manage and not request.can_manage:
             return Reply.plain(
                 f"`{spec.name}` changes this channel's settings, so it needs the "
-                "Manage Channels permission.", kind="forbidden", ephemeral=True)
+                "Manage Channels permission.", kind=ReplyKind.FORBIDDEN, ephemeral=True)
         text = clean_query(request.text)
         if len(text) > MAX_QUERY_CHARS:
             return Reply.plain(
                 f"That is {len(text)} characters long; please ask in at most {MAX_QUERY_CHARS} characters.",
-                kind="error", ephemeral=True)
+                kind=ReplyKind.ERROR, ephemeral=True)
         if spec.arg_required and not text:
             return Reply.plain(f"`{spec.name}` needs {_a(spec.arg_name or 'an argument')}: "
                                f"try `{spec.usage}`.",
-                               kind="error", ephemeral=True)
+                               kind=ReplyKind.ERROR, ephemeral=True)
         if text != request.text:
             request = Request(command=request.command, text=text, platform=request.platform,
                               user_id=request.user_id, channel_id=request.channel_id,
@@ -211,19 +274,19 @@ class Registry:
                           spec.name, limit, request.platform, request.channel_id)
                 return Reply.plain(
                     f"Sorry, that took more than {limit:g} seconds, so I stopped waiting. "
-                    "Please try again later.", kind="error", ephemeral=True)
+                    "Please try again later.", kind=ReplyKind.ERROR, ephemeral=True)
             return task.result()
         except asyncio.CancelledError:  # the bot is shutting down: take the command along
             task.cancel()
             raise
         except UserError as exc:
-            return Reply.plain(str(exc), kind="error", ephemeral=True)
+            return Reply.plain(str(exc), kind=ReplyKind.ERROR, ephemeral=True)
         except Exception:  # one failing command must not take the bot down
             log.exception("command %s failed (platform=%s channel=%s)",
                           spec.name, request.platform, request.channel_id)
             return Reply.plain(
                 "Sorry, something went wrong while answering that. The error was logged.",
-                kind="error", ephemeral=True)
+                kind=ReplyKind.ERROR, ephemeral=True)
 
 
 def _a(noun: str) -> str:

@@ -95,7 +95,7 @@ def make_registry(events: list) -> Registry:
             raise RuntimeError("boom")
         if req.text == "private":
             return Reply.plain("Only for you.", ephemeral=True)
-        return Reply(sections=(Section(f"{req.text} happened. [1]"),),
+        return Reply(sections=(Section.note(f"{req.text} happened. [1]"),),
                      title=f"Latest on {req.text}",
                      sources=(Source(1, 3, "Story", "AP", None, "https://example.com/s"),))
 

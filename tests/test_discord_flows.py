@@ -44,10 +44,10 @@ def test_registry() -> Registry:
         if req.text == "explode":
             raise RuntimeError("boom")
         if req.text == "hostile":
-            return Reply(sections=(Section(HOSTILE),), title="@here <@&1> title",
+            return Reply(sections=(Section.note(HOSTILE),), title="@here <@&1> title",
                          sources=(Source(1, 7, "Title @everyone", "Pub <@1>", None,
                                          "https://example.com/a"),))
-        return Reply(sections=(Section(f"You asked about {req.text}. [1]"),),
+        return Reply(sections=(Section.note(f"You asked about {req.text}. [1]"),),
                      title=f"Latest on {req.text}",
                      sources=(Source(1, 7, "An article", "Reuters", None,
                                      "https://example.com/a"),))

@@ -97,13 +97,13 @@ def cited(sentences: list[str]) -> Reply:
     sources = tuple(Source(n, n, f"Source @everyone {n} [x](https://evil.example)",
                            "Pub <@&456>", datetime(2025, 10, n), f"https://example.com/{n}_(a)")
                     for n in range(1, 10))
-    return Reply(sections=(Section(body, heading="@here **Heading**"),),
+    return Reply(sections=(Section.note(body, heading="@here **Heading**"),),
                  title="<@&456> @everyone title " + "T" * 400, sources=sources)
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_each_hostile_text_is_shown_as_the_same_plain_text(text):
-    reply = Reply(sections=(Section(text + " [1]"),), title=text)
+    reply = Reply(sections=(Section.note(text + " [1]"),), title=text)
     messages = render(reply)
     assert_plain(all_text(messages))
     assert_within_limits(messages)
@@ -162,7 +162,7 @@ def test_long_answers_split_between_sentences_and_stop_with_a_note():
 
 
 def test_sources_are_numbered_links_with_publisher_and_date():
-    reply = Reply(sections=(Section("Fact [1] Another [2]"),), sources=(
+    reply = Reply(sections=(Section.note("Fact [1] Another [2]"),), sources=(
         Source(1, 1, "Summit set for Budapest", "Reuters", datetime(2025, 10, 16),
                "https://example.com/a_(1)"),
         Source(2, 2, "No link [here](https://evil.example)", None, None, "javascript:alert(1)"),
@@ -181,7 +181,7 @@ def test_sources_are_numbered_links_with_publisher_and_date():
 def test_many_sources_spill_into_more_fields_and_embeds_within_limits():
     sources = tuple(Source(n, n, "A long title " * 15, "Publisher " * 5, None,
                            f"https://example.com/{n}/" + "p" * 200) for n in range(1, 120))
-    messages = render(Reply(sections=(Section("One [1]"),), sources=sources))
+    messages = render(Reply(sections=(Section.note("One [1]"),), sources=sources))
     assert_within_limits(messages)
     values = "\n".join(f.value for m in messages for e in m.embeds for f in e.fields)
     shown = [int(n) for n in re.findall(r"^\[(\d+)\]", values, re.M)]

@@ -220,13 +220,13 @@ def make_test_registry() -> Registry:
 
     @reg.command("echo", "Echo the text back as a cited sentence", arg="text")
     async def echo(req: Request, services: Services) -> Reply:
-        return Reply(title=f"Echo: {req.text}", sections=(Section(f"{req.text} [1]"),),
+        return Reply(title=f"Echo: {req.text}", sections=(Section.note(f"{req.text} [1]"),),
                      sources=(Source(1, 1, "A <b>title</b> *x*", "Pub <!here>", None,
                                      "https://example.com/a?x=1&y=2"),))
 
     @reg.command("hostile", "Reply with hostile article text")
     async def hostile(req: Request, services: Services) -> Reply:
-        return Reply(title="<!here> *Alert*", sections=(Section(HOSTILE, heading="_News_ <@U9>"),),
+        return Reply(title="<!here> *Alert*", sections=(Section.note(HOSTILE, heading="_News_ <@U9>"),),
                      sources=(Source(1, 1, "<!channel> title", "@everyone News", None, None),))
 
     @reg.command("boom", "Always fails")
@@ -734,7 +734,7 @@ async def test_poster_posts_a_digest_once_through_a_rate_limit(tmp_path, fake_sl
     bot = make_bot(services, http=True)
     poster = make_poster(bot)
     fake_slack.rate_limit_next["chat.postMessage"] = 1
-    reply = Reply(title="Daily digest", sections=(Section("Talks resumed <!here>. [1]",
+    reply = Reply(title="Daily digest", sections=(Section.note("Talks resumed <!here>. [1]",
                                                           heading="Budapest summit"),),
                   sources=(Source(1, 7, "Summit set", "Reuters", None, "https://r.example/1"),))
     ts = await poster.post("C42", reply)

@@ -53,7 +53,7 @@ def hostile_reply(n: int = 60, *, sections: int = 3) -> tuple[Reply, list[str]]:
     sentences = hostile_sentences(n)
     cited = [f"{s} [{i % 5 + 1}]" for i, s in enumerate(sentences)]
     per = -(-len(cited) // sections)
-    secs = tuple(Section(" ".join(cited[k:k + per]), heading=HOSTILE[k % len(HOSTILE)])
+    secs = tuple(Section.note(" ".join(cited[k:k + per]), heading=HOSTILE[k % len(HOSTILE)])
                  for k in range(0, len(cited), per))
     sources = tuple(Source(n=i + 1, article_id=i + 1, title=HOSTILE[i], publisher=HOSTILE[-i - 1],
                            published=datetime(2025, 10, 20 + i), url=url)
@@ -155,7 +155,7 @@ def test_any_length_keeps_the_limits_and_the_citations(n):
 def test_long_answer_is_split_between_sentences_not_inside_them():
     cited = [f"Sentence number {i} says something fairly long about the summit in Budapest "
              f"and what the ministers agreed there. [{i % 3 + 1}]" for i in range(200)]
-    message = render(Reply(sections=(Section(" ".join(cited)),), title="Long"))
+    message = render(Reply(sections=(Section.note(" ".join(cited)),), title="Long"))
     sections = [b for b in message.blocks if b["type"] == "section"]
     assert len(sections) > 5  # split over several blocks...
     assert_within_limits(message)
@@ -167,7 +167,7 @@ def test_long_answer_is_split_between_sentences_not_inside_them():
 
 def test_what_cannot_fit_is_trimmed_and_said():
     cited = [f"Sentence {i} is here {'x' * 2500}. [1]" for i in range(60)]
-    message = render(Reply(sections=(Section(" ".join(cited)),), title="Huge"))
+    message = render(Reply(sections=(Section.note(" ".join(cited)),), title="Huge"))
     assert len(message.blocks) == MAX_BLOCKS
     n = trimmed_count(message)
     assert n > 0 and n + sum(b["type"] == "section" for b in message.blocks) == 60
@@ -176,13 +176,13 @@ def test_what_cannot_fit_is_trimmed_and_said():
 
 def test_one_sentence_too_long_for_any_block_is_trimmed_not_cut():
     giant = "A" + " very" * 2500 + " long sentence. [1]"
-    message = render(Reply(sections=(Section(f"Short one. [2] {giant} Last one. [3]"),)))
+    message = render(Reply(sections=(Section.note(f"Short one. [2] {giant} Last one. [3]"),)))
     texts = [t for _, t in block_texts(message)]
     assert texts == ["Short one. [2] Last one. [3]", "(1 more sentence trimmed)"]
 
 
 def test_sources_are_numbered_links_with_publisher_and_date():
-    reply = Reply(sections=(Section("Talks resumed. [1] Nothing new. [2]"),), title="Budapest",
+    reply = Reply(sections=(Section.note("Talks resumed. [1] Nothing new. [2]"),), title="Budapest",
                   sources=(Source(1, 10, "Summit set", "Reuters", datetime(2025, 10, 21),
                                   "https://reuters.example/s?a=1&b=2"),
                            Source(2, 11, "Local report", None, None, None)))
@@ -209,7 +209,7 @@ def test_non_http_urls_are_not_linked():
 def test_many_sources_stay_within_context_limits():
     sources = tuple(Source(i, i, f"Title {i} " + "w" * 150, "Pub", None,
                            f"https://x.example/{i}/" + "p" * 100) for i in range(1, 400))
-    message = render(Reply(sections=(Section("One. [1]"),), sources=sources))
+    message = render(Reply(sections=(Section.note("One. [1]"),), sources=sources))
     assert_within_limits(message)
     last = message.blocks[-1]["elements"][-1]["text"]
     assert re.fullmatch(r"\(\d+ more sources not shown\)", last)
@@ -217,7 +217,7 @@ def test_many_sources_stay_within_context_limits():
 
 def test_help_style_text_keeps_its_lines():
     body = "• latest TOPIC — What's new\n• who NAME — Who someone is"
-    message = render(Reply(sections=(Section(body, heading="Commands"),), title="help"))
+    message = render(Reply(sections=(Section.note(body, heading="Commands"),), title="help"))
     assert message.blocks[1]["text"] == {"type": "mrkdwn", "text": "*Commands*", "verbatim": True}
     assert message.blocks[2]["text"]["text"] == body
 

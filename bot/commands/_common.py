@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from bot.core import Reply, Section
+from bot.core import Reply, ReplyKind, Section
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.index.store import Topic
@@ -40,7 +40,8 @@ def no_coverage(services: Services, topic_text: str) -> Reply:
         body += " Ingest some articles first: `briefbot ingest PATH`."
     elif known := services.index.most_covered(3):  # somewhere to start
         body += " Most covered: " + ", ".join(known) + "."
-    return Reply(sections=(Section(body),), title=f"No coverage of {shown}", kind="no_coverage")
+    return Reply(sections=(Section.note(body),), title=f"No coverage of {shown}",
+                 kind=ReplyKind.NO_COVERAGE)
 
 
 def naming_sentence_ids(index, topic, article_ids: list[int]) -> set[int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.core import Reply, Request, UserError
+from bot.core import Reply, ReplyKind, Request, UserError
 from bot.digests.compose import channel_digest, period_digest
 from bot.digests.manage import open_store, with_defaults
 from bot.digests.runner import DigestRunner, Outcome
@@ -92,7 +92,7 @@ def _ack(outcome: Outcome) -> Reply:
                      else ""),
     }
     text = texts.get(outcome.status, f"No digest posted ({outcome.status}).")
-    kind = "error" if outcome.status == "failed" else "answer"
+    kind = ReplyKind.ERROR if outcome.status == "failed" else ReplyKind.ANSWER
     return Reply.plain(text, title="Digest", kind=kind, ephemeral=True)
 
 

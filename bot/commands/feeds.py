@@ -7,7 +7,7 @@ one command carries them all.
 
 from __future__ import annotations
 
-from bot.core import Reply, Request, Section, UserError
+from bot.core import Reply, ReplyKind, Request, Section, UserError
 from bot.feeds import service
 from bot.registry import registry
 from bot.services import Services
@@ -29,7 +29,7 @@ async def feeds(req: Request, services: Services) -> Reply:
     if action in _CHANGES and not req.can_manage:
         return Reply.plain(f"`feeds {action}` changes the feeds every channel's news comes "
                            "from, so it needs the Manage Channels permission.",
-                           kind="forbidden", ephemeral=True)
+                           kind=ReplyKind.FORBIDDEN, ephemeral=True)
     if action in _CHANGES and not rest:
         what = "a feed URL" if action == "add" else "a feed number or URL (see `feeds list`)"
         raise UserError(f"`feeds {action}` needs {what}.")
@@ -53,9 +53,9 @@ async def _list(services: Services) -> Reply:
     rows = await service.list_feeds(services.settings)
     minutes = services.settings.feed_poll_minutes
     if not rows:
-        return Reply.plain(service.list_text(rows, minutes), title="Feeds", kind="empty")
+        return Reply.plain(service.list_text(rows, minutes), title="Feeds", kind=ReplyKind.EMPTY)
     sections = []
     for feed in rows:
         heading, body = service.describe_feed(feed, minutes, redact=True)
-        sections.append(Section(body, heading=heading))
+        sections.append(Section.note(body, heading=heading))
     return Reply(sections=tuple(sections), title=f"Feeds ({len(rows)})")

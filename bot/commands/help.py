@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import Reply, Request, Section
+from bot.core import Reply, ReplyKind, Request, Section
 from bot.registry import registry
 from bot.services import Services
 
@@ -27,10 +27,10 @@ async def help_command(req: Request, services: Services) -> Reply:
     return Reply(
         title="briefbot help",
         sections=(
-            Section("\n".join(lines), heading="Commands"),
-            Section(examples + "\nEvery sentence in an answer is quoted from a source cited "
+            Section.note("\n".join(lines), heading="Commands"),
+            Section.note(examples + "\nEvery sentence in an answer is quoted from a source cited "
                     "as [n]; the sources are listed under the answer.",
                     heading="Ask in plain words, in a DM or by mentioning the bot"),
         ),
-        kind="help",
+        kind=ReplyKind.HELP,
     )

@@ -55,13 +55,13 @@ def _brief(services: Services, topic, asked: str) -> Reply:
     if not summary.sentences:
         return no_coverage(services, asked)
     cites = Citations(index)
-    body = cites.cite_all(summary.sentences)
+    claims = cites.claims(summary.sentences)
     sources = cites.sources()
     dated = [s.published for s in sources if s.published]
     note = f"From {len(sources)} source{'s' if len(sources) != 1 else ''}"
     if dated:
         note += f", newest {max(dated):%d %b %Y}"
-    return Reply(title=f"Latest on {topic.name}", sections=(Section(body, heading=note + "."),),
+    return Reply(title=f"Latest on {topic.name}", sections=(Section.cited(claims, heading=note + "."),),
                  sources=sources)
 
 

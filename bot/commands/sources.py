@@ -6,7 +6,7 @@ import asyncio
 
 from bot.citations import Citations, newest_first, publishers
 from bot.commands._common import date_label, no_coverage, resolve
-from bot.core import Reply, Request, Section
+from bot.core import Claim, Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
 
@@ -31,10 +31,10 @@ def _list(services: Services, topic) -> Reply:
         n = cites.number(row.id)
         pubs = ", ".join(publishers(row)) or "publisher unknown"
         # Titles and links follow in the reply's source list; here, who carried it and when.
-        lines.append(f"[{n}] {pubs}, {date_label(row)}")
+        lines.append(Claim(f"{pubs}, {date_label(row)}", (n,)))
     more = len(rows) - MAX_LISTED
     if more > 0:
-        lines.append(f"… and {more} more.")
+        lines.append(Claim(f"… and {more} more."))
     heading = f"{len(rows)} article{'s' if len(rows) != 1 else ''} on {topic.name}"
-    return Reply(title=f"Sources on {topic.name}", sections=(Section("\n".join(lines), heading=heading),),
+    return Reply(title=f"Sources on {topic.name}", sections=(Section.lines(lines, heading=heading),),
                  sources=cites.sources())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.core import Reply, Request, UserError
+from bot.core import Reply, ReplyKind, Request, UserError
 from bot.digests.manage import listing, open_store, subscribe_spec, unsubscribe
 from bot.digests.spec import EXAMPLE, SYNTAX, parse_subscribe
 from bot.registry import registry
@@ -73,7 +73,7 @@ async def unsubscribe_command(req: Request, services: Services) -> Reply:
 
     if await asyncio.to_thread(remove):
         return Reply.plain(f"Unsubscribed {where}: no more daily digests.", title="Daily digest")
-    return Reply.plain(f"{where.capitalize()} has no daily digest to stop.", kind="error",
+    return Reply.plain(f"{where.capitalize()} has no daily digest to stop.", kind=ReplyKind.ERROR,
                        ephemeral=True)
 
 
@@ -93,5 +93,5 @@ async def subscriptions_command(req: Request, services: Services) -> Reply:
     found = await asyncio.to_thread(lines)
     if not found:
         return Reply.plain(f"No daily digests yet. Set one with `subscribe {EXAMPLE}`.",
-                           title="Daily digests", kind="empty", ephemeral=True)
+                           title="Daily digests", kind=ReplyKind.EMPTY, ephemeral=True)
     return Reply.plain("\n".join(found), title=f"Daily digests ({len(found)})", ephemeral=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.citations import Citations
 from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
-from bot.core import Reply, Request, Section
+from bot.core import Claim, Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
@@ -61,8 +61,8 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
         by_article.setdefault(s.article_id, []).append(s)
     cites = Citations(index)
     chosen: list[np.ndarray] = []
-    by_day: dict[str, list[str]] = {}
-    loose: list[str] = []
+    by_day: dict[str, list[Claim]] = {}
+    loose: list[Claim] = []
     about = naming_sentence_ids(index, topic, [r.id for r in rows])
     for row in dated + undated:
         sentences = by_article.get(row.id, [])
@@ -70,7 +70,7 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
         if best is None:
             continue
         chosen.append(best.embedding)
-        line = cites.cite(best)
+        line = cites.claim(best)
         if row.published:
             by_day.setdefault(f"{row.published:%d %b %Y}", []).append(line)
         else:
@@ -79,9 +79,9 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
             break
     if not chosen:
         return no_coverage(services, asked)
-    sections = [Section("\n".join(lines), heading=day) for day, lines in by_day.items()]
+    sections = [Section.lines(lines, heading=day) for day, lines in by_day.items()]
     if loose:
-        sections.append(Section("\n".join(loose), heading="Date unknown"))
+        sections.append(Section.lines(loose, heading="Date unknown"))
     return Reply(title=f"Timeline of {topic.name}", sections=tuple(sections),
                  sources=cites.sources())
 

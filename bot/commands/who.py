@@ -47,13 +47,14 @@ def _profile(services: Services, entity) -> Reply:
     for role, _count in index.roles(entity.id):
         role_sentence = _role_sentence(sentences, role, entity.aliases or [entity.name])
         if role_sentence is not None:
-            sections.append(Section(cites.cite(role_sentence), heading=f"{entity.name}: {role}"))
+            sections.append(Section.cited([cites.claim(role_sentence)],
+                                            heading=f"{entity.name}: {role}"))
             break
     rest = [s for s in sentences if role_sentence is None or s.id != role_sentence.id]
     summary = services.summarizer.summarize(rest, query=entity.name,
                                             budget_words=RECENT_BUDGET_WORDS, prefer_recent=True)
     if summary.sentences:
-        sections.append(Section(cites.cite_all(summary.sentences), heading="Recently"))
+        sections.append(Section.cited(cites.claims(summary.sentences), heading="Recently"))
     if not sections:
         return no_coverage(services, entity.name)
     others = [a for a in entity.aliases if a != entity.name][:6]
@@ -61,7 +62,7 @@ def _profile(services: Services, entity) -> Reply:
             f"{'s' if len(entity.article_ids) != 1 else ''}"
     if others:
         about += "; also written " + ", ".join(others)
-    sections.append(Section(about + "."))
+    sections.append(Section.note(about + "."))
     return Reply(title=f"Who is {entity.name}", sections=tuple(sections), sources=cites.sources())
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.citations import Citations, publishers
-from bot.core import Reply, Section
+from bot.core import Claim, Reply, ReplyKind, Section
 from bot.digests.novelty import Item, plan_items
 from bot.digests.stories import entity_weights, group_stories, rank_stories
 from bot.digests.store import DigestStore, Subscription
@@ -112,7 +112,7 @@ def channel_digest(services, store: DigestStore, sub: Subscription, now: datetim
                            summarizer=services.summarizer)
     if not items:
         since = f"your last digest ({_local(start, sub.tz)})" if last else f"{_local(start, sub.tz)}"
-        reply = Reply.plain(f"Nothing new since {since}.", title=title, kind="empty")
+        reply = Reply.plain(f"Nothing new since {since}.", title=title, kind=ReplyKind.EMPTY)
         return Draft(reply, True, (start, now), frozenset(), ())
     reply = _render(index, items, title, full_sources=True)
     told_now = frozenset(a for it in items for a in it.story.article_ids)
@@ -132,26 +132,25 @@ def _render(index, items: Sequence[Item], title: str, *, full_sources: bool) -> 
     cites = Citations(index)
     sections = []
     for item in items:
-        body = cites.cite_all(item.sentences)
+        paragraphs: list[tuple[Claim, ...]] = [cites.claims(item.sentences)]
         if full_sources:
-            body += "\n" + _sources_line(cites, item)
+            paragraphs.append((_sources_line(cites, item),))
         heading = ("Update: " if item.update else "") + item.headline
         if item.followed:
             heading += f" (following: {item.followed})"
-        sections.append(Section(body, heading=heading))
+        sections.append(Section(tuple(paragraphs), heading=heading))
     return Reply(sections=tuple(sections), title=title, sources=cites.sources())
 
 
-def _sources_line(cites: Citations, item: Item) -> str:
+def _sources_line(cites: Citations, item: Item) -> Claim:
+    """Who carried the story: "Sources: Reuters, AP; BBC [1][2]" (quoted articles first)."""
     quoted = list(dict.fromkeys(s.article_id for s in item.sentences))
     others = [a.id for a in item.story.articles if a.id not in quoted]
     listed = (quoted + others)[:MAX_SOURCES]
-    parts = []
-    for aid in listed:
-        names = publishers(cites.row(aid)) or ["source"]
-        parts.append(f"{', '.join(names)} [{cites.number(aid)}]")
+    parts = [", ".join(publishers(cites.row(aid)) or ["source"]) for aid in listed]
     extra = len(item.story.articles) - len(listed)
-    return "Sources: " + "; ".join(parts) + (f"; and {extra} more" if extra > 0 else "")
+    text = "Sources: " + "; ".join(parts) + (f"; and {extra} more" if extra > 0 else "")
+    return Claim(text, tuple(cites.number(aid) for aid in listed))
 
 
 def period_window(index, now: datetime) -> tuple[datetime, datetime, list, bool]:
@@ -186,10 +185,10 @@ def period_digest(services, now: datetime) -> Reply:
     start, end, rows, latest = period_window(index, now)
     if not rows and index.is_empty():
         return Reply.plain("No articles yet: run `briefbot ingest PATH` first.",
-                           title="Digest", kind="empty")
+                           title="Digest", kind=ReplyKind.EMPTY)
     title = _period_title(start, end, latest)
     if not rows:
-        return Reply.plain("No articles in this period.", title=title, kind="empty")
+        return Reply.plain("No articles in this period.", title=title, kind=ReplyKind.EMPTY)
     by_article = _by_article(index.sentences([r.id for r in rows]))
     ranked = rank_stories(group_stories(index, rows, by_article), end,
                           entity_weights(index, {r.id for r in rows}))
