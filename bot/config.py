@@ -111,7 +111,8 @@ class Settings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise ConfigError(_first_problem(exc)) from None
+            # one line, whatever the value held (a validator may echo it)
+            raise ConfigError(_LINE_BREAKS.sub(" ", _first_problem(exc))) from None
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
@@ -271,6 +272,7 @@ def _by_name(values: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- one line per bad value ----------------------------------------------------------------
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
                  "finite_number"}
 _KINDS = {int: "a whole number", float: "a number", bool: "true or false",
