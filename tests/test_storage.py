@@ -327,8 +327,9 @@ def _foreign(path: Path, application_id: int = 0) -> None:
 
 
 @pytest.mark.parametrize("application_id, says", [
-    (0x4D504246, "another program (SQLite application_id 0x4d504246)"),
-    (0, "another program's SQLite database (tables notes)"),
+    (0x4D504246, "not a briefbot database: it belongs to another program (SQLite "
+                 "application_id 0x4d504246)"),
+    (0, "not a briefbot database: it holds another program's tables (notes)"),
 ])
 def test_another_programs_sqlite_file_is_refused_untouched(tmp_path, capsys, application_id, says):
     path = tmp_path / "theirs.sqlite"

@@ -180,16 +180,16 @@ def identify(conn: sqlite3.Connection) -> bool:
     if app == APPLICATION_ID:
         return True
     if app != 0:
-        raise StorageError(Fault.FOREIGN, f"{path} belongs to another program (SQLite "
-                                          f"application_id {app:#010x}), not briefbot: "
+        raise StorageError(Fault.FOREIGN, f"{path} is not a briefbot database: it belongs to "
+                                          f"another program (SQLite application_id {app:#010x}); "
                                           "choose another --db")
     tables = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
         "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     if tables and not _has_briefbot_versions(conn, tables):
         shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
-        raise StorageError(Fault.FOREIGN, f"{path} is another program's SQLite database "
-                                          f"(tables {shown}), not briefbot's: choose another --db")
+        raise StorageError(Fault.FOREIGN, f"{path} is not a briefbot database: it holds another "
+                                          f"program's tables ({shown}); choose another --db")
     return False
 
 
