@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.index import schema
@@ -248,6 +250,11 @@ def seeded_copy(seeded_db, tmp_path) -> Iterator[Path]:
     folder.mkdir()
     path = folder / "seeds.db"
     shutil.copy(seeded_db, path)
+    from bot.digests.store import DigestStore
+    from bot.feeds.store import FeedStore
+
+    DigestStore(path).close()  # every component's tables, so writes reach SQLite itself
+    FeedStore.open(path).close()
     yield path
     for p in (folder, *folder.iterdir()):
         p.chmod(p.stat().st_mode | stat.S_IWUSR)
@@ -261,9 +268,10 @@ def test_a_read_only_database_answers_and_refuses_writes_in_one_line(seeded_copy
     assert capsys.readouterr().out.startswith("Who is Steve Witkoff")
     assert main(["--db", str(seeded_copy), "entities", "--json"]) == 0
     assert any(i["name"] == "Volodymyr Zelensky" for i in json.loads(capsys.readouterr().out))
-    assert main(["--db", str(seeded_copy), "ingest", str(ROOT / "seeds")]) == 1
-    err = one_error_line(capsys.readouterr().err)
-    assert "database is read-only" in err and str(seeded_copy) in err
+    for write in (["ingest", str(ROOT / "seeds")], ["subscribe", "slack", "C1", "08:00"]):
+        assert main(["--db", str(seeded_copy), *write]) == 1
+        err = one_error_line(capsys.readouterr().err)
+        assert "database is read-only" in err and str(seeded_copy) in err
     assert digest(seeded_copy) == before
 
 
@@ -373,3 +381,28 @@ def test_a_folder_or_a_text_file_is_named_in_the_error(tmp_path, capsys):
         assert main(["--db", str(path), "entities"]) == 1
         err = one_error_line(capsys.readouterr().err)
         assert says in err and str(path) in err
+
+
+# --- property: whatever path is given, a database or one line naming the problem ------------
+
+_NAMES = st.one_of(st.text(max_size=300),
+                   st.text(alphabet="ab./\\:?#%&= \0\n~", max_size=30),
+                   st.sampled_from(["", " ", ".", "..", "/", "~", "a/../b", "x" * 300,
+                                    "file:x.db?mode=ro", "notes.txt/inner.db"]))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_NAMES)
+def test_any_path_opens_or_is_refused_in_one_line(tmp_path, name):
+    (tmp_path / "notes.txt").write_text("not a database")
+    # every part of the name, but always inside tmp_path
+    inside = [part for part in name.split("/") if part not in ("", ".", "..")]
+    path = tmp_path.joinpath(*inside) if inside else name
+    try:
+        db = connect(path)
+    except StorageError as exc:
+        assert "\n" not in str(exc) and str(exc)
+    else:
+        assert db.execute("PRAGMA application_id").fetchone()[0] in (0, APPLICATION_ID)
+        db.close()

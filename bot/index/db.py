@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ Step = Callable[[sqlite_utils.Database], None]
 APPLICATION_ID = int.from_bytes(b"BRFB", "big")
 #: Components whose rows in `schema_versions` prove an unmarked file is an older briefbot database.
 COMPONENTS = frozenset({"index", "digests", "feeds"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 #: Seconds a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT = 30
 
@@ -62,7 +64,9 @@ class StorageError(Exception):
     """
 
     def __init__(self, fault: Fault, message: str) -> None:
-        super().__init__(message)
+        # one line even when a path holds a line break: show control characters escaped
+        super().__init__(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(),
+                                      message))
         self.fault = fault
         self.completed: list = []
 
@@ -83,18 +87,23 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     not write is opened read-only. Another program's SQLite file, a folder, a file
     that is not SQLite, or an empty path raise StorageError.
     """
-    if not str(path).strip():
-        raise StorageError(Fault.NO_FILE, "no database file given (the path is empty): "
+    if not str(path).strip() or "\0" in str(path):
+        raise StorageError(Fault.NO_FILE, f"no usable database file given ({str(path)[:60]!r}): "
                                           "name a SQLite file with --db or BRIEFBOT_DB")
     if str(path) == ":memory:":
         conn = _open(":memory:", uri=False)
         _configure(conn, read_only=False)
         return sqlite_utils.Database(conn)
     file = Path(path).expanduser()
-    if file.is_dir():
-        raise StorageError(Fault.NO_FILE, f"{file} is a folder, not a database file")
-    read_only = _must_open_read_only(file)
-    conn = _open_read_only(file) if read_only else _open(str(file), uri=False)
+    try:
+        if file.is_dir():
+            raise StorageError(Fault.NO_FILE, f"{file} is a folder, not a database file")
+        read_only = _must_open_read_only(file)
+        conn = _open_read_only(file) if read_only else _open(str(file), uri=False)
+    except OSError as exc:  # a name too long, a path through a file...
+        raise StorageError(Fault.NO_FILE, f"cannot use {file}: {exc.strerror or exc}") from None
+    except sqlite3.Error as exc:
+        raise translate(exc, file) or exc from None
     conn.path, conn.read_only = str(file), read_only
     try:
         _configure(conn, read_only=read_only)
