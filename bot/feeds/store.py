@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.core import UserError
-from bot.index.db import connect, migrate
+from bot.index.db import connect, migrate, transaction
 
 #: How an item ended: stored as a new article, merged into an existing one, older than the
 #: backfill window, or refused by the index.
@@ -141,14 +141,8 @@ class FeedStore:
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
-        with self._lock:
-            self.db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.db.conn.execute("ROLLBACK")
-                raise
-            self.db.conn.execute("COMMIT")
+        with self._lock, transaction(self.db.conn):
+            yield
 
     # --- feeds --------------------------------------------------------------------------
     def add(self, url: str, *, title: str, site_url: str | None, added_by: str,

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.index import entity_store, event_store, queries
-from bot.index.db import connect, migrate
+from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
@@ -90,6 +90,11 @@ class Index:
             self._nlp = shared_nlp(self.settings.spacy_model)
         return self._nlp
 
+    @property
+    def read_only(self) -> bool:
+        """Opened read-only (the file or its folder may not be written): answers, no ingest."""
+        return bool(getattr(self.conn, "read_only", False))
+
     def close(self) -> None:
         with self._lock:
             self.db.close()
@@ -106,14 +111,20 @@ class Index:
         `progress(done, total)`."""
         items = list(articles)
         results: list[AddResult] = []
-        for start in range(0, len(items), BATCH):
-            chunk = items[start:start + BATCH]
-            prepared = [self._fingerprint(a) for a in chunk]
-            fresh = [p for p in prepared if self._find_duplicate(p) is None]
-            self._analyse(_dedupe_within(fresh))
-            for p in prepared:
-                results.append(self._write(p))
-                _tick(progress, len(results), len(items))
+        if self.read_only and items:  # before minutes of model work, not after
+            raise read_only_error(self.path)
+        try:
+            for start in range(0, len(items), BATCH):
+                chunk = items[start:start + BATCH]
+                prepared = [self._fingerprint(a) for a in chunk]
+                fresh = [p for p in prepared if self._find_duplicate(p) is None]
+                self._analyse(_dedupe_within(fresh))
+                for p in prepared:
+                    results.append(self._write(p))
+                    _tick(progress, len(results), len(items))
+        except StorageError as exc:  # the disk or the file failed: say what got in before it
+            exc.completed = list(results)
+            raise
         return results
 
     def _fingerprint(self, article: Article) -> _Prepared:
@@ -170,15 +181,8 @@ class Index:
             return None
 
     def _write(self, p: _Prepared) -> AddResult:
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = self._write_in_transaction(p)
-                self.conn.execute("COMMIT")
-                return result
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self.conn):
+            return self._write_in_transaction(p)
 
     def _write_in_transaction(self, p: _Prepared) -> AddResult:
         a = p.article

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.index.db import StorageError
 from bot.ingest.clean import Evidence, clean_lines, has_sentence_end, is_furniture, norm, words_of
 from bot.ingest.dates import date_from_text, parse_date
 from bot.ingest.model import Article, Rejected
@@ -290,15 +291,18 @@ class IngestReport:
 
 
 def run_ingest(paths: Iterable[str | Path], index: Index, *, progress: bool = True,
-               max_bytes: int | None = None, batch_size: int = 32) -> IngestReport:
+               max_bytes: int | None = None, batch_size: int = 32,
+               report: IngestReport | None = None) -> IngestReport:
     """Ingest files and folders into the index; never stops on one bad input.
 
     `max_bytes` defaults to the `ingest_max_bytes` setting of the index (10 MiB when
-    there is no such setting); a larger page is rejected unread.
+    there is no such setting); a larger page is rejected unread. A storage fault (disk
+    full, read-only file) stops it with StorageError; a `report` passed in then holds
+    the exact counts up to the fault.
     """
     if max_bytes is None:
         max_bytes = int(getattr(getattr(index, "settings", None), "ingest_max_bytes", DEFAULT_MAX_BYTES))
-    report = IngestReport()
+    report = IngestReport() if report is None else report
     inputs = list(discover(list(paths)))
     files = [i for i in inputs if isinstance(i, Input)]
     bar = _progress_bar(files, enabled=progress)
@@ -337,7 +341,7 @@ def run_ingest(paths: Iterable[str | Path], index: Index, *, progress: bool = Tr
     finally:
         if bar is not None:
             bar.close()
-    report.pages = len(pages)
+        report.pages = len(pages)
     return report
 
 
@@ -346,14 +350,24 @@ def _store(batch: list[Article], index: Index, report: IngestReport) -> None:
         return
     try:
         results = index.add_many(list(batch))
+    except StorageError as exc:  # the disk or the file, not an article: count what got in, stop
+        _count(exc.completed, report)
+        raise
     except Exception:  # noqa: BLE001 - retry one by one so one bad article loses only itself
         results = []
         for article in batch:
             try:
                 results.append(index.add(article))
+            except StorageError:
+                _count(results, report)
+                raise
             except Exception as exc:  # noqa: BLE001
                 report.rejected.append({"path": article.origin,
                                         "reason": f"could not store: {type(exc).__name__}: {exc}"[:200]})
+    _count(results, report)
+
+
+def _count(results: Iterable[Any], report: IngestReport) -> None:
     for result in results:
         if result.status == "duplicate":
             report.duplicates += 1
