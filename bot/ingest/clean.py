@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.ingest.dates import ends_with_credit
+from bot.ingest.dates import RELATIVE, ends_with_credit
 from summarizer.sentences import split_sentences
 
 #: Verbs that open a call to action addressed to the reader.
@@ -201,6 +201,8 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True
     if _SOURCE_LINE.match(line) and len(words) <= 8:
         return True
+    if len(words) <= 8 and not has_sentence_end(line) and RELATIVE.search(line):
+        return True                                   # "13 minutes ago", "Hindustan Times10 hours ago"
     if len(words) <= 12 and _BYLINE.match(line) and not has_sentence_end(line.rstrip(".")):
         return True                                   # "By Jane Roe and John Doe, Reuters"
     if not re.search(r"[a-z]", line) and not re.fullmatch(r"[A-Z]{1,5}", line) and (

@@ -51,6 +51,7 @@ def articles_from_text(text: str, *, origin: str, title: str | None = None,
     feeds): nothing after this sees a lone surrogate, a control character or a bidi override.
     """
     lines = text_hygiene.clean_text(text).split("\n")
+    url = clean_value(url)
     parts = split_page(lines) if split else [Part(position=1, lines=lines)]
     main = parts[0]
     page_date = parse_date(published)
@@ -164,11 +165,8 @@ def article_from_record(record: Any, *, origin: str) -> Item:
     if not isinstance(text, str) or not text.strip():
         return Rejected(origin, '"text" is empty or not a string')
     as_str = {k: v if isinstance(v, str) else None for k, v in got.items()}
-    item = next(articles_from_text(text, origin=origin, title=as_str["title"], publisher=as_str["publisher"],
-                                   published=got["published"], split=False))
-    if isinstance(item, Article) and as_str["url"] and as_str["url"].strip():
-        item.url = as_str["url"].strip()
-    return item
+    return next(articles_from_text(text, origin=origin, title=as_str["title"], publisher=as_str["publisher"],
+                                   published=got["published"], url=as_str["url"], split=False))
 
 
 # --- files and folders ---------------------------------------------------------------------

@@ -257,7 +257,8 @@ def iter_jsonl_lines(inp: Input, max_bytes: int) -> Iterator[tuple[int, bytes] |
         return
     with fh:
         head = fh.read(_SNIFF)
-        if looks_binary(head):
+        # A gzip or an image is refused whole; one binary line among JSON lines costs only itself.
+        if looks_binary(head) and not any(ln.lstrip().startswith(b"{") for ln in head.split(b"\n")):
             yield Rejected(inp.shown, "binary file, not JSON lines")
             return
         fh.seek(0)
