@@ -223,6 +223,8 @@ def _check_articles(items, tally: Tally, shown: str) -> None:
                 tally.crash("HygieneViolation", shown)
         elif isinstance(item, Rejected) and item.reason.startswith("internal error"):
             tally.crash("GuardFired:" + item.reason.split(":")[2].strip(), shown)
+        elif isinstance(item, Rejected) and item.reason.startswith("could not parse HTML"):
+            tally.crash("HTMLParser:" + item.reason.split(":")[1].strip(), shown)   # caught, but a crash
 
 
 def make_surfaces(workdir: Path) -> dict[str, tuple[Callable[[random.Random], object], Callable[[object], object]]]:
@@ -301,21 +303,31 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "digit run": lambda n: "7" * n,
     "punctuation run": lambda n: (".!?…,;:" * n)[:n],
     "dots": lambda n: "." * n,
+    "word, dots, word.": lambda n: "a" + "." * (n - 3) + "b.",
     "nested brackets": lambda n: "(" * (n // 2) + ")" * (n // 2),
     "odd spaces": lambda n: "a" + "\u2003" * (n - 2) + "b",
+    "capitals": lambda n: "By " + "A" * (n - 4) + "!",
+    "'. ' runs": lambda n: (". " * n)[:n - 1] + "x",
+    "quote run": lambda n: "." + "'" * (n - 2) + "x",
+    "'- ' runs": lambda n: ("- " * n)[:n],
     "spaces then word": lambda n: "- a" + " " * (n - 4) + "b",
     "'1 min ago' lines": lambda n: ("1 min ago\n" * n)[:n],
     "100 KB single line": lambda n: " ".join(SEED_LINES)[:n].ljust(n, "x").replace("\n", " "),
 }
+#: Index patterns that bot/index/entities.py only applies to a short window around a name.
+_WINDOWED = {"_ROLE_BEFORE": 80, "_ROLE_AFTER": 100}
+
+
 def _index_patterns() -> Callable[[str], object]:
-    """Every module-level compiled pattern of the index's text helpers, searched over the text."""
+    """Every module-level compiled pattern of the index's text helpers, searched as the index does:
+    over the whole text, or over its window for the two role patterns (quadratic there, but on 80 chars)."""
     import importlib
     import re
 
-    patterns = [value for name in ("entities", "events", "event_time", "queries", "text")
-                for value in vars(importlib.import_module(f"bot.index.{name}")).values()
+    patterns = [(value, _WINDOWED.get(name)) for module in ("entities", "events", "event_time", "queries", "text")
+                for name, value in vars(importlib.import_module(f"bot.index.{module}")).items()
                 if isinstance(value, re.Pattern)]
-    return lambda t: [sum(1 for _ in p.finditer(t)) for p in patterns]
+    return lambda t: [sum(1 for _ in p.finditer(t[:window] if window else t)) for p, window in patterns]
 
 
 TEXT_SURFACES: dict[str, Callable[[str], object]] = {
