@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.ingest.dates import CREDIT
+from bot.ingest.dates import RELATIVE, ends_with_credit
 from summarizer.sentences import split_sentences
 
 #: Verbs that open a call to action addressed to the reader.
@@ -77,9 +77,10 @@ _EDITORIAL = re.compile(
 )
 #: Page metadata lines: "5 min read", "Updated 3:45 PM EDT", "Filed under: Politics", "Tags: ...".
 _META_LINE = re.compile(
-    r"^(?:\d+\s*(?:-|–)?\s*min(?:ute)?s?\s+read\b|(?:published|updated|posted|last updated|first published)"
-    r"\b\s*(?:on|at)?\s*:?\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
-    r"|(?:filed under|topics?|tags?|categories|category|sections?|more on|related topics|keywords)\b\s*:?\s+\S)",
+    r"^(?:\d{1,4}\s{0,3}[-–]?\s{0,3}min(?:ute)?s?\s{1,3}read\b|(?:published|updated|posted|last updated|"
+    r"first published)\b\s{0,3}(?:on|at)?\s{0,3}:?\s{0,3}(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+    r"|(?:filed under|topics?|tags?|categories|category|sections?|more on|related topics|keywords)\b"
+    r"\s{0,3}:?\s{1,3}\S)",
     re.IGNORECASE,
 )
 #: Photo credits standing alone: "Photo by Jane Roe/Getty Images", "AP Photo/Evan Vucci".
@@ -95,7 +96,8 @@ _CONSENT = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|pr
 _BANNER = re.compile(r"\b(?:BREAKING|NEWS|UPDATE[DS]?|DEVELOPING|STORY|EDITOR'?S?|NOTE|CORRECTION|"
                      r"ADVERTISEMENT|SPONSORED|EXCLUSIVE|LIVE|WATCH|VIDEO|PHOTOS?|READ|SUBSCRIBE|"
                      r"DOWNLOAD|APP|REPLY|COMMENTS?|SHARE|SIGN|FOLLOW)\b")
-_BREADCRUMB_SEP = re.compile(r"\s*(?:›|»|>|\||/|→)\s*")
+#: Parts are stripped after splitting: "\s*[sep]\s*" was quadratic on long runs of spaces.
+_BREADCRUMB_SEP = re.compile(r"[›»>|/→]")
 _FUNCTION_S = {
     "this", "his", "its", "as", "us", "whereas", "perhaps", "across", "towards", "besides",
     "always", "unless", "thus", "plus", "less", "news", "has", "is", "was", "does", "yes",
@@ -170,8 +172,12 @@ def _collect_evidence(line: str, ev: Evidence) -> None:
         ev.original = " ".join(words).rstrip(".") or None
 
 
+#: A word: letters or digits, with inner apostrophes and hyphens ("O'Brien", "well-known").
+_WORD = re.compile(r"\w[\w'’-]*")
+
+
 def words_of(line: str) -> list[str]:
-    return re.findall(r"\w[\w'’-]*", line)
+    return _WORD.findall(line)
 
 
 def has_sentence_end(line: str) -> bool:
@@ -195,6 +201,8 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True
     if _SOURCE_LINE.match(line) and len(words) <= 8:
         return True
+    if len(words) <= 8 and not has_sentence_end(line) and RELATIVE.search(line):
+        return True                                   # "13 minutes ago", "Hindustan Times10 hours ago"
     if len(words) <= 12 and _BYLINE.match(line) and not has_sentence_end(line.rstrip(".")):
         return True                                   # "By Jane Roe and John Doe, Reuters"
     if not re.search(r"[a-z]", line) and not re.fullmatch(r"[A-Z]{1,5}", line) and (
@@ -210,7 +218,7 @@ def is_furniture(line: str, *, title: str | None = None) -> bool:
         return True
     if _is_interface_line(line, words):
         return True
-    if CREDIT.search(line):
+    if ends_with_credit(line):
         return True                                   # caption ending in a photo credit
     if _is_verbless_caption(line, words):
         return True
@@ -225,7 +233,7 @@ def is_call_to_action(sentence: str, *, alone: bool = False) -> bool:
     first = words[0].lower().replace("’", "'")
     if first not in CTA_VERBS or len(words) > 25:
         return False
-    rest = sentence.split(None, 1)[1] if len(words) > 1 else ""
+    rest = sentence[_WORD.search(sentence).end():]   # after the first word, even in "Read:more"
     strong = bool(_PROMO_STRONG.search(rest))
     weak = alone and bool(_PROMO_WEAK.search(rest))
     if first in {"want", "ready", "stay", "see", "start", "continue", "support", "leave", "comment",
@@ -254,7 +262,7 @@ def _is_interface_line(line: str, words: list[str]) -> bool:
 
 
 def _is_breadcrumb(line: str, title: str | None) -> bool:
-    parts = [p for p in _BREADCRUMB_SEP.split(line) if p]
+    parts = [p for p in (part.strip() for part in _BREADCRUMB_SEP.split(line)) if p]
     if len(parts) >= 3 and all(len(p.split()) <= 3 for p in parts[:-1]) and not has_sentence_end(line):
         return True                                   # "Home › World › Europe"
     if title and norm(line).endswith(norm(title)) and norm(line) != norm(title):

@@ -24,18 +24,34 @@ _TEXT_DATE = re.compile(
     rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH.replace('month', 'month2')}\s+(?P<year2>(?:19|20)\d\d))",
     re.IGNORECASE,
 )
-_ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?:[T ][0-9:.]+(?:Z|[+-]\d\d:?\d\d)?)?\b")
+_ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?:[T ][0-9:.]{1,15}(?:Z|[+-]\d\d:?\d\d)?)?\b")
 #: Words that say "this is when the page was published", e.g. "Published: ...", "Updated on ...".
-_MARKER = re.compile(r"\b(?:(?:first |originally |last )?(?:published|posted|updated)\b(?:\s+(?:on|at))?|date\s*:)"
-                     r"\s*:?\s*", re.IGNORECASE)
+_MARKER = re.compile(r"\b(?:(?:first |originally |last )?(?:published|posted|updated)\b(?:\s{1,3}(?:on|at))?|date\s{0,3}:)"
+                     r"\s{0,3}:?\s{0,3}", re.IGNORECASE)
 #: What may stand between a marker and its date: a time of day, a zone, a weekday.
 _TIME_PREFIX = re.compile(r"(?:\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,5})?\s*[,|·-]?\s*)?"
                           r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*)?", re.IGNORECASE)
-#: Photo credits in captions: "{Tom Brenner/The Washington Post/Getty Images}", "(AP Photo/...)".
-CREDIT = re.compile(
-    r"[{(\[][^{}()\[\]]*(?:/[^{}()\[\]]+|Getty Images|AP Photo|Reuters|AFP|Photo:|Credit:|Shutterstock|EPA)"
-    r"[^{}()\[\]]*[})\]]\s*$"
-)
+#: What inside a closing bracket marks a photo credit: "{Tom Brenner/The Washington Post}".
+_CREDIT_WORDS = ("Getty Images", "AP Photo", "Reuters", "AFP", "Photo:", "Credit:", "Shutterstock", "EPA")
+_OPENERS, _CLOSERS = "{([", "})]"
+
+
+def ends_with_credit(line: str) -> bool:
+    """True for a line ending in a bracketed photo credit: "... (AP Photo/Evan Vucci)".
+
+    Plain string scanning rather than a regex: a line of "(" and thousands of "/" made
+    the old pattern cubic. Only the last bracket group counts, and it holds no brackets.
+    """
+    text = line.rstrip()
+    if not text or text[-1] not in _CLOSERS:
+        return False
+    inner_end = len(text) - 1
+    start = max(text.rfind(b, 0, inner_end) for b in _OPENERS + _CLOSERS)
+    if start < 0 or text[start] not in _OPENERS:
+        return False
+    inner = text[start + 1:inner_end]
+    return "/" in inner[:-1] or any(word in inner for word in _CREDIT_WORDS)
+
 
 _REL_UNITS = {
     "second": timedelta(seconds=1), "sec": timedelta(seconds=1), "minute": timedelta(minutes=1),
@@ -45,41 +61,69 @@ _REL_UNITS = {
 }
 _SHORT_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}
 #: "13 minutes ago", "time3 minutes ago", "an hour ago" — the whole phrase, at the end of a line.
+#: The count has at most 4 digits and starts a digit run: a 12,000-digit run used to cost
+#: quadratic backtracking (and int() of it raises), while no page says "12345 hours ago".
 RELATIVE = re.compile(
-    r"(?:\btime\s*|(?<=[a-z])time)?(?P<n>\d+|\ban?|\bone)\s*(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|"
+    r"(?:\btime\s{0,3}|(?<=[a-z])time)?(?P<n>(?<!\d)\d{1,4}|\ban?|\bone)\s{0,3}(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|"
     r"days?|weeks?|months?|years?|[smhdw])\s+ago\s*$",
     re.IGNORECASE,
 )
 
 
-def utc(dt: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+#: Publication dates outside these years are typing errors or sentinels ("0001-01-01",
+#: "9999-12-31"): a wrong date is worse than none, and near the ends of the calendar the
+#: conversion to UTC itself overflows.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+#: No metadata date is longer than this; a longer string is not a date.
+_MAX_DATE_CHARS = 100
+
+
+def utc(dt: datetime) -> datetime | None:
+    """Naive datetimes are taken as UTC; aware ones are converted; implausible ones are None."""
+    try:
+        converted = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (OverflowError, ValueError):       # "0001-01-01T00:00+01:00" is before year 1 in UTC
+        return None
+    return converted if EARLIEST <= converted < LATEST else None
+
+
+def shift(moment: datetime | None, delta: timedelta | None, *, back: bool = False) -> datetime | None:
+    """`moment` plus (or minus) `delta`: `moment` when delta is unknown, None when the result is implausible."""
+    if moment is None or delta is None:
+        return moment
+    try:
+        return utc(moment - delta if back else moment + delta)
+    except OverflowError:
+        return None
 
 
 def parse_date(value: object) -> datetime | None:
-    """Parse a metadata date (ISO 8601, RFC 2822, "August 18, 2025", epoch seconds) or None."""
+    """Parse a metadata date (ISO 8601, RFC 2822, "August 18, 2025", epoch seconds) or None.
+
+    Total: any value gives a plausible UTC datetime or None, never an exception.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return utc(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return utc(datetime(value.year, value.month, value.day))
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(float(value), tz=UTC)
+            return utc(datetime.fromtimestamp(float(value), tz=UTC))
         except (OverflowError, OSError, ValueError):
             return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > _MAX_DATE_CHARS:
         return None
     text = value.strip()
     try:
         return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     try:
         return utc(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     m = _TEXT_DATE.fullmatch(text.rstrip("."))
     return _from_match(m) if m else None
@@ -91,7 +135,7 @@ def parse_relative(text: str) -> timedelta | None:
     if not m:
         return None
     n_raw = m.group("n").lower()
-    n = 1 if n_raw in {"a", "an", "one"} else int(n_raw)
+    n = 1 if n_raw in {"a", "an", "one"} else int(n_raw)   # at most 4 digits: see RELATIVE
     unit = m.group("unit").lower()
     unit = _SHORT_UNITS.get(unit, unit.rstrip("s"))
     return n * _REL_UNITS[unit]
@@ -118,7 +162,7 @@ def date_from_text(text: str) -> datetime | None:
         if m and m.start() < 30 and re.search(r"[—–-]|\(\w+\)", head[m.end():m.end() + 12]):
             return _from_match(m)
     for line in lines:
-        if CREDIT.search(line):
+        if ends_with_credit(line):
             m = _TEXT_DATE.search(line)
             if m:
                 return _from_match(m)
@@ -135,10 +179,10 @@ def _from_match(m: re.Match[str]) -> datetime | None:
     groups = m.groupdict()
     try:
         if groups.get("y"):
-            return datetime(int(groups["y"]), int(groups["m"]), int(groups["d"]), tzinfo=UTC)
+            return utc(datetime(int(groups["y"]), int(groups["m"]), int(groups["d"])))
         month = groups.get("month") or groups.get("month2") or ""
         day = groups.get("day") or groups.get("day2")
         year = groups.get("year") or groups.get("year2")
-        return datetime(int(year), _MONTHS[month.lower()[:3]], int(day), tzinfo=UTC)
+        return utc(datetime(int(year), _MONTHS[month.lower()[:3]], int(day)))
     except (KeyError, TypeError, ValueError):
         return None

@@ -9,6 +9,7 @@ Feeds and URL fetching reuse `articles_from_html` on the HTML they download.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -17,13 +18,14 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import text_hygiene
 from bot.index.db import StorageError
 from bot.ingest.clean import Evidence, clean_lines, has_sentence_end, is_furniture, norm, words_of
-from bot.ingest.dates import date_from_text, parse_date
+from bot.ingest.dates import date_from_text, parse_date, shift
 from bot.ingest.model import Article, Rejected
 from bot.ingest.readers import (
-    DEFAULT_MAX_BYTES, Input, PageMeta, clean_value, decode_text, discover, iter_jsonl_lines,
-    read_page,
+    DEFAULT_MAX_BYTES, Input, PageMeta, clean_value, decode_lenient, decode_text, discover,
+    iter_jsonl_lines, read_page,
 )
 from bot.ingest.split import Part, split_page
 from summarizer.sentences import split_sentences
@@ -31,6 +33,7 @@ from summarizer.sentences import split_sentences
 if TYPE_CHECKING:  # pragma: no cover
     from bot.index.store import Index
 
+log = logging.getLogger(__name__)
 Item = Article | Rejected
 #: Longest derived title; the first sentence is cut at a clause or word boundary.
 TITLE_MAX_CHARS = 100
@@ -43,8 +46,13 @@ PROGRESS_MIN_PAGES = 20
 def articles_from_text(text: str, *, origin: str, title: str | None = None,
                        publisher: str | None = None, published: object = None,
                        url: str | None = None, split: bool = True) -> Iterator[Item]:
-    """A plain-text page (possibly an aggregator page) -> its articles, main one first."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """A plain-text page (possibly an aggregator page) -> its articles, main one first.
+
+    The text passes `text_hygiene.clean_text` first, whoever calls (files, JSONL, HTML,
+    feeds): nothing after this sees a lone surrogate, a control character or a bidi override.
+    """
+    lines = text_hygiene.clean_text(text).split("\n")
+    url = clean_value(url)
     parts = split_page(lines) if split else [Part(position=1, lines=lines)]
     main = parts[0]
     page_date = parse_date(published)
@@ -66,7 +74,7 @@ def articles_from_text(text: str, *, origin: str, title: str | None = None,
         yield Article(title=main_title or "", text="\n".join(body), publisher=main_pub,
                       published=page_date, url=url, origin=origin, date_source=date_source)
     # The page was captured `main.ago` after its main article appeared.
-    captured = page_date + main.ago if page_date and main.ago else page_date
+    captured = shift(page_date, main.ago)
     for part in parts[1:]:
         yield from _related_story(part, origin=origin, captured=captured, page_date=page_date)
 
@@ -86,8 +94,9 @@ def _related_story(part: Part, *, origin: str, captured: datetime | None,
         publisher = f"{evidence.original} (via {publisher})" if publisher else evidence.original
     elif evidence.source and publisher is None:
         publisher = evidence.source
-    if captured is not None and part.ago is not None:
-        published, source = captured - part.ago, "relative"
+    published = shift(captured, part.ago, back=True) if part.ago is not None else None
+    if published is not None:
+        source = "relative"
         # A date-only page date means "some time that day": a story posted minutes or
         # hours before the capture belongs to that day, not to the evening before.
         if (page_date is not None and page_date.time() == time(0) and published < page_date
@@ -109,6 +118,9 @@ def articles_from_html(html: bytes | str, url: str | None, origin: str, *,
     """
     import trafilatura  # heavy import, only when HTML is actually seen
 
+    # Decoded and made hygiene-clean here, not by lxml: control characters and odd
+    # encodings made lxml raise, and trafilatura would also unpack gzip of any size.
+    html = text_hygiene.clean_text(decode_lenient(html) if isinstance(html, bytes) else html)
     try:
         doc = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=False,
@@ -154,11 +166,8 @@ def article_from_record(record: Any, *, origin: str) -> Item:
     if not isinstance(text, str) or not text.strip():
         return Rejected(origin, '"text" is empty or not a string')
     as_str = {k: v if isinstance(v, str) else None for k, v in got.items()}
-    item = next(articles_from_text(text, origin=origin, title=as_str["title"], publisher=as_str["publisher"],
-                                   published=got["published"], split=False))
-    if isinstance(item, Article) and as_str["url"] and as_str["url"].strip():
-        item.url = as_str["url"].strip()
-    return item
+    return next(articles_from_text(text, origin=origin, title=as_str["title"], publisher=as_str["publisher"],
+                                   published=got["published"], url=as_str["url"], split=False))
 
 
 # --- files and folders ---------------------------------------------------------------------
@@ -173,7 +182,30 @@ def articles_from_paths(paths: Iterable[str | Path], *, max_bytes: int = DEFAULT
 
 
 def articles_from_input(inp: Input, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
-    """The articles of one discovered file, whatever its kind."""
+    """The articles of one discovered file, whatever its kind; never raises."""
+    return guarded(_articles_from_input(inp, max_bytes), inp.shown)
+
+
+def guarded(items: Iterator[Item], where: str) -> Iterator[Item]:
+    """`items`, with an unexpected exception turned into one rejection of `where`.
+
+    The last line of defence, not the fix: readers, cleaning, splitting and dates are
+    total on any input (bench/fuzz.py checks), so this only fires on a bug, and then
+    costs one file (or one JSONL line), never the batch. Articles already produced stay.
+    """
+    try:
+        yield from items
+    except Exception as exc:  # noqa: BLE001 - reported to the user with its type, logged with its trace
+        yield internal_error(where, exc)
+
+
+def internal_error(where: str, exc: BaseException) -> Rejected:
+    """A rejection for a bug met while reading `where`; the trace goes to the debug log."""
+    log.debug("unexpected error while reading %s", where, exc_info=exc)
+    return Rejected(where, _shorten(f"internal error while reading: {type(exc).__name__}: {exc}", 200))
+
+
+def _articles_from_input(inp: Input, max_bytes: int) -> Iterator[Item]:
     if inp.kind == "jsonl":
         yield from _jsonl(inp, max_bytes)
         return
@@ -201,15 +233,28 @@ def _jsonl(inp: Input, max_bytes: int) -> Iterator[Item]:
             continue
         number, raw = entry
         where = f"{inp.shown}:{number}"
+        record = parse_json_line(raw, where)
+        if isinstance(record, Rejected):
+            yield record
+            continue
         try:
-            record = json.loads(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            yield Rejected(where, f"line is not UTF-8 (bad byte at offset {exc.start})")
-            continue
-        except json.JSONDecodeError as exc:
-            yield Rejected(where, f"bad JSON: {exc.msg} at column {exc.colno}")
-            continue
-        yield article_from_record(record, origin=where)
+            yield article_from_record(record, origin=where)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence, see `guarded`
+            yield internal_error(where, exc)
+
+
+def parse_json_line(raw: bytes, where: str) -> Any:
+    """One JSONL line -> its value, or a Rejected saying what is wrong with it."""
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        return Rejected(where, f"line is not UTF-8 (bad byte at offset {exc.start})")
+    except json.JSONDecodeError as exc:
+        return Rejected(where, f"bad JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return Rejected(where, "bad JSON: nested too deeply")
+    except ValueError as exc:      # e.g. an integer of more than 4,300 digits
+        return Rejected(where, f"bad JSON: {_shorten(str(exc), 80)}")
 
 
 # --- titles and sanity -----------------------------------------------------------------------
@@ -229,7 +274,7 @@ def _title_line(lines: list[str]) -> str | None:
 def derive_title(paragraph: str) -> str:
     """A title from the first sentence, cut at a clause or word boundary and marked with "…"."""
     sentence = (split_sentences(paragraph) or [paragraph])[0].strip()
-    sentence = re.sub(r"[.!]+$", "", sentence)
+    sentence = sentence.rstrip(".!")      # not re.sub("[.!]+$"): quadratic on "a....b."
     if len(sentence) <= TITLE_MAX_CHARS:
         return sentence
     head = sentence[:TITLE_MAX_CHARS]

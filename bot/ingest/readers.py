@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import text_hygiene
 from bot.ingest.model import Rejected
 
 #: Default for the largest single page (or JSONL line) we read: 10 MiB.
@@ -51,7 +52,9 @@ def discover(paths: list[str | os.PathLike[str]]) -> Iterator[Input | Rejected]:
     for given in paths:
         shown_root = os.path.normpath(os.fspath(given))
         root = Path(given)
-        if not root.exists():
+        if "\0" in shown_root:
+            yield Rejected(_posix(shown_root), "not a valid path (it holds a NUL character)")
+        elif not root.exists():
             yield Rejected(_posix(shown_root), "no such file or directory")
         elif root.is_dir():
             found = False
@@ -80,7 +83,7 @@ def _walk(root: Path, shown_root: str, manifests: _Manifests) -> Iterator[Input 
 def _one(path: Path, shown: str, manifests: _Manifests, *, explicit: bool) -> Iterator[Input | Rejected]:
     kind = KINDS.get(path.suffix.lower())
     if kind is None and not explicit:
-        yield Rejected(shown, f"skipped: unsupported file type {path.suffix or '(no extension)'} "
+        yield Rejected(shown, f"skipped: unsupported file type {_posix(path.suffix) or '(no extension)'} "
                               f"(expected {', '.join(sorted(KINDS))})")
         return
     try:
@@ -139,6 +142,8 @@ def load_manifest(path: Path) -> dict[str, PageMeta] | Rejected:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Rejected(_posix(os.path.normpath(path)), f"manifest ignored: not valid JSON ({exc})")
+    except (RecursionError, ValueError):      # nested too deeply, or a 5,000-digit number
+        return Rejected(_posix(os.path.normpath(path)), "manifest ignored: not valid JSON (too deep or too long)")
     entries = data.get("pages", data) if isinstance(data, dict) else data
     if isinstance(entries, dict):
         entries = [{"file": k, **v} for k, v in entries.items() if isinstance(v, dict)]
@@ -160,7 +165,7 @@ def clean_value(value: object) -> str | None:
     """Metadata strings: blank, "unknown", "n/a" and non-strings mean "not known"."""
     if not isinstance(value, str):
         return None
-    text = " ".join(value.split())
+    text = text_hygiene.clean_line(value)
     return None if text.lower() in {"", "unknown", "none", "null", "n/a", "na", "-"} else text
 
 
@@ -185,28 +190,48 @@ def read_page(inp: Input, max_bytes: int) -> bytes | Rejected:
 
 
 def decode_text(data: bytes, shown: str) -> str | Rejected:
-    """UTF-8 (with or without BOM, or UTF-16 with BOM); else a confident guess; else refused."""
+    """UTF-8 (with or without BOM, or UTF-16 with BOM); else a confident guess; else refused.
+
+    The text returned is hygiene-clean (see bot.text_hygiene): valid NFC Unicode.
+    """
+    text, bad_at = _decode(data)
+    if text is None:
+        return Rejected(shown, f"cannot decode text: not UTF-8 (bad byte at offset {bad_at}) "
+                               "and no other encoding fits")
+    return text_hygiene.clean_text(text)
+
+
+def decode_lenient(data: bytes) -> str:
+    """Like `decode_text`, but a page nothing fits is read as UTF-8 with U+FFFD for bad bytes.
+
+    For HTML, whose markup is ASCII whatever the encoding of the text in it.
+    """
+    text, _ = _decode(data)
+    return text_hygiene.clean_text(data.decode("utf-8", "replace") if text is None else text)
+
+
+def _decode(data: bytes) -> tuple[str | None, int]:
+    """(text, -1), or (None, offset of the first byte that is not UTF-8) when nothing fits."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), -1
         except UnicodeDecodeError:
             pass
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), -1
     except UnicodeDecodeError as exc:
         where = exc.start
     try:
         from charset_normalizer import from_bytes
         best = from_bytes(data[: 1 << 20]).best()
-    except Exception:  # noqa: BLE001 - detection is optional; the message below covers it
+    except Exception:  # noqa: BLE001 - detection is optional; the caller's message covers it
         best = None
     if best is not None and best.encoding and best.chaos < 0.1 and best.coherence > 0.2:
         try:
-            return data.decode(best.encoding)
+            return data.decode(best.encoding), -1
         except (UnicodeDecodeError, LookupError):
             pass
-    return Rejected(shown, f"cannot decode text: not UTF-8 (bad byte at offset {where}) "
-                           "and no other encoding fits")
+    return None, where
 
 
 def looks_binary(data: bytes) -> bool:
@@ -232,7 +257,8 @@ def iter_jsonl_lines(inp: Input, max_bytes: int) -> Iterator[tuple[int, bytes] |
         return
     with fh:
         head = fh.read(_SNIFF)
-        if looks_binary(head):
+        # A gzip or an image is refused whole; one binary line among JSON lines costs only itself.
+        if looks_binary(head) and not any(ln.lstrip().startswith(b"{") for ln in head.split(b"\n")):
             yield Rejected(inp.shown, "binary file, not JSON lines")
             return
         fh.seek(0)
@@ -269,4 +295,12 @@ def _mb(size: int) -> str:
 
 
 def _posix(path: str) -> str:
-    return path.replace(os.sep, "/")
+    """A path as a user sees it in a report: "/" separators, on one printable line.
+
+    File names are bytes: undecodable ones (surrogate escapes) show U+FFFD, and a newline
+    or control character in a name is shown escaped, so a rejection is always one line.
+    """
+    shown = path.replace(os.sep, "/").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if shown.isprintable():
+        return shown
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)

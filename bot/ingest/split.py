@@ -19,12 +19,18 @@ from bot.ingest.dates import RELATIVE, parse_relative
 #: "Related Articles", "More stories", "You may also like", "Read more:" ...
 RELATED_MARKER = re.compile(
     r"^(?:related|more|recommended|trending|also read|read more|read next|you may also like|"
-    r"more from [\w .&'-]+|top stories|latest news|most read|popular|further reading|see also)"
+    r"more from [\w .&'-]{1,60}|top stories|latest news|most read|popular|further reading|see also)"
     r"(?:\s+(?:articles?|stories|news|reading|coverage|links|content|posts|for you|to read|like this))?"
-    r"\s*:?$",
+    r"\s{0,3}:?$",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^\s*(?:[•·▪●■◦*]|-)\s+(?P<name>.+?)\s*$")
+#: "• Hindustan Times"; the name is stripped afterwards (a lazy ".+?\s*$" was quadratic).
+_BULLET = re.compile(r"^\s*(?:[•·▪●■◦*]|-)\s+(?P<name>\S.*)$")
+#: A header's time line is short ("Hindustan Times10 hours ago"); longer lines are prose.
+_TIME_LINE_MAX = 80
+#: How many copies of a headline above its header are taken as part of it (a page of
+#: thousands of identical lines would otherwise be walked back over for every header).
+_MAX_REPEATS = 3
 
 
 @dataclass
@@ -48,19 +54,24 @@ class _Header:
 
 
 def split_page(lines: list[str]) -> list[Part]:
-    """The main article first, then each related story in page order."""
-    zone = _related_zone(lines)
+    """The main article first, then each related story in page order.
+
+    Linear in the number of lines: each line's time stamp is read once, and the
+    headers are looked for once, from where the related stories begin.
+    """
+    times = [_time_line(line) for line in lines]
+    zone = _related_zone(lines, times)
     main = Part(position=1)
     main_end = zone if zone is not None else len(lines)
     for i, line in enumerate(lines[:main_end]):
-        pub, ago = _time_line(line)
+        pub, ago = times[i]
         if ago is not None and main.ago is None and i < 12:
             main.ago, main.publisher = ago, pub   # "Hindustan Times10 hours ago" under the title
             continue
         main.lines.append(line)
     if zone is None:
         return [main]
-    headers = _headers(lines, zone)
+    headers = _headers(lines, zone, times)
     parts = [main]
     for n, header in enumerate(headers):
         end = headers[n + 1].start if n + 1 < len(headers) else len(lines)
@@ -69,25 +80,32 @@ def split_page(lines: list[str]) -> list[Part]:
     return parts
 
 
-def _related_zone(lines: list[str]) -> int | None:
+Times = list[tuple[str | None, timedelta | None]]
+
+
+def _related_zone(lines: list[str], times: Times) -> int | None:
     """Index of the line where related stories begin, or None when the page has none."""
-    for i, line in enumerate(lines):
-        if RELATED_MARKER.match(line.strip()) and _headers(lines, i + 1):
-            return i
+    last = _last_header(lines, times)
+    if last is None:
+        return None                     # no story header anywhere: nothing to split
+    for i, line in enumerate(lines[:last]):
+        if RELATED_MARKER.match(line.strip()):
+            return i                    # a marker with a story header somewhere below it
     # No marker: a time line followed by a bulleted publisher is still a story header.
-    for i, line in enumerate(lines):
-        if _time_line(line)[1] is not None and _bullet_after(lines, i) is not None and i > 0:
-            start = _headers(lines, i - 2 if i >= 2 else 0)
-            if start:
-                return start[0].start
+    for i in range(1, len(lines)):
+        if times[i][1] is not None and _bullet_after(lines, i) is not None:
+            start = _headers(lines, i - 2 if i >= 2 else 0, times)
+            return start[0].start if start else None
     return None
 
 
 def _time_line(line: str) -> tuple[str | None, timedelta | None]:
     """ "Hindustan Times10 hours ago" -> ("Hindustan Times", 10h); prose -> (None, None)."""
     text = line.strip()
+    if len(text) > _TIME_LINE_MAX:
+        return None, None
     m = RELATIVE.search(text)
-    if not m or len(text) > 80 or has_sentence_end(text[: m.start()]):
+    if not m or has_sentence_end(text[: m.start()]):
         return None, None
     prefix = text[: m.start()].strip(" -·|•,")
     if len(prefix.split()) > 6:
@@ -100,13 +118,31 @@ def _bullet_after(lines: list[str], i: int) -> str | None:
     if j is None:
         return None
     m = _BULLET.match(lines[j])
-    return m.group("name") if m and len(m.group("name").split()) <= 6 else None
+    name = m.group("name").strip() if m else ""
+    return name if name and len(name.split()) <= 6 else None
 
 
-def _headers(lines: list[str], begin: int) -> list[_Header]:
+def _last_header(lines: list[str], times: Times) -> int | None:
+    """The last line that opens a story header (a time line with a story below it), or None.
+
+    The same test `_headers` applies, without looking for titles: whether any header
+    exists from a line on is then one comparison instead of a scan of the page.
+    """
+    for i in range(len(lines) - 1, -1, -1):
+        if times[i][1] is None:
+            continue
+        j = _next_nonempty(lines, i + 1)
+        if j is not None and _bullet_after(lines, i) is not None:
+            j = _next_nonempty(lines, j + 1)
+        if j is not None:
+            return i
+    return None
+
+
+def _headers(lines: list[str], begin: int, times: Times) -> list[_Header]:
     found: list[_Header] = []
     for i in range(begin, len(lines)):
-        pub, ago = _time_line(lines[i])
+        pub, ago = times[i]
         if ago is None:
             continue
         start = i
@@ -127,7 +163,7 @@ def _headers(lines: list[str], begin: int) -> list[_Header]:
             above = _prev_nonempty(lines, start - 1, begin)
             if above is not None and _is_headline(lines[above]) and not RELATED_MARKER.match(lines[above].strip()):
                 title, start = lines[above].strip(), above
-        while title is not None:                 # the headline repeated above the header
+        for _ in range(_MAX_REPEATS if title is not None else 0):   # the headline repeated above
             p = _prev_nonempty(lines, start - 1, begin)
             if p is None or norm(lines[p]) != norm(title):
                 break
