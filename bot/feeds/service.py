@@ -18,7 +18,7 @@ from bot.core import UserError
 from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher, check_url
 from bot.feeds.items import normalize_link
 from bot.feeds.parse import parse_feed
-from bot.feeds.poll import INDEX_WRITES, FeedPoller, PollOutcome, Tally, poll_due_feeds
+from bot.feeds.poll import INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, poll_due_feeds
 from bot.feeds.store import FeedRow, FeedStore
 from bot.ingest.model import Article, Rejected
 from bot.redact import redact_urls
@@ -67,7 +67,8 @@ class AddedFeed:
             lines.append(f"Skipped {_n(t.old, 'older or undated item')}: only new items from "
                          "now on.")
         if t.rejected:
-            lines.append(f"{_n(t.rejected, 'item')} had no usable text: " + "; ".join(t.reasons[:3]))
+            lines.append(f"Rejected {_n(t.rejected, 'item')}: " + "; ".join(t.reasons[:3])
+                         + ("; …" if len(t.reasons) > 3 else ""))
         if self.warning:
             lines.append(f"Note: {self.warning}.")
         return "\n".join(lines)
@@ -110,7 +111,8 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
         tally = await poller.ingest(feed, parsed, now, skip_undated=True)
         await asyncio.to_thread(store.record_success, feed.id, now=now,
                                 next_poll_at=now + poller.interval(feed), etag=result.etag,
-                                last_modified=result.last_modified)
+                                last_modified=result.last_modified, rejected=tally.rejected,
+                                item_error=tally.last_reason)
         feed = await asyncio.to_thread(store.get, feed.id)
         return AddedFeed(feed, tally, services.settings.feed_backfill_days,  # type: ignore[arg-type]
                          parsed.warning)
@@ -176,6 +178,8 @@ def feed_json(feed: FeedRow) -> dict[str, Any]:
         "last_success": _iso(feed.last_success_at), "last_error": feed.last_error,
         "last_error_at": _iso(feed.last_error_at), "failures": feed.failures,
         "next_poll": _iso(feed.next_poll_at), "added_at": _iso(feed.added_at),
+        "last_poll_rejected": feed.last_poll_rejected, "last_item_error": feed.last_item_error,
+        "last_item_error_at": _iso(feed.last_item_error_at),
     }
 
 
@@ -196,6 +200,11 @@ def describe_feed(feed: FeedRow, default_minutes: int, *, redact: bool = False) 
     error = f"{_when(feed.last_error_at)}: {shown(feed.last_error)}" if feed.last_error else "none"
     body = (f"{shown(feed.url)}\n{_n(feed.item_count, 'item')} seen, {feed.stored_count} stored · "
             f"last success {_when(feed.last_success_at)} · last error {error}")
+    if feed.last_poll_rejected or feed.last_item_error:
+        item_error = (f"{_when(feed.last_item_error_at)}: {shown(feed.last_item_error)}"
+                      if feed.last_item_error else "none")
+        body += (f"\nlast poll rejected {_n(feed.last_poll_rejected, 'item')} · "
+                 f"last item error {item_error}")
     if feed.notify_channel:
         body += f"\nproblems are reported in {feed.notify_platform} channel {feed.notify_channel}"
     return f"{feed.id}. {feed.title or shown(feed.url)} — {state}", body
@@ -252,7 +261,8 @@ async def ingest_url(services: Services, url: str, *,
     origin = url
     if kind == "text/plain":
         text = page.body.decode("utf-8", "replace")
-        items = list(articles_from_text(text, origin=origin, url=page.url))
+        items = await asyncio.to_thread(lambda: list(articles_from_text(text, origin=origin,
+                                                                        url=page.url)))
     else:
         items = await asyncio.to_thread(lambda: list(articles_from_html(page.body, page.url,
                                                                         origin)))
@@ -305,7 +315,8 @@ async def poll_now(services: Services, *, fetcher: SafeFetcher | None = None) ->
 def outcome_json(o: PollOutcome) -> dict[str, Any]:
     return {"id": o.feed_id, "url": o.url, "title": o.title, "status": o.status,
             "stored": o.tally.stored, "duplicates": o.tally.duplicates, "seen": o.tally.seen,
-            "old": o.tally.old, "rejected": o.tally.rejected, "error": o.error,
+            "old": o.tally.old, "rejected": o.tally.rejected,
+            "rejected_items": o.tally.reasons, "error": o.error,
             "next_poll": _iso(o.next_poll_at)}
 
 
@@ -314,13 +325,15 @@ def poll_text(outcomes: list[PollOutcome]) -> str:
         return "No feed is due for polling."
     lines = []
     for o in outcomes:
-        if o.status == "updated":
+        if o.status == PollStatus.UPDATED:
             what = f"{_n(o.tally.stored, 'new story', 'new stories')}"
             if o.tally.duplicates:
                 what += f", {_n(o.tally.duplicates, 'duplicate')} merged"
-        elif o.status == "not_modified":
+            if o.tally.rejected:
+                what += f", {_n(o.tally.rejected, 'item')} rejected: " + "; ".join(o.tally.reasons[:3])
+        elif o.status == PollStatus.NOT_MODIFIED:
             what = "not modified"
-        elif o.status == "paused":
+        elif o.status == PollStatus.PAUSED:
             what = f"PAUSED after repeated failures: {o.error}"
         else:
             what = f"failed, will retry {_when(o.next_poll_at)}: {o.error}"
