@@ -47,8 +47,9 @@ class Decoded:
 def decode_document(data: bytes, content_type: str = "") -> Decoded:
     """Decode by BOM, XML declaration, HTTP charset, then UTF-8; never raises.
 
-    The first candidate that decodes without error wins; if none does, UTF-8 with
-    replacement characters is used and `warning` says so. Characters and character
+    The first candidate that decodes without error wins; if none does, the first one
+    (a BOM, else the declaration...) is used with replacement characters and `warning`
+    says so. Characters and character
     references XML forbids are removed (controls) or become U+FFFD (the rest), and the
     XML declaration is rewritten to say UTF-8, which the returned bytes are.
     """
@@ -61,11 +62,11 @@ def decode_document(data: bytes, content_type: str = "") -> Decoded:
             break
         except (UnicodeDecodeError, LookupError):
             continue
-    if text is None:
-        text = data.decode("utf-8", "replace")
-        named = ", ".join(c for c in candidates if c != "utf-8")
-        warning = ("the feed's bytes are not valid " + (f"{named} or UTF-8" if named else "UTF-8")
-                   + "; undecodable bytes were replaced")
+    if text is None:  # the most authoritative name wins, with U+FFFD for what it cannot read
+        used = candidates[0]
+        text = data.decode(used, "replace")
+        warning = (f"the feed's bytes are not valid {' or '.join(candidates)}; "
+                   f"read as {used} with undecodable bytes replaced")
     text = _CHARREF.sub(_safe_charref, text)
     text = _NON_XML.sub("\ufffd", clean_text(text))
     text = _DECLARATION.sub(lambda m: _ENCODING_ATTR.sub('encoding="utf-8"', m.group(0)), text,
