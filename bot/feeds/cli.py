@@ -72,7 +72,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         failed = (service.PollStatus.FAILED, service.PollStatus.PAUSED)
         return 1 if any(o.status in failed for o in outcomes) else 0
     finally:
-        services.index.close()
+        services.close()
 
 
 def _services(settings: Settings):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher
+from bot.feeds.worker import ITEM_SECONDS, FeedWorker, JobTimeout, WorkerCrashed
 from bot.index.dedup import content_hash
 from bot.ingest.model import Article, Rejected
 from bot.ingest.pipeline import articles_from_html, articles_from_text
@@ -108,12 +109,13 @@ class Built:
 
 
 async def build_article(item: FeedItem, *, publisher: str, origin: str, keys: list[str],
-                        fetcher: SafeFetcher | None) -> Built:
+                        fetcher: SafeFetcher | None, worker: FeedWorker) -> Built:
     """Clean the item's text; for a teaser, fetch and extract its article page first.
 
-    Only the fetch runs on the event loop; extraction and cleaning are CPU work and run in
-    a worker thread. `fetcher=None` means "do not fetch pages" (the per-poll page budget
-    is spent). Never raises: whatever goes wrong is this item's `reason`.
+    Only the fetch runs on the event loop; extraction and cleaning run in the feed
+    worker's child process, within ITEM_SECONDS each. `fetcher=None` means "do not fetch
+    pages" (the per-poll page budget is spent). Never raises: whatever goes wrong is
+    this item's `reason`.
     """
     if item.problem:
         return Built(None, reason=item.problem)
@@ -121,8 +123,8 @@ async def build_article(item: FeedItem, *, publisher: str, origin: str, keys: li
     if item.is_teaser and item.link and fetcher is not None:
         try:
             page = await fetcher.fetch(item.link, accept=PAGE_ACCEPT)
-            found = await asyncio.to_thread(_from_page, item, page.body, page.url,
-                                            publisher=publisher, origin=origin)
+            found = await _in_worker(worker, "extracting its article page", _from_page, item,
+                                     page.body, page.url, publisher, origin)
             if isinstance(found, Article) and len(found.text.split()) > len(item.text.split()):
                 found.keys = keys
                 return Built(found, page_fetched=True)
@@ -131,7 +133,8 @@ async def build_article(item: FeedItem, *, publisher: str, origin: str, keys: li
             page_note = str(exc)
         log.info("article page for %s not used (%s); keeping the feed's text",
                  redact_url(item.link), page_note)
-    found = await asyncio.to_thread(_from_feed_text, item, publisher=publisher, origin=origin)
+    found = await _in_worker(worker, "cleaning its text", _from_feed_text, item, publisher,
+                             origin)
     if isinstance(found, Article):
         found.keys = keys
         return Built(found)
@@ -141,16 +144,27 @@ async def build_article(item: FeedItem, *, publisher: str, origin: str, keys: li
     return Built(None, reason=reason)
 
 
-def _from_page(item: FeedItem, body: bytes, url: str, *, publisher: str,
+async def _in_worker(worker: FeedWorker, doing: str, func, *args) -> Article | Rejected | None:
+    """`func(*args)` in the worker process; running too long or crashing it rejects the item."""
+    origin = args[-1]
+    try:
+        return await asyncio.to_thread(worker.run, func, *args, limit=ITEM_SECONDS)
+    except JobTimeout as exc:
+        return Rejected(origin, f"{doing} {exc}; the item was skipped")
+    except WorkerCrashed as exc:
+        return Rejected(origin, f"{doing} failed: {exc}")
+
+
+def _from_page(item: FeedItem, body: bytes, url: str, publisher: str,
                origin: str) -> Article | Rejected | None:
-    """The article extracted from the item's page (blocking: trafilatura and cleaning)."""
+    """The article extracted from the item's page (in the worker: trafilatura and cleaning)."""
     return _guarded(origin, "extracting the article page", lambda: _first_article(
         articles_from_html(body, url, origin, title=item.title, publisher=publisher,
                            published=item.published)))
 
 
-def _from_feed_text(item: FeedItem, *, publisher: str, origin: str) -> Article | Rejected | None:
-    """The article made of the feed's own text for the item (blocking: cleaning)."""
+def _from_feed_text(item: FeedItem, publisher: str, origin: str) -> Article | Rejected | None:
+    """The article made of the feed's own text for the item (in the worker: cleaning)."""
     return _guarded(origin, "cleaning the item's text", lambda: _first_article(
         articles_from_text(item.text, origin=origin, title=item.title, publisher=publisher,
                            published=item.published, url=item.link, split=False)))

@@ -11,8 +11,9 @@ Items are judged one by one: a bad item (a malformed link, no usable text, refus
 by the index) is rejected alone, logged with the feed and the item, and counted on
 the feed's record (`feeds list`); the other items of the same poll are stored. Only
 a failure of the feed as a whole (fetch, unparseable document) counts toward backoff.
-Everything CPU-bound (parsing, cleaning, indexing) runs in worker threads: the poll
-shares its event loop with the chat bots.
+Nothing CPU-bound runs on the event loop, which the poll shares with the chat bots:
+parsing and cleaning run in the feed worker's child process (bot.feeds.worker), each
+within a time limit, and indexing in a worker thread.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.core import UserError
-from bot.feeds.fetch import SafeFetcher
+from bot.feeds.fetch import FetchResult, SafeFetcher
 from bot.feeds.items import Built, build_article, item_keys
 from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
 from bot.feeds.store import FeedRow, FeedStore, ItemOutcome, SeenItem
+from bot.feeds.worker import PARSE_SECONDS, FeedWorker, JobTimeout
 from bot.ingest.model import Article
 from bot.redact import redact_url, redact_urls
 
@@ -103,13 +105,24 @@ class PollOutcome:
 Notify = Callable[[PollOutcome], Awaitable[None]]
 
 
-class FeedPoller:
-    """Polls feeds for one set of services; the store and fetcher are passed in."""
+async def parse_fetched(worker: FeedWorker, result: FetchResult) -> ParsedFeed:
+    """Parse a fetched document in the worker process; too slow to parse is refused (UserError)."""
+    try:
+        return await asyncio.to_thread(worker.run, parse_feed, result.body, result.url,
+                                       result.content_type, limit=PARSE_SECONDS)
+    except JobTimeout as exc:
+        raise UserError(f"{result.url}: parsing the feed {exc}; gave up") from None
 
-    def __init__(self, services: Services, store: FeedStore, fetcher: SafeFetcher) -> None:
+
+class FeedPoller:
+    """Polls feeds for one set of services; the store, fetcher and worker are passed in."""
+
+    def __init__(self, services: Services, store: FeedStore, fetcher: SafeFetcher,
+                 worker: FeedWorker) -> None:
         self.services = services
         self.store = store
         self.fetcher = fetcher
+        self.worker = worker
 
     def interval(self, feed: FeedRow) -> timedelta:
         return timedelta(minutes=feed.poll_minutes or self.services.settings.feed_poll_minutes)
@@ -130,8 +143,7 @@ class FeedPoller:
                     last_modified=result.last_modified or feed.last_modified)
                 return PollOutcome(feed.id, feed.url, feed.title, PollStatus.NOT_MODIFIED,
                                    next_poll_at=next_poll)
-            parsed = await asyncio.to_thread(parse_feed, result.body, result.url,
-                                             result.content_type)
+            parsed = await parse_fetched(self.worker, result)
             tally = await self.ingest(feed, parsed, now, skip_undated=False)
             await asyncio.to_thread(
                 self.store.record_success, feed.id, now=now, next_poll_at=next_poll,
@@ -238,6 +250,7 @@ class FeedPoller:
                 fetcher = self.fetcher
             async with gate:
                 return await build_article(item, publisher=publisher, keys=keys, fetcher=fetcher,
+                                           worker=self.worker,
                                            origin=item.link or f"{feed.url}#{item.guid}")
 
         return list(await asyncio.gather(*(one(i, k) for i, k in fresh)))
@@ -273,7 +286,8 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
 
     A run still in progress for the same database makes a new call return at once.
     `notify` hears of each feed paused in this run: a feed pauses once and is not polled
-    while paused, so each pause is told once.
+    while paused, so each pause is told once. Parsing and cleaning go to
+    `services.feed_worker`, started the first time a feed has news.
     """
     key = str(services.settings.db_path)
     if key in _RUNNING:
@@ -284,7 +298,8 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
         store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
         try:
             poller = FeedPoller(services, store,
-                                fetcher or SafeFetcher.from_settings(services.settings))
+                                fetcher or SafeFetcher.from_settings(services.settings),
+                                services.feed_worker)
             due = await asyncio.to_thread(store.due, now)
             gate = asyncio.Semaphore(FEED_CONCURRENCY)
 

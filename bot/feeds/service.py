@@ -17,8 +17,8 @@ from bot.config import Settings
 from bot.core import UserError
 from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher, check_url
 from bot.feeds.items import normalize_link
-from bot.feeds.parse import parse_feed
-from bot.feeds.poll import INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, poll_due_feeds
+from bot.feeds.poll import (INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, parse_fetched,
+                            poll_due_feeds)
 from bot.feeds.store import FeedRow, FeedStore
 from bot.ingest.model import Article, Rejected
 from bot.redact import redact_urls
@@ -91,6 +91,7 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
     if poll_minutes is not None and not 1 <= poll_minutes <= 7 * 24 * 60:
         raise UserError("A feed's polling interval must be between 1 minute and 7 days.")
     store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
+    worker = services.feed_worker
     try:
         existing = await asyncio.to_thread(store.by_url, url)
         if existing:
@@ -100,14 +101,13 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
                             f"(“{existing.title}”).{hint}")
         fetcher = _fetcher(services, fetcher)
         result = await fetcher.fetch(url)
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.url,
-                                         result.content_type)
+        parsed = await parse_fetched(worker, result)
         now = services.clock()
         feed = await asyncio.to_thread(store.add, url, title=parsed.title,
                                        site_url=parsed.site_url, added_by=added_by, now=now,
                                        poll_minutes=poll_minutes, notify_platform=notify_platform,
                                        notify_channel=notify_channel)
-        poller = FeedPoller(services, store, fetcher)
+        poller = FeedPoller(services, store, fetcher, worker)
         tally = await poller.ingest(feed, parsed, now, skip_undated=True)
         await asyncio.to_thread(store.record_success, feed.id, now=now,
                                 next_poll_at=now + poller.interval(feed), etag=result.etag,
