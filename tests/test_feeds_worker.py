@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.feeds.parse import FeedRefused, parse_feed
-from bot.feeds.worker import FeedWorker, JobTimeout, WorkerCrashed
+from bot.feeds.worker import FeedWorker, JobTimeout, WorkerCrashed, WorkerUnavailable
 
 
 @pytest.fixture
@@ -47,3 +47,13 @@ def test_closing_ends_the_child():
     proc = worker._proc
     worker.close()
     assert proc is not None and proc.poll() is not None
+
+
+async def test_without_a_child_the_job_runs_in_a_thread_and_says_so(monkeypatch, caplog):
+    monkeypatch.setattr("sys.executable", "/nonexistent/python3")
+    with FeedWorker() as worker:
+        with pytest.raises(WorkerUnavailable, match="could not start"):
+            worker.run(len, "abc", limit=5)
+        assert await worker.call(len, "abc", limit=5) == 3
+    assert "the feed worker process could not start (" in caplog.text
+    assert "running len in a thread instead" in caplog.text

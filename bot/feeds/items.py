@@ -9,7 +9,6 @@ scoped by the feed's URL.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -148,7 +147,7 @@ async def _in_worker(worker: FeedWorker, doing: str, func, *args) -> Article | R
     """`func(*args)` in the worker process; running too long or crashing it rejects the item."""
     origin = args[-1]
     try:
-        return await asyncio.to_thread(worker.run, func, *args, limit=ITEM_SECONDS)
+        return await worker.call(func, *args, limit=ITEM_SECONDS)
     except JobTimeout as exc:
         return Rejected(origin, f"{doing} {exc}; the item was skipped")
     except WorkerCrashed as exc:

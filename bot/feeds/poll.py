@@ -108,8 +108,8 @@ Notify = Callable[[PollOutcome], Awaitable[None]]
 async def parse_fetched(worker: FeedWorker, result: FetchResult) -> ParsedFeed:
     """Parse a fetched document in the worker process; too slow to parse is refused (UserError)."""
     try:
-        return await asyncio.to_thread(worker.run, parse_feed, result.body, result.url,
-                                       result.content_type, limit=PARSE_SECONDS)
+        return await worker.call(parse_feed, result.body, result.url, result.content_type,
+                                 limit=PARSE_SECONDS)
     except JobTimeout as exc:
         raise UserError(f"{result.url}: parsing the feed {exc}; gave up") from None
 

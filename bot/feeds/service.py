@@ -20,6 +20,7 @@ from bot.feeds.items import normalize_link
 from bot.feeds.poll import (INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, parse_fetched,
                             poll_due_feeds)
 from bot.feeds.store import FeedRow, FeedStore
+from bot.feeds.worker import ITEM_SECONDS, JobTimeout, WorkerCrashed
 from bot.ingest.model import Article, Rejected
 from bot.redact import redact_urls
 from bot.ingest.pipeline import articles_from_html, articles_from_text
@@ -258,14 +259,11 @@ async def ingest_url(services: Services, url: str, *,
         raise UserError(f"{url} is a feed, not an article page: use `feeds add {url}`.")
     if kind.startswith(("image/", "audio/", "video/", "font/")) or kind in _BINARY_TYPES:
         raise UserError(f"{url} is {kind}, not a web page; only HTML and text articles are read.")
-    origin = url
-    if kind == "text/plain":
-        text = page.body.decode("utf-8", "replace")
-        items = await asyncio.to_thread(lambda: list(articles_from_text(text, origin=origin,
-                                                                        url=page.url)))
-    else:
-        items = await asyncio.to_thread(lambda: list(articles_from_html(page.body, page.url,
-                                                                        origin)))
+    try:
+        items = await services.feed_worker.call(page_items, page.body, page.url, url, kind,
+                                                limit=ITEM_SECONDS)
+    except (JobTimeout, WorkerCrashed) as exc:
+        raise UserError(f"{url}: extracting the article failed ({exc}).") from None
     articles = [i for i in items if isinstance(i, Article)]
     if not articles or not isinstance(items[0], Article):
         reason = items[0].reason if items and isinstance(items[0], Rejected) else "nothing found"
@@ -282,6 +280,13 @@ async def ingest_url(services: Services, url: str, *,
     return IngestedUrl(url=url, status=first.status, article_id=first.article_id, title=main.title,
                        publisher=main.publisher, published=main.published,
                        others=rest.count("stored"), others_duplicate=rest.count("duplicate"))
+
+
+def page_items(body: bytes, url: str, origin: str, kind: str) -> list[Article | Rejected]:
+    """The stories of a fetched page (in the feed worker: extraction and cleaning are CPU work)."""
+    if kind == "text/plain":
+        return list(articles_from_text(body.decode("utf-8", "replace"), origin=origin, url=url))
+    return list(articles_from_html(body, url, origin))
 
 
 def ingest_urls(urls: list[str], services: Services, report: IngestReport) -> IngestReport:

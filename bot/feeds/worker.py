@@ -11,6 +11,7 @@ child. Indexing stays in this process (in a thread), where the models are.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -37,7 +38,11 @@ class JobTimeout(Exception):
 
 
 class WorkerCrashed(Exception):
-    """The child died or could not start; the job did not finish."""
+    """The child died while running the job; the job did not finish."""
+
+
+class WorkerUnavailable(WorkerCrashed):
+    """No child could be started (the environment, not the job)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,17 @@ class FeedWorker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+
+    async def call(self, func: Callable[..., Any], *args: Any, limit: float) -> Any:
+        """`run` from the event loop, in a thread that waits on the child.
+
+        If no child can be started at all, the job runs in the thread instead (logged): the
+        bot keeps reading feeds, without the time limit, rather than failing every one."""
+        try:
+            return await asyncio.to_thread(self.run, func, *args, limit=limit)
+        except WorkerUnavailable as exc:
+            log.warning("%s; running %s in a thread instead", exc, func.__name__)
+            return await asyncio.to_thread(func, *args)
 
     def run(self, func: Callable[..., Any], *args: Any, limit: float) -> Any:
         """`func(*args)` in the child; its result, or its exception raised again here.
@@ -116,7 +132,7 @@ class FeedWorker:
                                     stdin=subprocess.DEVNULL, env=env, cwd=root)
         except OSError as exc:
             ours.close()
-            raise WorkerCrashed(f"the feed worker process could not start ({exc})") from None
+            raise WorkerUnavailable(f"the feed worker process could not start ({exc})") from None
         finally:
             theirs.close()
         conn = Connection(ours.detach())
@@ -128,7 +144,8 @@ class FeedWorker:
             conn.close()
             proc.kill()
             proc.wait(timeout=5)
-            raise WorkerCrashed(f"the feed worker process did not start (exit code {proc.returncode})")
+            raise WorkerUnavailable("the feed worker process did not start "
+                                    f"(exit code {proc.returncode})")
         self._proc, self._conn = proc, conn
         log.debug("feed worker process %s started", proc.pid)
         return conn
