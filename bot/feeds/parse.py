@@ -220,6 +220,8 @@ def html_to_text(html: str) -> str:
                 el.tail = "\n" + (el.tail or "")
         text = root.text_content()
     except (LxmlError, ValueError, TypeError, RecursionError, MemoryError):
+        text = ""
+    if not str(text).strip():  # unparseable, or nested past libxml2's depth limit: strip tags
         text = _TAG.sub(" ", html)
     # Character references in the HTML may have named controls or bidi overrides.
     return _squeeze_lines(clean_text(str(text)))
