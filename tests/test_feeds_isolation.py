@@ -90,6 +90,13 @@ async def test_a_bad_item_is_rejected_alone_and_the_feed_stays_healthy(
     assert feed.last_poll_rejected == 0 and mill in feed.last_item_error  # kept until the next
     assert stored_titles(svc) == sorted(STORIES[k][0] for k in GOOD)
 
+    # The publisher corrects the link (same GUID): now the item is stored.
+    items[2] = bad_item("http://news.test/mill")
+    server.pages["/rss"] = Page(rss("Marlow Daily", items), RSS_TYPE)
+    [fixed] = await poll_due_feeds(svc, when, fetcher=fetcher)
+    assert (fixed.tally.stored, fixed.tally.seen, fixed.tally.rejected) == (1, 5, 0)
+    assert stored_titles(svc) == sorted(STORIES[k][0] for k in (*GOOD, "mill"))
+
 
 async def test_adding_a_feed_with_a_bad_item_says_which_and_why(svc, server, fetcher):
     items = good_items()

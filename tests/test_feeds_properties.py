@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.feeds.decode import decode_document
-from bot.feeds.items import item_keys, link_problem, normalize_link
+from bot.feeds.items import item_keys, link_problem, normalize_link, rejected_key
 from bot.feeds.parse import FeedItem, FeedRefused, html_to_text, parse_feed
 from bot.text_hygiene import clean_text
 
@@ -139,6 +139,10 @@ any_item = st.builds(FeedItem, guid=st.one_of(st.none(), field_text),
 def test_item_keys_are_total_stable_and_distinct(a: FeedItem, b: FeedItem):
     keys_a, keys_b = item_keys(a, FEED_URL), item_keys(b, FEED_URL)
     assert keys_a and keys_a == item_keys(a, FEED_URL)
+    # A rejected item is remembered by all of it: any change makes it a new try.
+    assert rejected_key(a, FEED_URL) == rejected_key(a, FEED_URL)
+    if (a.guid, a.link, a.title, a.text) != (b.guid, b.link, b.title, b.text):
+        assert rejected_key(a, FEED_URL) != rejected_key(b, FEED_URL)
     assert all(len(k) <= 1100 for k in keys_a)
     # Items that differ in every identity they have share no key.
     if (a.guid and b.guid and a.guid != b.guid and ":" not in a.guid + b.guid

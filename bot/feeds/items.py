@@ -10,6 +10,7 @@ scoped by the feed's URL.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -88,6 +89,13 @@ def item_keys(item: FeedItem, feed_url: str) -> list[str]:
     if not keys:  # no GUID, no link, a short text: title and text exactly are all it has
         keys.append("item:" + _sha1(f"{feed_url}\n{item.title}\n{item.text}"))
     return keys
+
+
+def rejected_key(item: FeedItem, feed_url: str) -> str:
+    """The key a rejected item is remembered by: all of it, so the same bad item is not
+    tried and reported again, while a corrected one (same GUID, fixed link) is."""
+    fields = [feed_url, item.guid, item.link, item.title, item.text]
+    return "rejected:" + _sha1(json.dumps(fields))  # JSON: distinct fields, distinct text
 
 
 def _bounded(key: str) -> str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import UserError
 from bot.feeds.fetch import FetchResult, SafeFetcher
-from bot.feeds.items import Built, build_article, item_keys
+from bot.feeds.items import Built, build_article, item_keys, rejected_key
 from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
 from bot.feeds.store import FeedRow, FeedStore, ItemOutcome, SeenItem
 from bot.feeds.worker import PARSE_SECONDS, FeedWorker, JobTimeout
@@ -208,6 +208,7 @@ class FeedPoller:
                 tally.reasons.append(f"{item.label}: {reason}")
                 log.warning("feed %s (%s): item %s rejected: %s", feed.id, redact_url(feed.url),
                             redact_urls(item.label), redact_urls(reason))
+                keys = [rejected_key(item, feed.url)]  # a corrected version is tried again
             seen.append(SeenItem(keys=keys, guid=item.guid, link=item.link, title=item.title,
                                  published=item.published, outcome=outcome,
                                  article_id=article_id, reason=reason))
@@ -224,7 +225,8 @@ class FeedPoller:
         batch_keys: set[str] = set()
         for item in items:
             keys = item_keys(item, feed.url)
-            if batch_keys.intersection(keys) or self.store.seen(keys):
+            if batch_keys.intersection(keys) or self.store.seen([*keys,
+                                                                rejected_key(item, feed.url)]):
                 tally.seen += 1
                 continue
             batch_keys.update(keys)
