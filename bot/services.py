@@ -11,12 +11,19 @@ from bot.config import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.core import Registry
+    from bot.feeds.worker import FeedWorker
     from bot.index.store import Index
     from summarizer.types import Summarizer
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _feed_worker() -> FeedWorker:
+    from bot.feeds.worker import FeedWorker
+
+    return FeedWorker()
 
 
 @dataclass
@@ -27,6 +34,13 @@ class Services:
     registry: Registry
     #: The time "now"; tests set it to make digests and "latest" exact.
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: The child process that parses feeds and cleans their items (started on first use).
+    feed_worker: FeedWorker = field(default_factory=_feed_worker)
+
+    def close(self) -> None:
+        """Close the index and end the feed worker's process."""
+        self.feed_worker.close()
+        self.index.close()
 
 
 def build_services(settings: Settings) -> Services:

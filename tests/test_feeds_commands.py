@@ -22,7 +22,8 @@ def svc(services, connect_guard):
     services.clock = lambda: NOW
     # The explicit allow-list: the test server on loopback, nothing else.
     services.settings = replace(services.settings, fetch_allow_networks=("127.0.0.1/32",))
-    return services
+    yield services
+    services.feed_worker.close()
 
 
 def feed_items():

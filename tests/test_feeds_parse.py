@@ -104,3 +104,19 @@ def test_item_keys():
     uri = FeedItem(guid="tag:news.test,2026:42", link=None, title="t", text="short")
     assert item_keys(uri, "http://news.test/rss") == ["guid:tag:news.test,2026:42"]
     assert normalize_link("https://x.test/p?fbclid=1") == "https://x.test/p"
+
+
+def test_nested_and_huge_values_are_read_not_raised():
+    deep = "<div>" * 100_000 + "Deep text." + "</div>" * 100_000
+    assert html_to_text(deep) == "Deep text."  # past libxml2's depth limit: tags stripped
+    doc = rss("T", [{"title": "Headline " * 100_000, "text": "Body text here.", "guid": "1"}])
+    [item] = parse_feed(doc.encode(), "http://news.test/rss").items
+    assert len(item.title) == 300 and item.title.endswith("…") and item.problem is None
+
+
+def test_an_entry_without_title_or_text_is_an_item_with_its_problem():
+    doc = rss("T", [{"title": "", "text": "", "guid": "g1"},
+                    {"title": "Fine", "text": "Some text.", "guid": "g2"}])
+    items = parse_feed(doc.encode(), "http://news.test/rss").items
+    assert [(i.guid, i.problem) for i in items] == [
+        ("g1", "the entry has neither a title nor any text"), ("g2", None)]

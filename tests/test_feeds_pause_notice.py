@@ -29,7 +29,8 @@ DOWN = Page("down for maintenance", "text/plain", status=503)
 def svc(services, connect_guard):
     services.clock = ManualClock(NOW)
     services.settings = replace(services.settings, fetch_allow_networks=("127.0.0.1/32",))
-    return services
+    yield services
+    services.feed_worker.close()
 
 
 def marlow(*keys: str) -> Page:

@@ -12,22 +12,12 @@ from bot.feeds.poll import poll_due_feeds, register_feed_jobs
 from bot.feeds.service import (add_feed, ingest_url, list_feeds, list_text, poll_text, remove_feed,
                                resume_feed)
 from bot.feeds.store import FeedStore
-from test_feeds_support import (BILLION_LAUGHS, BROKEN, STORIES, Page, article_page, atom,  # noqa: F401
-                                connect_guard, make_fetcher, resolver, rss, server)
+from test_feeds_support import (BILLION_LAUGHS, BROKEN, FEED_NOW, STORIES, Page,  # noqa: F401
+                                article_page, atom, connect_guard, fetcher, make_fetcher, resolver,
+                                rss, server, svc)
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+NOW = FEED_NOW
 RSS_TYPE = "application/rss+xml"
-
-
-@pytest.fixture
-def svc(services):
-    services.clock = lambda: NOW
-    return services
-
-
-@pytest.fixture
-def fetcher(resolver, connect_guard):
-    return make_fetcher(resolver)
 
 
 def story(key: str, *, guid: str | None = None, link: str | None = None,

@@ -12,6 +12,7 @@ import asyncio
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
@@ -162,6 +163,24 @@ def resolver() -> FakeResolver:
         "mixed.test": ["127.0.0.1", "10.1.2.3"],
         "localhost.test": ["127.0.0.1"],
     })
+
+
+#: "Now" in the feed tests: a fixed instant, so backfill windows and poll times are exact.
+FEED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def svc(services):
+    """Real services over an empty index, their clock stopped at FEED_NOW."""
+    services.clock = lambda: FEED_NOW
+    yield services
+    services.feed_worker.close()
+
+
+@pytest.fixture
+def fetcher(resolver, connect_guard):
+    """A fetcher that reaches only the loopback server, every connect guarded."""
+    return make_fetcher(resolver)
 
 
 def make_fetcher(resolver: FakeResolver, *, policy: AddressPolicy = LOOPBACK_ONLY,

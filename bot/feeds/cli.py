@@ -69,9 +69,10 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps([service.outcome_json(o) for o in outcomes], ensure_ascii=False))
         else:
             print(service.poll_text(outcomes))
-        return 1 if any(o.status in ("failed", "paused") for o in outcomes) else 0
+        failed = (service.PollStatus.FAILED, service.PollStatus.PAUSED)
+        return 1 if any(o.status in failed for o in outcomes) else 0
     finally:
-        services.index.close()
+        services.close()
 
 
 def _services(settings: Settings):

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 
 from bot.core import Poster, Reply
-from bot.feeds.poll import Notify, PollOutcome
+from bot.feeds.poll import Notify, PollOutcome, PollStatus
 from bot.redact import redact_url, redact_urls
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def channel_notifier(posters: Mapping[str, Poster]) -> Notify:
     login) is used once it is there."""
 
     async def notify(outcome: PollOutcome) -> None:
-        if outcome.status != "paused" or not outcome.notify_channel:
+        if outcome.status != PollStatus.PAUSED or not outcome.notify_channel:
             return
         poster = posters.get(outcome.notify_platform or "")
         if poster is None:

@@ -6,6 +6,14 @@ after exponentially longer waits and, after `MAX_FAILURES` failures in a row,
 paused: `feeds list` shows it as paused with the last error, the log says so
 once, and the serving process tells the channel the feed was added from (through
 the `notify` callable it passes), instead of the bot retrying forever in silence.
+
+Items are judged one by one: a bad item (a malformed link, no usable text, refused
+by the index) is rejected alone, logged with the feed and the item, and counted on
+the feed's record (`feeds list`); the other items of the same poll are stored. Only
+a failure of the feed as a whole (fetch, unparseable document) counts toward backoff.
+Nothing CPU-bound runs on the event loop, which the poll shares with the chat bots:
+parsing and cleaning run in the feed worker's child process (bot.feeds.worker), each
+within a time limit, and indexing in a worker thread.
 """
 
 from __future__ import annotations
@@ -16,13 +24,15 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.core import UserError
-from bot.feeds.fetch import SafeFetcher
-from bot.feeds.items import Built, build_article, item_keys
+from bot.feeds.fetch import FetchResult, SafeFetcher
+from bot.feeds.items import Built, build_article, item_keys, rejected_key
 from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
-from bot.feeds.store import FeedRow, FeedStore
+from bot.feeds.store import FeedRow, FeedStore, ItemOutcome, SeenItem
+from bot.feeds.worker import PARSE_SECONDS, FeedWorker, JobTimeout
 from bot.ingest.model import Article
 from bot.redact import redact_url, redact_urls
 
@@ -57,7 +67,21 @@ class Tally:
     seen: int = 0
     rejected: int = 0
     pages: int = 0
+    #: One line per rejected item: “Title” (link): why.
     reasons: list[str] = field(default_factory=list)
+
+    @property
+    def last_reason(self) -> str | None:
+        return self.reasons[-1] if self.reasons else None
+
+
+class PollStatus(StrEnum):
+    """How one feed's poll went; only FAILED and PAUSED are failures of the feed."""
+
+    UPDATED = "updated"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"  # will retry after a backoff
+    PAUSED = "paused"  # gave up until resumed
 
 
 @dataclass
@@ -65,8 +89,7 @@ class PollOutcome:
     feed_id: int
     url: str
     title: str
-    #: "updated", "not_modified", "failed" (will retry) or "paused" (gave up).
-    status: str
+    status: PollStatus
     tally: Tally = field(default_factory=Tally)
     error: str | None = None
     warning: str | None = None
@@ -82,13 +105,24 @@ class PollOutcome:
 Notify = Callable[[PollOutcome], Awaitable[None]]
 
 
-class FeedPoller:
-    """Polls feeds for one set of services; the store and fetcher are passed in."""
+async def parse_fetched(worker: FeedWorker, result: FetchResult) -> ParsedFeed:
+    """Parse a fetched document in the worker process; too slow to parse is refused (UserError)."""
+    try:
+        return await worker.call(parse_feed, result.body, result.url, result.content_type,
+                                 limit=PARSE_SECONDS)
+    except JobTimeout as exc:
+        raise UserError(f"{result.url}: parsing the feed {exc}; gave up") from None
 
-    def __init__(self, services: Services, store: FeedStore, fetcher: SafeFetcher) -> None:
+
+class FeedPoller:
+    """Polls feeds for one set of services; the store, fetcher and worker are passed in."""
+
+    def __init__(self, services: Services, store: FeedStore, fetcher: SafeFetcher,
+                 worker: FeedWorker) -> None:
         self.services = services
         self.store = store
         self.fetcher = fetcher
+        self.worker = worker
 
     def interval(self, feed: FeedRow) -> timedelta:
         return timedelta(minutes=feed.poll_minutes or self.services.settings.feed_poll_minutes)
@@ -107,15 +141,15 @@ class FeedPoller:
                     self.store.record_success, feed.id, now=now, next_poll_at=next_poll,
                     etag=result.etag or feed.etag,
                     last_modified=result.last_modified or feed.last_modified)
-                return PollOutcome(feed.id, feed.url, feed.title, "not_modified",
+                return PollOutcome(feed.id, feed.url, feed.title, PollStatus.NOT_MODIFIED,
                                    next_poll_at=next_poll)
-            parsed = await asyncio.to_thread(parse_feed, result.body, result.url,
-                                             result.content_type)
+            parsed = await parse_fetched(self.worker, result)
             tally = await self.ingest(feed, parsed, now, skip_undated=False)
             await asyncio.to_thread(
                 self.store.record_success, feed.id, now=now, next_poll_at=next_poll,
-                etag=result.etag, last_modified=result.last_modified, title=parsed.title)
-            return PollOutcome(feed.id, feed.url, parsed.title, "updated", tally,
+                etag=result.etag, last_modified=result.last_modified, title=parsed.title,
+                rejected=tally.rejected, item_error=tally.last_reason)
+            return PollOutcome(feed.id, feed.url, parsed.title, PollStatus.UPDATED, tally,
                                warning=parsed.warning, next_poll_at=next_poll)
         except UserError as exc:
             return await self._failed(feed, now, str(exc))
@@ -134,65 +168,76 @@ class FeedPoller:
             log.warning("feed %s (%s) paused after %d failed polls in a row; last error: %s. "
                         "Resume it with `feeds resume %s`.", feed.id, redact_url(feed.url),
                         failures, redact_urls(error), feed.id)
-            return PollOutcome(feed.id, feed.url, feed.title, "paused", error=error,
+            return PollOutcome(feed.id, feed.url, feed.title, PollStatus.PAUSED, error=error,
                                failures=failures, notify_platform=feed.notify_platform,
                                notify_channel=feed.notify_channel)
         log.info("feed %s (%s) failed (%d in a row), next try %s: %s", feed.id, redact_url(feed.url),
                  failures, next_poll, redact_urls(error))
-        return PollOutcome(feed.id, feed.url, feed.title, "failed", error=error,
+        return PollOutcome(feed.id, feed.url, feed.title, PollStatus.FAILED, error=error,
                            next_poll_at=next_poll, failures=failures)
 
     async def ingest(self, feed: FeedRow, parsed: ParsedFeed, now: datetime, *,
                      skip_undated: bool) -> Tally:
-        """Store the document's new items; old, undated-at-add and seen items are only recorded."""
+        """Store the document's new items, each judged alone; every item is recorded.
+
+        Old, undated-at-add and seen items are only recorded; a rejected item is logged
+        (feed and item named) and counted, and never stops the items after it."""
         tally = Tally(in_feed=len(parsed.items))
-        fresh = await asyncio.to_thread(self._select_new, feed, parsed.items, now, skip_undated,
-                                        tally)
+        fresh, old = await asyncio.to_thread(self._select_new, feed, parsed.items, now,
+                                             skip_undated, tally)
         built = await self._build_all(fresh, publisher=parsed.title or feed.title, feed=feed)
         tally.pages = sum(b.page_fetched for b in built)
         articles = [b.article for b in built if b.article is not None]
         results = iter(await asyncio.to_thread(self._add_all, articles))
+        seen = list(old)
         for (item, keys), b in zip(fresh, built, strict=True):
-            outcome, article_id, reason = "rejected", None, b.reason
+            outcome, article_id, reason = ItemOutcome.REJECTED, None, b.reason
             if b.article is not None:
                 res = next(results)
                 if isinstance(res, str):
                     reason = res
                 else:  # for a duplicate, article_id is the story already held
-                    outcome, article_id = res.status, res.article_id
-            if outcome == "stored":
+                    outcome, article_id = ItemOutcome(res.status), res.article_id
+            if outcome == ItemOutcome.STORED:
                 tally.stored += 1
-            elif outcome == "duplicate":
+            elif outcome == ItemOutcome.DUPLICATE:
                 tally.duplicates += 1
             else:
+                reason = reason or "rejected"
                 tally.rejected += 1
-                tally.reasons.append(f"{item.title[:60] or item.link}: {reason}")
-            await asyncio.to_thread(
-                self.store.record_item, feed.id, keys=keys, guid=item.guid, link=item.link,
-                title=item.title, published=item.published, outcome=outcome, now=now,
-                article_id=article_id, reason=reason)
+                tally.reasons.append(f"{item.label}: {reason}")
+                log.warning("feed %s (%s): item %s rejected: %s", feed.id, redact_url(feed.url),
+                            redact_urls(item.label), redact_urls(reason))
+                keys = [rejected_key(item, feed.url)]  # a corrected version is tried again
+            seen.append(SeenItem(keys=keys, guid=item.guid, link=item.link, title=item.title,
+                                 published=item.published, outcome=outcome,
+                                 article_id=article_id, reason=reason))
+        await asyncio.to_thread(self.store.record_items, feed.id, seen, now=now)
         return tally
 
     def _select_new(self, feed: FeedRow, items: list[FeedItem], now: datetime,
-                    skip_undated: bool, tally: Tally) -> list[tuple[FeedItem, list[str]]]:
+                    skip_undated: bool, tally: Tally,
+                    ) -> tuple[list[tuple[FeedItem, list[str]]], list[SeenItem]]:
+        """The items not seen before and inside the window, with their keys; and the old ones."""
         since = self.window_start(now)
         fresh: list[tuple[FeedItem, list[str]]] = []
+        old: list[SeenItem] = []
         batch_keys: set[str] = set()
         for item in items:
             keys = item_keys(item, feed.url)
-            if batch_keys.intersection(keys) or self.store.seen(keys):
+            if batch_keys.intersection(keys) or self.store.seen([*keys,
+                                                                rejected_key(item, feed.url)]):
                 tally.seen += 1
                 continue
             batch_keys.update(keys)
             too_old = item.published < since if item.published else skip_undated
             if too_old:
                 tally.old += 1
-                self.store.record_item(feed.id, keys=keys, guid=item.guid, link=item.link,
-                                       title=item.title, published=item.published,
-                                       outcome="old", now=now)
+                old.append(SeenItem(keys=keys, guid=item.guid, link=item.link, title=item.title,
+                                    published=item.published, outcome=ItemOutcome.OLD))
                 continue
             fresh.append((item, keys))
-        return fresh
+        return fresh, old
 
     async def _build_all(self, fresh: list[tuple[FeedItem, list[str]]], *, publisher: str,
                          feed: FeedRow) -> list[Built]:
@@ -202,11 +247,12 @@ class FeedPoller:
         async def one(item: FeedItem, keys: list[str]) -> Built:
             nonlocal budget
             fetcher = None
-            if item.is_teaser and item.link and budget > 0:
+            if item.is_teaser and item.link and not item.problem and budget > 0:
                 budget -= 1
                 fetcher = self.fetcher
             async with gate:
                 return await build_article(item, publisher=publisher, keys=keys, fetcher=fetcher,
+                                           worker=self.worker,
                                            origin=item.link or f"{feed.url}#{item.guid}")
 
         return list(await asyncio.gather(*(one(i, k) for i, k in fresh)))
@@ -242,7 +288,8 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
 
     A run still in progress for the same database makes a new call return at once.
     `notify` hears of each feed paused in this run: a feed pauses once and is not polled
-    while paused, so each pause is told once.
+    while paused, so each pause is told once. Parsing and cleaning go to
+    `services.feed_worker`, started the first time a feed has news.
     """
     key = str(services.settings.db_path)
     if key in _RUNNING:
@@ -253,14 +300,15 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
         store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
         try:
             poller = FeedPoller(services, store,
-                                fetcher or SafeFetcher.from_settings(services.settings))
+                                fetcher or SafeFetcher.from_settings(services.settings),
+                                services.feed_worker)
             due = await asyncio.to_thread(store.due, now)
             gate = asyncio.Semaphore(FEED_CONCURRENCY)
 
             async def one(feed: FeedRow) -> PollOutcome:
                 async with gate:
                     outcome = await poller.poll(feed, now)
-                if notify is not None and outcome.status == "paused":
+                if notify is not None and outcome.status == PollStatus.PAUSED:
                     await _tell(notify, outcome)
                 return outcome
 

@@ -17,9 +17,10 @@ from bot.config import Settings
 from bot.core import UserError
 from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher, check_url
 from bot.feeds.items import normalize_link
-from bot.feeds.parse import parse_feed
-from bot.feeds.poll import INDEX_WRITES, FeedPoller, PollOutcome, Tally, poll_due_feeds
+from bot.feeds.poll import (INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, parse_fetched,
+                            poll_due_feeds)
 from bot.feeds.store import FeedRow, FeedStore
+from bot.feeds.worker import ITEM_SECONDS, JobTimeout, WorkerCrashed
 from bot.ingest.model import Article, Rejected
 from bot.redact import redact_urls
 from bot.ingest.pipeline import articles_from_html, articles_from_text
@@ -67,7 +68,8 @@ class AddedFeed:
             lines.append(f"Skipped {_n(t.old, 'older or undated item')}: only new items from "
                          "now on.")
         if t.rejected:
-            lines.append(f"{_n(t.rejected, 'item')} had no usable text: " + "; ".join(t.reasons[:3]))
+            lines.append(f"Rejected {_n(t.rejected, 'item')}: " + "; ".join(t.reasons[:3])
+                         + ("; …" if len(t.reasons) > 3 else ""))
         if self.warning:
             lines.append(f"Note: {self.warning}.")
         return "\n".join(lines)
@@ -90,6 +92,7 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
     if poll_minutes is not None and not 1 <= poll_minutes <= 7 * 24 * 60:
         raise UserError("A feed's polling interval must be between 1 minute and 7 days.")
     store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
+    worker = services.feed_worker
     try:
         existing = await asyncio.to_thread(store.by_url, url)
         if existing:
@@ -99,18 +102,18 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
                             f"(“{existing.title}”).{hint}")
         fetcher = _fetcher(services, fetcher)
         result = await fetcher.fetch(url)
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.url,
-                                         result.content_type)
+        parsed = await parse_fetched(worker, result)
         now = services.clock()
         feed = await asyncio.to_thread(store.add, url, title=parsed.title,
                                        site_url=parsed.site_url, added_by=added_by, now=now,
                                        poll_minutes=poll_minutes, notify_platform=notify_platform,
                                        notify_channel=notify_channel)
-        poller = FeedPoller(services, store, fetcher)
+        poller = FeedPoller(services, store, fetcher, worker)
         tally = await poller.ingest(feed, parsed, now, skip_undated=True)
         await asyncio.to_thread(store.record_success, feed.id, now=now,
                                 next_poll_at=now + poller.interval(feed), etag=result.etag,
-                                last_modified=result.last_modified)
+                                last_modified=result.last_modified, rejected=tally.rejected,
+                                item_error=tally.last_reason)
         feed = await asyncio.to_thread(store.get, feed.id)
         return AddedFeed(feed, tally, services.settings.feed_backfill_days,  # type: ignore[arg-type]
                          parsed.warning)
@@ -176,6 +179,8 @@ def feed_json(feed: FeedRow) -> dict[str, Any]:
         "last_success": _iso(feed.last_success_at), "last_error": feed.last_error,
         "last_error_at": _iso(feed.last_error_at), "failures": feed.failures,
         "next_poll": _iso(feed.next_poll_at), "added_at": _iso(feed.added_at),
+        "last_poll_rejected": feed.last_poll_rejected, "last_item_error": feed.last_item_error,
+        "last_item_error_at": _iso(feed.last_item_error_at),
     }
 
 
@@ -196,6 +201,11 @@ def describe_feed(feed: FeedRow, default_minutes: int, *, redact: bool = False) 
     error = f"{_when(feed.last_error_at)}: {shown(feed.last_error)}" if feed.last_error else "none"
     body = (f"{shown(feed.url)}\n{_n(feed.item_count, 'item')} seen, {feed.stored_count} stored · "
             f"last success {_when(feed.last_success_at)} · last error {error}")
+    if feed.last_poll_rejected or feed.last_item_error:
+        item_error = (f"{_when(feed.last_item_error_at)}: {shown(feed.last_item_error)}"
+                      if feed.last_item_error else "none")
+        body += (f"\nlast poll rejected {_n(feed.last_poll_rejected, 'item')} · "
+                 f"last item error {item_error}")
     if feed.notify_channel:
         body += f"\nproblems are reported in {feed.notify_platform} channel {feed.notify_channel}"
     return f"{feed.id}. {feed.title or shown(feed.url)} — {state}", body
@@ -249,13 +259,11 @@ async def ingest_url(services: Services, url: str, *,
         raise UserError(f"{url} is a feed, not an article page: use `feeds add {url}`.")
     if kind.startswith(("image/", "audio/", "video/", "font/")) or kind in _BINARY_TYPES:
         raise UserError(f"{url} is {kind}, not a web page; only HTML and text articles are read.")
-    origin = url
-    if kind == "text/plain":
-        text = page.body.decode("utf-8", "replace")
-        items = list(articles_from_text(text, origin=origin, url=page.url))
-    else:
-        items = await asyncio.to_thread(lambda: list(articles_from_html(page.body, page.url,
-                                                                        origin)))
+    try:
+        items = await services.feed_worker.call(page_items, page.body, page.url, url, kind,
+                                                limit=ITEM_SECONDS)
+    except (JobTimeout, WorkerCrashed) as exc:
+        raise UserError(f"{url}: extracting the article failed ({exc}).") from None
     articles = [i for i in items if isinstance(i, Article)]
     if not articles or not isinstance(items[0], Article):
         reason = items[0].reason if items and isinstance(items[0], Rejected) else "nothing found"
@@ -272,6 +280,13 @@ async def ingest_url(services: Services, url: str, *,
     return IngestedUrl(url=url, status=first.status, article_id=first.article_id, title=main.title,
                        publisher=main.publisher, published=main.published,
                        others=rest.count("stored"), others_duplicate=rest.count("duplicate"))
+
+
+def page_items(body: bytes, url: str, origin: str, kind: str) -> list[Article | Rejected]:
+    """The stories of a fetched page (in the feed worker: extraction and cleaning are CPU work)."""
+    if kind == "text/plain":
+        return list(articles_from_text(body.decode("utf-8", "replace"), origin=origin, url=url))
+    return list(articles_from_html(body, url, origin))
 
 
 def ingest_urls(urls: list[str], services: Services, report: IngestReport) -> IngestReport:
@@ -305,7 +320,8 @@ async def poll_now(services: Services, *, fetcher: SafeFetcher | None = None) ->
 def outcome_json(o: PollOutcome) -> dict[str, Any]:
     return {"id": o.feed_id, "url": o.url, "title": o.title, "status": o.status,
             "stored": o.tally.stored, "duplicates": o.tally.duplicates, "seen": o.tally.seen,
-            "old": o.tally.old, "rejected": o.tally.rejected, "error": o.error,
+            "old": o.tally.old, "rejected": o.tally.rejected,
+            "rejected_items": o.tally.reasons, "error": o.error,
             "next_poll": _iso(o.next_poll_at)}
 
 
@@ -314,13 +330,15 @@ def poll_text(outcomes: list[PollOutcome]) -> str:
         return "No feed is due for polling."
     lines = []
     for o in outcomes:
-        if o.status == "updated":
+        if o.status == PollStatus.UPDATED:
             what = f"{_n(o.tally.stored, 'new story', 'new stories')}"
             if o.tally.duplicates:
                 what += f", {_n(o.tally.duplicates, 'duplicate')} merged"
-        elif o.status == "not_modified":
+            if o.tally.rejected:
+                what += f", {_n(o.tally.rejected, 'item')} rejected: " + "; ".join(o.tally.reasons[:3])
+        elif o.status == PollStatus.NOT_MODIFIED:
             what = "not modified"
-        elif o.status == "paused":
+        elif o.status == PollStatus.PAUSED:
             what = f"PAUSED after repeated failures: {o.error}"
         else:
             what = f"failed, will retry {_when(o.next_poll_at)}: {o.error}"

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import sqlite_utils
@@ -21,9 +22,14 @@ import sqlite_utils
 from bot.core import UserError
 from bot.index.db import connect, migrate, transaction
 
-#: How an item ended: stored as a new article, merged into an existing one, older than the
-#: backfill window, or refused by the index.
-OUTCOMES = ("stored", "duplicate", "old", "rejected")
+class ItemOutcome(StrEnum):
+    """How an item ended: stored as a new article, merged into an existing one, older than
+    the backfill window, or rejected (a bad link, no usable text, refused by the index)."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    OLD = "old"
+    REJECTED = "rejected"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -70,7 +76,14 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN notify_channel TEXT")
 
 
-STEPS = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """What the last poll rejected: one bad item is reported on the feed, not a feed failure."""
+    db.execute("ALTER TABLE feeds ADD COLUMN last_poll_rejected INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE feeds ADD COLUMN last_item_error TEXT")
+    db.execute("ALTER TABLE feeds ADD COLUMN last_item_error_at TEXT")
+
+
+STEPS = [_v1, _v2, _v3]
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,11 @@ class FeedRow:
     #: The chat platform and channel the feed was added from; told when it is paused.
     notify_platform: str | None = None
     notify_channel: str | None = None
+    #: Items the last poll that read the feed rejected, and the latest item rejection
+    #: ("“Title” (link): why"), which stays until another item is rejected.
+    last_poll_rejected: int = 0
+    last_item_error: str | None = None
+    last_item_error_at: datetime | None = None
     #: Items seen in the feed so far, and how many of them became new articles.
     item_count: int = 0
     stored_count: int = 0
@@ -104,8 +122,22 @@ class FeedRow:
         return self.status == "paused"
 
 
+@dataclass(frozen=True)
+class SeenItem:
+    """One item of a poll as it is remembered: its keys, what it was, and how it ended."""
+
+    keys: list[str]
+    guid: str | None
+    link: str | None
+    title: str
+    published: datetime | None
+    outcome: ItemOutcome
+    article_id: int | None = None
+    reason: str | None = None
+
+
 _DATES = {"added_at", "last_polled_at", "last_success_at", "last_error_at", "next_poll_at",
-          "paused_at"}
+          "paused_at", "last_item_error_at"}
 _SELECT = """SELECT f.*,
     (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id) AS item_count,
     (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id AND i.outcome = 'stored')
@@ -183,13 +215,21 @@ class FeedStore:
 
     def record_success(self, feed_id: int, *, now: datetime, next_poll_at: datetime,
                        etag: str | None, last_modified: str | None,
-                       title: str | None = None) -> None:
-        """A poll worked (200 or 304): failures reset, validators kept for the next request."""
+                       title: str | None = None, rejected: int | None = None,
+                       item_error: str | None = None) -> None:
+        """A poll worked (200 or 304): failures reset, validators kept for the next request.
+
+        `rejected` is how many of the document's items were rejected (None: the document was
+        not read, a 304); `item_error` the last rejection, kept until the next one."""
         values: dict[str, object] = dict(
             last_polled_at=_iso(now), last_success_at=_iso(now), failures=0,
             next_poll_at=_iso(next_poll_at), etag=etag, last_modified=last_modified)
         if title:
             values["title"] = title
+        if rejected is not None:
+            values["last_poll_rejected"] = rejected
+        if item_error:
+            values.update(last_item_error=item_error, last_item_error_at=_iso(now))
         self._update(feed_id, **values)
 
     def record_failure(self, feed_id: int, *, now: datetime, error: str,
@@ -217,22 +257,33 @@ class FeedStore:
         return row is not None
 
     def record_item(self, feed_id: int, *, keys: Iterable[str], guid: str | None,
-                    link: str | None, title: str, published: datetime | None, outcome: str,
-                    now: datetime, article_id: int | None = None, reason: str | None = None) -> int:
+                    link: str | None, title: str, published: datetime | None,
+                    outcome: ItemOutcome, now: datetime, article_id: int | None = None,
+                    reason: str | None = None) -> int:
         """Remember an item and every key it is known by, whatever its outcome."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}")
+        [item_id] = self.record_items(feed_id, [SeenItem(keys=list(keys), guid=guid, link=link,
+                                                         title=title, published=published,
+                                                         outcome=outcome, article_id=article_id,
+                                                         reason=reason)], now=now)
+        return item_id
+
+    def record_items(self, feed_id: int, items: Iterable[SeenItem], *, now: datetime) -> list[int]:
+        """Remember a poll's items and their keys in one transaction."""
+        ids = []
         with self._tx():
-            cur = self.db.execute(
-                "INSERT INTO feed_items(feed_id, guid, link, title, published, outcome, "
-                "article_id, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [feed_id, guid, link, title, _iso(published), outcome, article_id, reason,
-                 _iso(now)])
-            item_id = cur.lastrowid
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO feed_item_keys(key, item_id) VALUES (?, ?)",
-                [(k, item_id) for k in dict.fromkeys(keys)])
-        return int(item_id)
+            for item in items:
+                outcome = ItemOutcome(item.outcome)  # an unknown outcome is a bug: ValueError
+                cur = self.db.execute(
+                    "INSERT INTO feed_items(feed_id, guid, link, title, published, outcome, "
+                    "article_id, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [feed_id, item.guid, item.link, item.title, _iso(item.published),
+                     outcome.value, item.article_id, item.reason, _iso(now)])
+                item_id = int(cur.lastrowid)
+                self.db.conn.executemany(
+                    "INSERT OR IGNORE INTO feed_item_keys(key, item_id) VALUES (?, ?)",
+                    [(k, item_id) for k in dict.fromkeys(item.keys)])
+                ids.append(item_id)
+        return ids
 
     def items(self, feed_id: int) -> list[dict]:
         with self._lock:
