@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core import Reply
+from bot.digests.delivery import HistoryUnavailable, PartTag
 from bot.ingest.model import Article
 
 
@@ -34,18 +35,27 @@ class ManualClock:
 
 
 class RecordingPoster:
-    """A platform that records posts; `fail_next` makes the next sends raise like a 503."""
+    """A platform that records posts; `fail_next` makes the next sends raise like a 503.
 
-    def __init__(self, platform: str = "slack", *, fail_next: int = 0) -> None:
+    It also speaks bot.digests.delivery: each digest part is kept with its tag in the
+    channel's history (what `find_part` reads, unless `history_readable` is False),
+    and with `one_part_per_section` a digest becomes one message per section.
+    """
+
+    def __init__(self, platform: str = "slack", *, fail_next: int = 0,
+                 one_part_per_section: bool = False, history_readable: bool = True) -> None:
         self.platform = platform
         self.fail_next = fail_next
+        self.one_part_per_section = one_part_per_section
+        self.history_readable = history_readable
         self.posts: list[tuple[str, Reply]] = []
+        self.tags: list[PartTag | None] = []  # parallel to posts
         self.attempts = 0
         #: The event loop each post ran on (a platform client works on its own loop only).
         self.loops: list = []
         self._lock = threading.Lock()
 
-    async def post(self, channel_id: str, reply: Reply) -> str:
+    async def post(self, channel_id: str, reply: Reply, tag: PartTag | None = None) -> str:
         with self._lock:
             self.loops.append(asyncio.get_running_loop())
             self.attempts += 1
@@ -53,7 +63,25 @@ class RecordingPoster:
                 self.fail_next -= 1
                 raise ConnectionError("platform answered HTTP 503")
             self.posts.append((channel_id, reply))
+            self.tags.append(tag)
             return f"msg-{len(self.posts)}"
+
+    async def split(self, channel_id: str, reply: Reply) -> list[Reply]:
+        if not self.one_part_per_section or len(reply.sections) < 2:
+            return [reply]
+        return [Reply(sections=(s,), title=reply.title, sources=reply.sources, kind=reply.kind)
+                for s in reply.sections]
+
+    async def send_part(self, channel_id: str, part: Reply, tag: PartTag) -> str:
+        return await self.post(channel_id, part, tag)
+
+    async def find_part(self, channel_id: str, tag: PartTag, since: datetime) -> str | None:
+        if not self.history_readable:
+            raise HistoryUnavailable("no permission to read history")
+        for i, ((channel, _), seen) in enumerate(zip(self.posts, self.tags, strict=True)):
+            if channel == channel_id and seen == tag:
+                return f"msg-{i + 1}"
+        return None
 
     def texts(self, channel_id: str | None = None) -> list[str]:
         return [r.text for c, r in self.posts if channel_id in (None, c)]
