@@ -19,6 +19,7 @@ Serving process:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import uuid
@@ -216,4 +217,5 @@ class DigestScheduler:
                               id=f"digest-retry:{platform}:{channel_id}",
                               args=[self.key, platform, channel_id, outcome.local_date],
                               replace_existing=True)
-        return outcome
+        # The outcome says when this channel's digest will be looked at again.
+        return dataclasses.replace(outcome, retry_at=retry_at)

@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -38,15 +38,18 @@ from bot.digests.delivery import (
     reply_to_json,
 )
 from bot.digests.store import Claim, DigestRow, DigestStore, Subscription
-from bot.digests.timing import last_occurrence, local_date
+from bot.digests.timing import last_occurrence, local_date, scheduled_at
 
 log = logging.getLogger(__name__)
 
-#: Attempts per digest (the first send and three retries) before it is reported as failed.
-MAX_ATTEMPTS = 4
-#: Wait before retry n (after the n-th failure). An uncertain post is looked for after
-#: the same wait, so a platform that accepted it late has it in its history by then.
-BACKOFF = (timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30))
+#: At most this many attempts per digest; in practice the grace period ends retries first.
+MAX_ATTEMPTS = 16
+#: Wait before retry n (after the n-th failure), the last one repeating. An uncertain post
+#: is looked for after the same wait, so a platform that accepted it late has it in its
+#: history by then. Retries go on while they fall within BRIEFBOT_DIGEST_GRACE_HOURS of
+#: the digest's scheduled time: a digest later than that is not worth sending.
+BACKOFF = (timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30),
+           timedelta(hours=1))
 #: A claim this old whose owner never finished is taken to be from a crashed process.
 STALE_AFTER = timedelta(minutes=30)
 #: Parts are looked for in history from this long before the digest was first claimed
@@ -345,19 +348,29 @@ class DigestRunner:
                 await task
 
     # --- failures ----------------------------------------------------------------------
-    def _next_attempt(self, claim: Claim, not_before: float = 0.0) -> datetime | None:
+    def _next_attempt(self, sub: Subscription, claim: Claim,
+                      not_before: float = 0.0) -> datetime | None:
+        """When to try again: after the backoff (and any Retry-After), within the grace.
+
+        None for `digest now` (not retried behind the asker's back), after the last
+        attempt, and when the next try would come after the grace period.
+        """
         n = claim.attempts
         if n >= self.max_attempts or claim.slot != "daily":
             return None
         wait = max(self.backoff[min(n, len(self.backoff)) - 1], timedelta(seconds=not_before))
-        return self.clock() + wait
+        at = self.clock() + wait
+        due = scheduled_at(date.fromisoformat(claim.local_date), sub.time, sub.tz)
+        if at > due + timedelta(hours=self.services.settings.digest_grace_hours):
+            return None
+        return at
 
     async def _failed(self, sub: Subscription, claim: Claim, exc: Exception, *,
                       not_before: float = 0.0) -> Outcome:
         error = f"{type(exc).__name__}: {exc}"[:300]
         n = claim.attempts
         # A digest asked for with `digest now` is not retried behind the asker's back.
-        retry_at = self._next_attempt(claim, not_before)
+        retry_at = self._next_attempt(sub, claim, not_before)
         await asyncio.to_thread(self.store.mark_failed, claim, error=error,
                                 next_attempt_at=retry_at)
         if retry_at is None and claim.slot == "now":
@@ -380,9 +393,7 @@ class DigestRunner:
         else:
             error = f"{type(exc).__name__}: {exc}"
         error = error[:300]
-        n = claim.attempts
-        retry_at = (self.clock() + self.backoff[min(n, len(self.backoff)) - 1]
-                    if n < self.max_attempts else None)
+        retry_at = self._next_attempt(sub, claim)
         await asyncio.to_thread(self.store.mark_failed, claim, error=error,
                                 next_attempt_at=retry_at, uncertain=True)
         log.warning("digest %s:%s %s may or may not have arrived (%s); %s", sub.platform,

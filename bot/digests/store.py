@@ -302,7 +302,8 @@ class DigestStore:
 
         Four ways in, each a single atomic statement: a fresh row; a FAILED row whose
         backoff is over (or any failed row when `force_failed`, a user asking again);
-        an UNCERTAIN row whose next look is due (never forced: it may have arrived);
+        an UNCERTAIN row whose next look is due, or asked for again (its parts that may
+        have arrived are looked for in history, never re-sent blindly);
         a CLAIMED/SENDING row whose lease is older than `stale_after` (its owner died).
         """
         cur = self._exec(
@@ -321,8 +322,8 @@ class DigestStore:
                 force_failed or (row.attempts < max_attempts
                                  and (row.next_attempt_at is None or due))):
             pass
-        elif row.status is DigestStatus.UNCERTAIN and due:
-            pass
+        elif row.status is DigestStatus.UNCERTAIN and (due or force_failed):
+            pass  # safe even when forced: what may have arrived is looked for, not re-sent
         elif row.status.held and row.claimed_at <= now - stale_after:
             pass
         else:
