@@ -8,8 +8,11 @@ keeps what would have appeared in each channel, and can be told to fail.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -100,6 +103,33 @@ def make_services(db_path: Path, encoder, clock, **settings_overrides):
     index = Index(db_path, settings, encoder=encoder)
     return Services(settings=settings, index=index, summarizer=make_summarizer(settings, encoder),
                     registry=load_commands(), clock=clock)
+
+
+@contextmanager
+def services_on_copy(template: Path, folder: Path, encoder, clock) -> Iterator:
+    """Services over a fresh copy of `template` (built once per module, used per test)."""
+    shutil.copyfile(template, folder / "bot.db")
+    services = make_services(folder / "bot.db", encoder, clock)
+    try:
+        yield services
+    finally:
+        services.index.close()
+
+
+def day_one_db(path: Path, encoder, platform: str, channel: str, due: datetime) -> Path:
+    """A database with DAY1's news and `channel` subscribed at `due`'s UTC time (the day before)."""
+    from bot.digests.manage import subscribe
+    from bot.digests.store import DigestStore
+
+    services = make_services(path, encoder, ManualClock(due))
+    for a in DAY1:
+        services.index.add(a)
+    store = DigestStore(path)
+    subscribe(store, platform, channel, f"{due:%H:%M}", "UTC", None, False,
+              settings=services.settings, now=due - timedelta(days=1))
+    store.close()
+    services.index.close()
+    return path
 
 
 def article(title, publisher, day, hour, *paragraphs):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -20,12 +19,12 @@ import discord.http
 import discord.utils
 import pytest
 from aiohttp import web
-from digest_fakes import DAY1, ManualClock, make_services
-from test_discord_http import CHANNEL_ID, TOKEN, FakeDiscord, json_response
+from digest_fakes import ManualClock, day_one_db, services_on_copy
+from test_discord_http import CHANNEL_ID, TOKEN, FakeDiscord, json_response, serving
 
 from adapters.discord.client import BriefBot
 from bot.digests.delivery import DigestStatus, PartTag
-from bot.digests.manage import listing, subscribe
+from bot.digests.manage import listing
 from bot.digests.store import DigestStore
 from bot.scheduler import DigestScheduler
 
@@ -105,37 +104,22 @@ def clock():
 @pytest.fixture
 async def peer(monkeypatch, clock):
     fake = ForgetfulDiscord(clock)
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
-    yield fake
-    fake.release.set()
-    await runner.cleanup()
+    async with serving(fake, monkeypatch):
+        yield fake
+        fake.release.set()
 
 
 @pytest.fixture(scope="module")
 def day_one(tmp_path_factory, encoder):
-    path = tmp_path_factory.mktemp("exactly-once-discord") / "bot.db"
-    svc = make_services(path, encoder, ManualClock(DUE))
-    for a in DAY1:
-        svc.index.add(a)
-    store = DigestStore(path)
-    subscribe(store, "discord", CHANNEL, "20:00", "UTC", None, False, settings=svc.settings,
-              now=DUE - timedelta(days=1))
-    store.close()
-    svc.index.close()
-    return path
+    """A day of news and the channel subscribed for 20:00 UTC (built once, copied per test)."""
+    return day_one_db(tmp_path_factory.mktemp("exactly-once-discord") / "bot.db", encoder, "discord",
+                      CHANNEL, DUE)
 
 
 @pytest.fixture
 def services(tmp_path, encoder, clock, day_one):
-    shutil.copyfile(day_one, tmp_path / "bot.db")
-    svc = make_services(tmp_path / "bot.db", encoder, clock)
-    yield svc
-    svc.index.close()
+    with services_on_copy(day_one, tmp_path, encoder, clock) as svc:
+        yield svc
 
 
 @contextlib.asynccontextmanager

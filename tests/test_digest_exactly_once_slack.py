@@ -14,16 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from digest_fakes import DAY1, ManualClock, SlackPeer, make_services
+from digest_fakes import ManualClock, SlackPeer, day_one_db, services_on_copy
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.poster import SlackPoster
 from bot.digests.delivery import DigestStatus
-from bot.digests.manage import listing, subscribe
+from bot.digests.manage import listing
 from bot.digests.runner import STALE_AFTER
 from bot.digests.store import DigestStore
 from bot.scheduler import DigestScheduler
@@ -48,25 +47,15 @@ def clock():
 
 @pytest.fixture(scope="module")
 def day_one(tmp_path_factory, encoder):
-    """A database with a day of news and a channel subscribed for 20:00 UTC (built once)."""
-    path = tmp_path_factory.mktemp("exactly-once") / "bot.db"
-    svc = make_services(path, encoder, ManualClock(DUE))
-    for a in DAY1:
-        svc.index.add(a)
-    store = DigestStore(path)
-    subscribe(store, "slack", CHANNEL, "20:00", "UTC", None, False, settings=svc.settings,
-              now=DUE - timedelta(days=1))
-    store.close()
-    svc.index.close()
-    return path
+    """A day of news and the channel subscribed for 20:00 UTC (built once, copied per test)."""
+    return day_one_db(tmp_path_factory.mktemp("exactly-once") / "bot.db", encoder, "slack",
+                      CHANNEL, DUE)
 
 
 @pytest.fixture
 def services(tmp_path, encoder, clock, day_one):
-    shutil.copyfile(day_one, tmp_path / "bot.db")
-    svc = make_services(tmp_path / "bot.db", encoder, clock)
-    yield svc
-    svc.index.close()
+    with services_on_copy(day_one, tmp_path, encoder, clock) as svc:
+        yield svc
 
 
 def poster_for(peer: SlackPeer, *, timeout: int = 30, max_blocks: int = 50) -> SlackPoster:
@@ -85,7 +74,7 @@ def scheduler(services, poster, clock) -> DigestScheduler:
     return sched
 
 
-async def settle(sched: DigestScheduler, clock: ManualClock, outcome, limit: int = 8):
+async def settle(sched: DigestScheduler, clock: ManualClock, outcome, limit: int = 40):
     """Play the scheduler's retry jobs: fire again whenever the outcome asks for a retry."""
     for _ in range(limit):
         if outcome.retry_at is None:
@@ -93,6 +82,16 @@ async def settle(sched: DigestScheduler, clock: ManualClock, outcome, limit: int
         clock.set(max(clock.now, outcome.retry_at))
         outcome = await sched.fire("slack", CHANNEL, DAY)
     return outcome
+
+
+async def first_then_settle(sched: DigestScheduler, clock: ManualClock, first_status: str):
+    """The scheduled firing (which must end as `first_status`), then its retries."""
+    try:
+        first = await sched.fire("slack", CHANNEL)
+        assert first.status == first_status, first
+        return first, await settle(sched, clock, first)
+    finally:
+        sched.shutdown()
 
 
 def assert_exactly_once(peer: SlackPeer, services, parts: int = 1) -> None:
@@ -163,12 +162,7 @@ async def test_a_connection_lost_before_slack_posted_is_sent_again_once(services
 async def test_an_answer_after_the_client_timeout_is_not_posted_twice(services, peer, clock):
     sched = scheduler(services, poster_for(peer, timeout=1), clock)
     peer.script = ["slow"]  # Slack posts it and answers after 1.5 s; the client gave up at 1 s
-    try:
-        first = await sched.fire("slack", CHANNEL)
-        assert first.status == "uncertain"
-        outcome = await settle(sched, clock, first)
-    finally:
-        sched.shutdown()
+    _, outcome = await first_then_settle(sched, clock, "uncertain")
     assert outcome.status == "sent" and peer.calls["chat.postMessage"] == 1
     assert_exactly_once(peer, services)
 
@@ -205,12 +199,7 @@ async def test_a_429_storm_with_long_retry_after_keeps_the_claim_and_posts_once(
 async def test_a_split_digest_whose_second_part_failed_posts_only_the_rest(services, peer, clock):
     sched = scheduler(services, poster_for(peer, max_blocks=4), clock)
     peer.script = ["ok", "refuse"]
-    try:
-        first = await sched.fire("slack", CHANNEL)
-        assert first.status == "failed"
-        outcome = await settle(sched, clock, first)
-    finally:
-        sched.shutdown()
+    _, outcome = await first_then_settle(sched, clock, "failed")
     parts = len(peer.history[CHANNEL])
     assert parts >= 2 and outcome.status == "sent"
     assert peer.calls["chat.postMessage"] == parts + 1  # only the refused part twice
