@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import discord
 import discord.http
@@ -191,3 +193,15 @@ async def test_without_read_message_history_a_doubtful_digest_is_never_resent(
     assert outcome.status == "uncertain" and len(peer.messages) == 1
     assert (f"last digest of {DAY} may not have arrived: briefbot cannot read this "
             "channel's history") in shown and "Read Message History" in shown
+
+
+def test_the_invite_links_ask_for_read_message_history():
+    """Without it a doubtful digest can only be reported, never checked (docs and README)."""
+    root = Path(__file__).resolve().parent.parent
+    for doc in (root / "README.md", root / "docs" / "discord.md"):
+        values = {int(v) for v in re.findall(r"permissions=(\d+)", doc.read_text("utf-8"))}
+        assert values, doc
+        for value in values:
+            perms = discord.Permissions(value)
+            assert perms.read_message_history and perms.send_messages and perms.view_channel
+            assert perms.embed_links and perms.send_messages_in_threads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -180,7 +181,7 @@ async def test_a_send_that_keeps_failing_is_retried_within_the_grace_then_given_
     grace = timedelta(hours=services.settings.digest_grace_hours)
     assert poster.posts == [] and poster.attempts == len(tries) > 4
     assert tries[-1] <= DUE + grace < tries[-1] + timedelta(hours=1)  # hourly, to the end
-    assert [b - a for a, b in zip(tries, tries[1:4], strict=False)] == [
+    assert [b - a for a, b in itertools.pairwise(tries[:4])] == [
         timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30)]
     assert any(r.levelno == logging.ERROR and "giving up" in r.getMessage() for r in caplog.records)
     store = sched.store

@@ -24,7 +24,12 @@ import discord
 
 from adapters.discord.render import CONTENT_MAX, Outgoing, render, render_text
 from bot.core import Reply
-from bot.digests.delivery import DeliveryUncertain, HistoryUnavailable, PartTag, RateLimited
+from bot.digests.delivery import (
+    DeliveryUncertain,
+    HistoryUnavailable,
+    PartTag,
+    RateLimited,
+)
 
 log = logging.getLogger(__name__)
 
