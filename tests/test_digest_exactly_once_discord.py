@@ -166,6 +166,7 @@ async def test_killed_after_discord_created_it_the_successor_finds_the_footer(
     assert peer.copies() == {(row(services).id, 1): 1}
     assert row(services).status is DigestStatus.SENT
     assert row(services).message_id == message["id"]
+    assert row(services).sent_at - DUE <= timedelta(hours=services.settings.digest_grace_hours)
     assert "digest 2026-07-13 · #" in message["embeds"][-1]["footer"]["text"]
     assert message["embeds"][0]["title"].startswith("Digest")
 

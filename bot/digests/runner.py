@@ -337,7 +337,11 @@ class DigestRunner:
         async def beat() -> None:
             while True:
                 await asyncio.sleep(every)
-                await asyncio.to_thread(self.store.renew, claim, self.clock())
+                try:
+                    await asyncio.to_thread(self.store.renew, claim, self.clock())
+                except Exception:  # a busy database: the next beat tries again
+                    log.warning("could not renew the claim on digest %s", claim.digest_id,
+                                exc_info=True)
 
         task = asyncio.get_running_loop().create_task(beat())
         try:
