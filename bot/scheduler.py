@@ -19,6 +19,7 @@ Serving process:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import uuid
@@ -29,7 +30,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.core import Poster
-from bot.digests.runner import DigestRunner, Outcome
+from bot.digests.delivery import DigestStatus
+from bot.digests.runner import Delivered, DigestRunner, Outcome
 from bot.digests.store import DigestStore, Subscription
 from bot.digests.timing import build_trigger
 
@@ -199,13 +201,14 @@ class DigestScheduler:
                 outcome = await self.runner.retry(platform, channel_id, day)
         except Exception:  # a job must never take the scheduler down
             log.exception("digest job for %s:%s crashed", platform, channel_id)
-            return Outcome("failed", day, error="crashed")
+            return Outcome(Delivered.FAILED, day, error="crashed")
         retry_at = outcome.retry_at
         row = outcome.row
-        if outcome.status == "taken" and row is not None:
-            if row.status == "failed" and row.attempts < self.runner.max_attempts:
-                retry_at = row.next_attempt_at  # failed before a restart: its retry job was lost
-            elif row.status == "claimed" and row.owner != self.runner.owner:
+        if outcome.status == Delivered.TAKEN and row is not None:
+            if row.status in (DigestStatus.FAILED, DigestStatus.UNCERTAIN):
+                # failed or uncertain before a restart: its retry job was lost
+                retry_at = row.next_attempt_at
+            elif row.status.held and row.owner != self.runner.owner:
                 # Another process is sending it, or crashed while sending: look again once
                 # the claim would count as stale, so a crash does not lose the day's digest.
                 retry_at = row.claimed_at + self.runner.stale_after + timedelta(seconds=5)
@@ -214,4 +217,5 @@ class DigestScheduler:
                               id=f"digest-retry:{platform}:{channel_id}",
                               args=[self.key, platform, channel_id, outcome.local_date],
                               replace_existing=True)
-        return outcome
+        # The outcome says when this channel's digest will be looked at again.
+        return dataclasses.replace(outcome, retry_at=retry_at)

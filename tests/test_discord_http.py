@@ -10,6 +10,7 @@ and routed through the CommandTree, the Poster sending to a channel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -169,18 +170,25 @@ class FakeDiscord:
         return web.Response(status=204)
 
 
-@pytest.fixture
-async def discord_api(monkeypatch):
-    fake = FakeDiscord()
+@contextlib.asynccontextmanager
+async def serving(fake: FakeDiscord, monkeypatch):
+    """Run `fake` on loopback and point discord.py at it (the only thing changed on its side)."""
     runner = web.AppRunner(fake.app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    # Point discord.py at the loopback peer (the only thing changed on its side).
     monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
-    yield fake
-    await runner.cleanup()
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def discord_api(monkeypatch):
+    async with serving(FakeDiscord(), monkeypatch) as fake:
+        yield fake
 
 
 def make_registry(seen: list) -> Registry:

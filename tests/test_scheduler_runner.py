@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -165,20 +166,27 @@ async def test_a_failed_send_is_retried_with_backoff_and_reported(services, cloc
     assert len(poster.posts) == 1
 
 
-async def test_a_send_that_keeps_failing_gives_up_and_says_so(services, clock, caplog):
+async def test_a_send_that_keeps_failing_is_retried_within_the_grace_then_given_up(
+        services, clock, caplog):
     add_subscription(services)
     poster = RecordingPoster(fail_next=99)
     sched = scheduler_for(services, poster)
     clock.set(DUE)
     outcome = await sched.fire("slack", "C1")
+    tries = [clock.now]
     while outcome.retry_at is not None:
         clock.set(outcome.retry_at)
+        tries.append(clock.now)
         outcome = await sched.fire("slack", "C1", outcome.local_date)
-    assert poster.attempts == 4 and poster.posts == []
+    grace = timedelta(hours=services.settings.digest_grace_hours)
+    assert poster.posts == [] and poster.attempts == len(tries) > 4
+    assert tries[-1] <= DUE + grace < tries[-1] + timedelta(hours=1)  # hourly, to the end
+    assert [b - a for a, b in itertools.pairwise(tries[:4])] == [
+        timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30)]
     assert any(r.levelno == logging.ERROR and "giving up" in r.getMessage() for r in caplog.records)
     store = sched.store
-    assert "FAILED after 4 attempt(s)" in listing(store, store.subscriptions(), clock.now)[0]
-    assert "gave up" in listing(store, store.subscriptions(), clock.now)[0]
+    shown = listing(store, store.subscriptions(), clock.now)[0]
+    assert f"FAILED after {len(tries)} attempt(s)" in shown and "gave up" in shown
 
 
 async def test_apscheduler_fires_the_job_and_schedules_the_retry(services, clock):

@@ -93,7 +93,10 @@ class BriefBot(discord.Client):
                  intents: discord.Intents | None = None) -> None:
         if sync not in SYNC_MODES:
             raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}, not {sync!r}")
-        super().__init__(intents=intents or default_intents(), allowed_mentions=NO_MENTIONS)
+        # A Retry-After longer than a minute raises instead of being slept through, so a
+        # digest post waits it out with its claim renewed (bot.digests.runner).
+        super().__init__(intents=intents or default_intents(), allowed_mentions=NO_MENTIONS,
+                         max_ratelimit_timeout=60.0)
         self.services = services
         self.registry = services.registry
         self._owns_worker = worker is None  # a shared worker is closed by its owner

@@ -25,6 +25,8 @@ BOT_SCOPES = (
     "users:read",         # is_admin / is_owner for channel-settings commands
     "channels:read",      # channel creator for channel-settings commands
     "groups:read",        # the same in private channels
+    "channels:history",   # was a digest whose answer got lost delivered? (message metadata)
+    "groups:history",     # the same in private channels
 )
 BOT_EVENTS = ("app_mention", "message.im")
 MAX_DESCRIPTION = 2000

@@ -87,6 +87,8 @@ def _ack(outcome: Outcome) -> Reply:
         "silent": "Nothing new since the last digest; this channel asked for silence on "
                   "such days, so nothing was posted.",
         "taken": _taken(outcome),
+        "uncertain": "The digest may or may not have reached this channel (the answer got "
+                     "lost); briefbot will look for it before it ever posts it again.",
         "failed": f"Posting the digest failed: {outcome.error}."
                   + (f" It will be retried at {outcome.retry_at:%H:%M} UTC." if outcome.retry_at
                      else ""),
@@ -99,6 +101,8 @@ def _ack(outcome: Outcome) -> Reply:
 def _taken(outcome: Outcome) -> str:
     status = outcome.row.status if outcome.row else "sent"
     done = {"claimed": "is being posted right now",
+            "sending": "is being posted right now",
+            "uncertain": "may already be here (its delivery is being checked)",
             "empty": "was already asked for today (there was nothing new)",
             "failed": "failed a moment ago"}.get(status, "was already posted on request today")
     return (f"This channel's digest {done}; the scheduled digest still comes. "

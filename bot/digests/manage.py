@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from bot.digests.delivery import DigestStatus
+from bot.digests.runner import HISTORY_UNREADABLE
 from bot.digests.spec import SubscribeSpec, parse_time, parse_topics, parse_zone
 from bot.digests.store import DigestStore, Subscription
 from bot.digests.timing import build_trigger, zone
@@ -75,21 +77,35 @@ def describe(sub: Subscription, now: datetime) -> str:
 
 
 def status_line(store: DigestStore, sub: Subscription) -> str:
-    """The newest digest's fate, so a failed send is visible where subscriptions are listed."""
+    """The newest digest's fate, so a failed or doubtful send is visible where subscriptions
+    are listed."""
     history = store.history(sub.platform, sub.channel_id, limit=1)
     if not history:
         return "no digest yet"
     d = history[0]
     what = f"digest {d.local_date}" + (" (asked for with `digest now`)" if d.slot == "now" else "")
-    if d.status == "sent":
+    if d.status is DigestStatus.SENT:
         return f"last {what}: sent"
-    if d.status == "empty":
+    if d.status is DigestStatus.EMPTY:
         return f"last {what}: nothing new (kept silent)"
-    if d.status == "claimed":
+    if d.status.held:
         return f"{what}: being sent"
+    if d.status is DigestStatus.UNCERTAIN:
+        if (d.error or "").startswith(HISTORY_UNREADABLE):
+            fix = _HISTORY_FIX.get(sub.platform, "let it read the channel")
+            return (f"last digest of {d.local_date} may not have arrived: briefbot "
+                    f"{HISTORY_UNREADABLE}, so it will not post it again ({fix})")
+        tail = (f"; looking for it in the channel at {d.next_attempt_at:%H:%M} UTC"
+                if d.next_attempt_at else "")
+        return f"last digest of {d.local_date} may not have arrived ({d.error}){tail}"
     tail = (f", retrying at {d.next_attempt_at:%H:%M} UTC" if d.next_attempt_at
             else ", gave up")
     return f"{what}: FAILED after {d.attempts} attempt(s): {d.error}{tail}"
+
+
+#: What lets briefbot read a channel's history, so it can check a doubtful delivery.
+_HISTORY_FIX = {"slack": "add the channels:history and groups:history scopes and reinstall",
+                "discord": "give it Read Message History in that channel"}
 
 
 def listing(store: DigestStore, subs: Sequence[Subscription], now: datetime) -> list[str]:
