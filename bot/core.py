@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -69,6 +69,14 @@ class Source:
             "url": self.url,
             "origin": self.origin,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Source:
+        published = data.get("published")
+        return cls(n=int(data["n"]), article_id=int(data["article_id"]), title=data["title"],
+                   publisher=data.get("publisher"),
+                   published=datetime.fromisoformat(published) if published else None,
+                   url=data.get("url"), origin=data.get("origin"))
 
 
 class ReplyKind(StrEnum):
@@ -176,6 +184,18 @@ class Reply:
                          for s in self.sections],
             "sources": [s.as_json() for s in self.sources],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reply:
+        """The inverse of `as_json` (whose "text" is derived, so ignored): a reply kept on
+        disk, such as a digest a retry must post exactly as it was composed."""
+        sections = tuple(
+            Section(tuple(tuple(Claim(c["text"], tuple(c.get("refs", ()))) for c in p)
+                          for p in s.get("paragraphs", [])), heading=s.get("heading"))
+            for s in data.get("sections", []))
+        return cls(sections=sections, title=data.get("title"),
+                   sources=tuple(Source.from_json(s) for s in data.get("sources", [])),
+                   kind=ReplyKind(data.get("kind") or ReplyKind.ANSWER))
 
 
 Handler = Callable[["Request", "Services"], Awaitable[Reply]]

@@ -17,7 +17,7 @@ from adapters.discord.poster import tagged
 from adapters.discord.render import CONTENT_MAX, Outgoing, render
 from adapters.slack.poster import split_reply
 from adapters.slack.render import render as slack_render
-from bot.core import Reply, Section, Source
+from bot.core import Claim, Reply, Section, Source
 from bot.digests.delivery import PartTag, reply_from_json, reply_to_json
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
@@ -27,9 +27,11 @@ tags = st.builds(lambda c, p, extra, d: PartTag(c, p, p + extra, d.isoformat()),
 WORDS = ("talks", "summit", "resumed", "minister", "floods", "rose", "said", "officials",
          "Budapest", "heatwave", "ceasefire", "delegations", "on", "the", "in")
 words = st.lists(st.sampled_from(WORDS), min_size=3, max_size=40).map(" ".join)
-sentences = st.lists(words, min_size=1, max_size=8).map(
-    lambda ss: " ".join(f"{s.capitalize()}. [1]" for s in ss))
-sections = st.builds(Section, sentences, st.one_of(st.none(), words))
+claims = st.builds(lambda w, refs: Claim(f"{w.capitalize()}.", tuple(refs)),
+                   words, st.lists(st.integers(1, 30), max_size=3))
+paragraphs = st.lists(claims, min_size=1, max_size=8).map(tuple)
+sections = st.builds(Section, st.lists(paragraphs, min_size=1, max_size=3).map(tuple),
+                     st.one_of(st.none(), words))
 sources = st.builds(Source, st.integers(1, 30), st.integers(1, 10**6), text,
                     st.one_of(st.none(), text),
                     st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from bot.core import Reply, Section, Source
+from bot.core import Reply
 
 #: Slack message metadata event type of digest messages.
 EVENT_TYPE = "briefbot_digest"
@@ -131,27 +131,10 @@ class DigestPoster(Protocol):
 
 # --- the composed reply, kept with the claim so a retry posts the same parts ------------
 def reply_to_json(reply: Reply) -> dict[str, Any]:
-    return {
-        "title": reply.title, "kind": reply.kind,
-        "sections": [{"body": s.body, "heading": s.heading} for s in reply.sections],
-        "sources": [{f.name: _plain(getattr(s, f.name)) for f in fields(Source)}
-                    for s in reply.sources],
-    }
+    return reply.as_json()
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
-    names = {f.name for f in fields(Source)}
-    sources = []
-    for s in data.get("sources", []):
-        kept = {k: v for k, v in s.items() if k in names}
-        if kept.get("published"):
-            kept["published"] = datetime.fromisoformat(kept["published"])
-        sources.append(Source(**kept))
-    return Reply(sections=tuple(Section(s["body"], s.get("heading"))
-                                for s in data.get("sections", [])),
-                 title=data.get("title"), sources=tuple(sources),
-                 kind=data.get("kind") or "answer")
+    return Reply.from_json(data)
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
