@@ -11,12 +11,12 @@ from discord.ext.test import backend, factories
 
 from adapters.discord.client import BriefBot
 from bot.config import Settings
-from bot.core import Registry, Reply, Request, Section, Source
+from bot.core import Claim, Registry, Reply, Request, Section, Source
 from bot.registry import load_commands
 from bot.services import Services
 
 HOSTILE = ("@everyone look <@123456789012345678> and <@&234567890123456789> in "
-           "<#345678901234567890> **now** [click](https://evil.example) [1]")
+           "<#345678901234567890> **now** [click](https://evil.example)")
 
 
 def dpytest_intents() -> discord.Intents:
@@ -44,10 +44,10 @@ def test_registry() -> Registry:
         if req.text == "explode":
             raise RuntimeError("boom")
         if req.text == "hostile":
-            return Reply(sections=(Section.note(HOSTILE),), title="@here <@&1> title",
+            return Reply(sections=(Section.cited([Claim(HOSTILE, (1,))]),), title="@here <@&1> title",
                          sources=(Source(1, 7, "Title @everyone", "Pub <@1>", None,
                                          "https://example.com/a"),))
-        return Reply(sections=(Section.note(f"You asked about {req.text}. [1]"),),
+        return Reply(sections=(Section.cited([Claim(f"You asked about {req.text}.", (1,))]),),
                      title=f"Latest on {req.text}",
                      sources=(Source(1, 7, "An article", "Reuters", None,
                                      "https://example.com/a"),))
