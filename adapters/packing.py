@@ -92,6 +92,7 @@ def claim_pieces(sections: Iterable[Section], *, escape: Escape, limit: int, len
 
 
 def _parts(claim: Claim, escape: Escape, limit: int, length: Length) -> list[Claim]:
+    """The claim whole, or (uncited and too long) its sentences, each a part of its own."""
     if claim.refs or length(escape(claim.text)) <= limit:
         return [claim]
     return [Claim(s) for s in split_sentences(claim.text)] or [claim]

@@ -117,14 +117,17 @@ def defuse(text: str, url: str | None = None) -> str:
 
 
 def _folded(text: str) -> str:
-    """Compatibility-folded text, so "ｂｂｃ．ｃｏ．ｕｋ" and "bbc․co․uk" read as "bbc.co.uk"."""
-    return unicodedata.normalize("NFKC", text)
+    """Text as a reader sees it: invisible format characters (soft hyphens, zero-width
+    spaces a platform may keep or drop) removed and compatibility forms folded, so
+    "ｂｂｃ．ｃｏ．ｕｋ", "bbc․co․uk" and "bbc.\u00adco.uk" all read as "bbc.co.uk"."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFKC", visible)
 
 
 def _is_foreign(word: str, url: str | None) -> bool:
-    folded = _folded(word)
-    if not _HOSTLIKE.search(folded):
+    if not looks_like_link(word):
         return False
+    folded = _folded(word)
     own = domain_of(url)
     if own is None:
         return True
@@ -184,4 +187,10 @@ def source_view(source: Source) -> SourceView:
         label = LinkLabel.TITLE
     return SourceView(n=source.n, title=title, publisher=publisher,
                       when=date_label(source.published), url=url, domain=domain,
-                      origin=clean_line(source.origin) or None, label=label)
+                      origin=_origin(source.origin), label=label)
+
+
+def _origin(origin: str | None) -> str | None:
+    """The file an article came from; an address there is shown defused, never followable."""
+    origin = clean_line(origin)
+    return (defuse(origin) if "://" in _folded(origin) else origin) or None
