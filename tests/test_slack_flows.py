@@ -536,6 +536,20 @@ async def test_slack_markup_in_a_question_reaches_the_command_as_plain_text(runn
         "Echo: https://news.example/a?b=1&amp;c=2 for @ann in #world-news")
 
 
+async def test_lone_surrogates_and_bidi_in_a_question_are_answered_as_clean_text(running):
+    # Slack's JSON may carry "\ud800" escapes; they must not crash or reach the reply
+    text = f"<@{BOT_USER}> echo bad \ud800 bytes \u202e<!here>\u202c end"
+    await send_event(running, mention(text), "EvSurrogate")
+    [answer] = await running.fake.wait_posts(1)
+    shown = visible_text(answer) + answer["text"]
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF or ch in "\u202e\u202c" for ch in shown)
+    # the question is decoded to plain "@here", which plain_text and the escaped
+    # notification text show without pinging
+    assert answer["blocks"][0]["text"]["text"] == "Echo: bad \ufffd bytes @here end"
+    assert "bad \ufffd bytes @here end [1]" in visible_text(answer)
+    assert "@here" not in answer["text"]
+
+
 async def test_direct_message_goes_through_the_free_text_parser(running_real):
     await send_event(running_real, dm("what can you do?"), "EvD")
     [answer] = await running_real.fake.wait_posts(1)
