@@ -115,7 +115,7 @@ def pack(pieces: Iterable[Piece], limit: int, length: Length) -> tuple[list[Chun
             continue
         extra = size + (length(piece.sep) if current.pieces else 0)
         if current.pieces and used + extra > limit:
-            carried = []
+            carried: list[Piece] = []
             while current.pieces and current.pieces[-1].keep_with_next and len(current.pieces) > 1:
                 carried.insert(0, current.pieces.pop())
             chunks.append(current)

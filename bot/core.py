@@ -103,8 +103,8 @@ class Claim:
 
     @property
     def marks(self) -> str:
-        """The citation marks as every renderer writes them: "[1][3]" ("" when uncited)."""
-        return "".join(f"[{n}]" for n in self.refs)
+        """ "[1][3]": what renderers write after the text, never parsed back out of it."""
+        return marks(self.refs)
 
     @property
     def plain(self) -> str:
@@ -114,6 +114,11 @@ class Claim:
     def cleaned(self) -> Claim:
         """The claim as one line of valid Unicode (see bot.text_hygiene)."""
         return Claim(clean_line(self.text), self.refs)
+
+
+def marks(refs: Iterable[int]) -> str:
+    """Citation marks as every renderer writes them: "[1][3]" ("" when uncited)."""
+    return "".join(f"[{n}]" for n in refs)
 
 
 #: Claims that read as one paragraph (a briefing), or one line (a timeline entry).

@@ -76,7 +76,8 @@ def safe_link(url: str | None) -> str | None:
         return None
     netloc = host + (f":{port}" if port is not None else "")
     rest = quote(url[url.find(parts.netloc) + len(parts.netloc):], safe=_URL_SAFE)
-    return f"{parts.scheme.lower()}://{netloc}{rest}"
+    link = f"{parts.scheme.lower()}://{netloc}{rest}"
+    return link if len(link) <= MAX_URL else None  # measured as sent, after encoding
 
 
 def _ascii_host(host: str) -> str | None:

@@ -30,7 +30,8 @@ def test_safe_link_follows_only_plain_http_addresses():
     assert safe_link("https://bücher.example/ä") == "https://xn--bcher-kva.example/%C3%A4"
     for bad in ("javascript:alert(1)", "ftp://x.example/", "https://www.bbc.co.uk@evil.example/",
                 "https://user:pw@evil.example/", "https://a b.example/", "https://a..b/",
-                "https://[::1]/", "//evil.example", "", None, "https://" + "a" * 2000 + ".example"):
+                "https://[::1]/", "//evil.example", "", None, "https://" + "a" * 2000 + ".example",
+                "https://x.example/" + "é" * 500):
         assert safe_link(bad) is None, bad
 
 

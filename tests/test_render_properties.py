@@ -17,11 +17,10 @@ from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from adapters.console import render as render_console
 from test_discord_render import assert_within_limits as assert_discord_limits
 from test_slack_render import assert_within_limits as assert_slack_limits
 
+from adapters.console import render as render_console
 from adapters.discord.escape import utf16_len
 from adapters.discord.render import CONTENT_MAX, MAX_MESSAGES
 from adapters.discord.render import render as render_discord

@@ -16,7 +16,7 @@ import discord
 
 from adapters.discord.escape import plain, plain_line, utf16_len
 from adapters.packing import Piece, claim_pieces, pack
-from bot.core import Claim, Reply, Source
+from bot.core import Reply, Source, marks
 from bot.links import LinkLabel, source_view
 
 # Discord's documented limits.
@@ -44,6 +44,7 @@ _COLOURS = {
     "forbidden": discord.Colour.orange(),
 }
 
+
 @dataclass
 class Outgoing:
     """One Discord message to send: content and/or embeds."""
@@ -62,7 +63,7 @@ def _pack(pieces: list[Piece], limit: int, notes: list[str]) -> list[str]:
     """Pack pieces into chunks of at most `limit` UTF-16 units; say what was left out."""
     chunks, dropped = pack(pieces, limit, utf16_len)
     for piece in dropped:
-        where = f" from {Claim('', piece.refs).marks}" if piece.refs else ""
+        where = f" from {marks(piece.refs)}" if piece.refs else ""
         notes.append(f"A sentence of {piece.size:,} characters{where} was too long for "
                      "Discord and was left out.")
     return [c.text for c in chunks]
