@@ -106,7 +106,7 @@ def looks_like_link(text: str) -> bool:
     return bool(_HOSTLIKE.search(_folded(text)))
 
 
-def foreign_hosts(text: str, url: str | None) -> bool:
+def names_other_host(text: str, url: str | None) -> bool:
     """Whether `text` names a URL or host other than `url`'s own (or any, without `url`)."""
     return any(_is_foreign(word, url) for word in text.split())
 
