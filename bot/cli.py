@@ -21,7 +21,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bot.config import ConfigError, Settings  # noqa: E402
-from bot.core import UserError  # noqa: E402
+from bot.core import ReplyKind, UserError  # noqa: E402
 from bot.index.db import StorageError, translate  # noqa: E402
 
 log = logging.getLogger("briefbot")
@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help='answer a question, e.g. "latest on Budapest summit"')
     ask.add_argument("question", nargs="+")
     ask.add_argument("--json", action="store_true",
-                     help='print {"text", "title", "sources": [...]} as JSON')
+                     help='print {"text", "title", "kind", "sections": [...], "sources": [...]} '
+                          'as JSON')
 
     dig = sub.add_parser("digest", help="the period's top stories, one cited line each")
     dig.add_argument("--json", action="store_true", help="print the digest as JSON")
@@ -180,11 +181,11 @@ def _answer(services, text: str, *, platform: str = "console"):
 def _print_reply(reply, as_json: bool) -> int:
     from adapters.console import render
 
-    if as_json:
-        print(json.dumps(reply.as_json(), ensure_ascii=False, indent=2))
+    if as_json:  # cleaned: valid UTF-8 whatever an article or the question held
+        print(json.dumps(reply.cleaned().as_json(), ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(render(reply))
-    return 1 if reply.kind == "error" else 0
+    return 1 if reply.kind == ReplyKind.ERROR else 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,12 +11,12 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.text_hygiene import clean_line
+from bot.text_hygiene import clean_line, clean_text
 
 if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
     from bot.services import Services
@@ -78,6 +78,12 @@ class Source:
                    published=datetime.fromisoformat(published) if published else None,
                    url=data.get("url"), origin=data.get("origin"))
 
+    def cleaned(self) -> Source:
+        """Every string as valid one-line Unicode: titles and publishers come from feeds."""
+        return replace(self, title=clean_line(self.title), publisher=clean_line(self.publisher) or None,
+                       url=clean_text(self.url).strip() or None,
+                       origin=clean_line(self.origin) or None)
+
 
 class ReplyKind(StrEnum):
     """What a reply is, so renderers and the CLI's exit status need not guess from text."""
@@ -104,10 +110,23 @@ class Claim:
     refs: tuple[int, ...] = ()
 
     @property
+    def marks(self) -> str:
+        """ "[1][3]": what renderers write after the text, never parsed back out of it."""
+        return marks(self.refs)
+
+    @property
     def plain(self) -> str:
         """The claim as plain text: "Sentence. [1][3]"."""
-        marks = "".join(f"[{n}]" for n in self.refs)
-        return f"{self.text} {marks}" if marks else self.text
+        return f"{self.text} {self.marks}" if self.refs else self.text
+
+    def cleaned(self) -> Claim:
+        """The claim as one line of valid Unicode (see bot.text_hygiene)."""
+        return Claim(clean_line(self.text), self.refs)
+
+
+def marks(refs: Iterable[int]) -> str:
+    """Citation marks as every renderer writes them: "[1][3]" ("" when uncited)."""
+    return "".join(f"[{n}]" for n in refs)
 
 
 #: Claims that read as one paragraph (a briefing), or one line (a timeline entry).
@@ -145,6 +164,10 @@ class Section:
     def claims(self) -> tuple[Claim, ...]:
         return tuple(c for p in self.paragraphs for c in p)
 
+    def cleaned(self) -> Section:
+        return Section(tuple(tuple(c.cleaned() for c in p) for p in self.paragraphs),
+                       heading=clean_line(self.heading) or None)
+
     @property
     def body(self) -> str:
         """The section as plain text, for JSON output and logs."""
@@ -165,6 +188,17 @@ class Reply:
     def plain(cls, text: str, *, title: str | None = None, kind: ReplyKind = ReplyKind.ANSWER,
               ephemeral: bool = False) -> Reply:
         return cls(sections=(Section.note(text),), title=title, kind=kind, ephemeral=ephemeral)
+
+    def cleaned(self) -> Reply:
+        """This reply with every string it holds made valid one-line Unicode.
+
+        Every string in a reply may come from outside (article sentences, feed titles
+        and URLs, the user's own question in a title), so renderers start from this and
+        then only escape per platform.
+        """
+        return replace(self, title=clean_line(self.title) or None,
+                       sections=tuple(s.cleaned() for s in self.sections),
+                       sources=tuple(s.cleaned() for s in self.sources))
 
     @property
     def text(self) -> str:

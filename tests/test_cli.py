@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -76,3 +77,40 @@ def test_help_is_there_for_every_command(capsys):
     out = capsys.readouterr().out
     for command in ("ingest", "ask", "digest", "entities", "serve", "subscribe", "feeds"):
         assert command in out
+
+
+def test_ask_json_carries_structured_sections_whose_refs_are_the_sources(db, capsys):
+    assert main(["--db", db, "ask", "latest on Budapest summit", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "answer"
+    numbers = {s["n"] for s in out["sources"]}
+    claims = [c for s in out["sections"] for p in s["paragraphs"] for c in p]
+    cited = [c for c in claims if c["refs"]]
+    assert cited and all(set(c["refs"]) <= numbers for c in cited)
+    assert {n for c in cited for n in c["refs"]} == numbers  # every source backs a claim
+    # the text is the claims with their marks: nothing re-parsed, nothing lost
+    for c in cited:
+        assert f"{c['text']} {''.join(f'[{n}]' for n in c['refs'])}" in out["text"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_question_with_undecodable_bytes_gets_an_answer_in_valid_utf8(db, capsys, as_json):
+    # what Python makes of `briefbot ask $'latest on Budapest \xff summit \u202e'` (surrogateescape)
+    question = "latest on Budapest \udcff summit \u202e\x1b[31m"
+    code = main(["--db", db, "ask", question] + (["--json"] if as_json else []))
+    captured = capsys.readouterr()
+    captured.out.encode("utf-8")  # no lone surrogate reaches stdout
+    assert code in (0, 1) and "went wrong" not in captured.out and not captured.err
+    assert "\udcff" not in captured.out and "\u202e" not in captured.out and "\x1b" not in captured.out
+    text = json.loads(captured.out)["text"] if as_json else captured.out
+    assert "Budapest" in text
+
+
+def test_ask_text_keeps_each_sentence_with_its_marks_and_lists_sources(db, capsys):
+    assert main(["--db", db, "ask", "timeline of the Alaska summit"]) == 0
+    out = capsys.readouterr().out
+    body, _, sources = out.partition("\nSources\n")
+    assert re.search(r"\S \[\d+\](?:\[\d+\])*$", body.strip())  # the marks end a line, after words
+    assert not re.search(r"^\[\d+\]", body, re.M)  # never wrapped onto a line of their own
+    entries = re.findall(r"^\[(\d+)\] .+ — .+, .+$", sources, re.M)
+    assert entries == [str(n) for n in range(1, len(entries) + 1)]

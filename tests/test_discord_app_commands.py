@@ -17,7 +17,7 @@ from discord import app_commands
 
 from adapters.discord.client import BriefBot
 from bot.config import Settings
-from bot.core import Registry, Reply, Request, Section, Source
+from bot.core import Claim, Registry, Reply, Request, Section, Source
 from bot.registry import load_commands
 from bot.services import Services
 
@@ -95,7 +95,7 @@ def make_registry(events: list) -> Registry:
             raise RuntimeError("boom")
         if req.text == "private":
             return Reply.plain("Only for you.", ephemeral=True)
-        return Reply(sections=(Section.note(f"{req.text} happened. [1]"),),
+        return Reply(sections=(Section.cited([Claim(f"{req.text} happened.", (1,))]),),
                      title=f"Latest on {req.text}",
                      sources=(Source(1, 3, "Story", "AP", None, "https://example.com/s"),))
 

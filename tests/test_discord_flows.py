@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import discord
@@ -11,12 +12,12 @@ from discord.ext.test import backend, factories
 
 from adapters.discord.client import BriefBot
 from bot.config import Settings
-from bot.core import Registry, Reply, Request, Section, Source
+from bot.core import Claim, Registry, Reply, Request, Section, Source
 from bot.registry import load_commands
 from bot.services import Services
 
 HOSTILE = ("@everyone look <@123456789012345678> and <@&234567890123456789> in "
-           "<#345678901234567890> **now** [click](https://evil.example) [1]")
+           "<#345678901234567890> **now** [click](https://evil.example)")
 
 
 def dpytest_intents() -> discord.Intents:
@@ -44,10 +45,10 @@ def test_registry() -> Registry:
         if req.text == "explode":
             raise RuntimeError("boom")
         if req.text == "hostile":
-            return Reply(sections=(Section.note(HOSTILE),), title="@here <@&1> title",
+            return Reply(sections=(Section.cited([Claim(HOSTILE, (1,))]),), title="@here <@&1> title",
                          sources=(Source(1, 7, "Title @everyone", "Pub <@1>", None,
                                          "https://example.com/a"),))
-        return Reply(sections=(Section.note(f"You asked about {req.text}. [1]"),),
+        return Reply(sections=(Section.cited([Claim(f"You asked about {req.text}.", (1,))]),),
                      title=f"Latest on {req.text}",
                      sources=(Source(1, 7, "An article", "Reuters", None,
                                      "https://example.com/a"),))
@@ -119,6 +120,18 @@ async def test_mention_is_answered_with_an_embed_and_pings_no_one(flow):
     req = reg.calls[-1]
     assert (req.command, req.text, req.is_direct) == ("latest", "Budapest summit", False)
     assert req.channel_id == str(cfg.channels[0].id)
+
+
+async def test_lone_surrogates_and_bidi_in_a_question_come_back_as_clean_text(flow):
+    bot, reg, payloads = flow
+    cfg = dpytest.get_config()
+    await dpytest.message(f"{_bot_mention(bot)} latest on Buda\udcffpest \u202e@everyone\u202c now",
+                          channel=cfg.channels[0], member=cfg.members[0])
+    embed = dpytest.get_message().embeds[0]
+    assert embed.title == "Latest on Buda\ufffdpest @\u200beveryone now"
+    assert embed.description == "You asked about Buda\ufffdpest @\u200beveryone now. [1]"
+    json.dumps(payloads[-1], ensure_ascii=False).encode("utf-8")  # what goes on the wire
+    assert_pings_no_one(payloads[-1])
 
 
 async def test_dm_goes_through_the_free_text_parser(flow):

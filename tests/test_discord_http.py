@@ -24,7 +24,7 @@ from aiohttp import web
 from adapters.discord.client import BriefBot
 from adapters.discord.run import check_discord_settings, run_discord
 from bot.config import ConfigError, Settings
-from bot.core import Registry, Reply, Request, Section, Source
+from bot.core import Claim, Registry, Reply, Request, Section, Source
 from bot.services import Services
 
 TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2Nzg5.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -199,7 +199,7 @@ def make_registry(seen: list) -> Registry:
         seen.append(req)
         if req.text == "private":
             return Reply.plain("Only for you.", ephemeral=True)
-        return Reply(sections=(Section.note(f"@everyone {req.text} happened. [1]"),),
+        return Reply(sections=(Section.cited([Claim(f"@everyone {req.text} happened.", (1,))]),),
                      title=f"Latest on {req.text}",
                      sources=(Source(1, 1, "Story", "AP", None, "https://example.com/s"),))
 
@@ -356,7 +356,7 @@ async def test_a_rate_limited_follow_up_is_waited_out_and_delivered_once(logged_
 async def test_poster_waits_out_a_429_and_posts_once(logged_in):
     bot, fake, _ = logged_in
     fake.rate_limit_next = 2
-    reply = Reply(sections=(Section.note("Digest line. [1]"),), title="Daily digest",
+    reply = Reply(sections=(Section.cited([Claim("Digest line.", (1,))]),), title="Daily digest",
                   sources=(Source(1, 1, "Story", "AP", None, "https://example.com/s"),))
     message_id = await bot.poster.post(str(CHANNEL_ID), reply)
     attempts = [r for r in fake.requests if r[0] == "POST" and r[1].endswith("/messages")]

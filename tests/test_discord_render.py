@@ -11,9 +11,9 @@ import pytest
 from adapters.discord.escape import plain, safe_url, strip_invisible, utf16_len
 from adapters.discord.render import (
     CONTENT_MAX, DESCRIPTION_MAX, EMBED_TOTAL_MAX, EMBEDS_PER_MESSAGE, FIELD_NAME_MAX,
-    FIELD_VALUE_MAX, FIELDS_PER_EMBED, FOOTER_MAX, MAX_MESSAGES, TITLE_MAX, render, render_text,
-    split_units)
-from bot.core import Reply, Section, Source
+    FIELD_VALUE_MAX, FIELDS_PER_EMBED, FOOTER_MAX, MAX_MESSAGES, TITLE_MAX, render, render_text)
+from bot.core import Claim, Reply, Section, Source
+from bot.text_hygiene import clean_text
 
 # What Discord would turn into a ping, a link, a channel or command reference.
 LIVE_SYNTAX = [
@@ -92,18 +92,18 @@ def assert_plain(texts) -> None:
 
 
 def cited(sentences: list[str]) -> Reply:
-    body = " ".join(f"Sentence {k} says {s} and ends here [{k % 9 + 1}]"
-                    for k, s in enumerate(sentences))
+    claims = [Claim(f"Sentence {k} says {s} and ends here", (k % 9 + 1,))
+              for k, s in enumerate(sentences)]
     sources = tuple(Source(n, n, f"Source @everyone {n} [x](https://evil.example)",
                            "Pub <@&456>", datetime(2025, 10, n), f"https://example.com/{n}_(a)")
                     for n in range(1, 10))
-    return Reply(sections=(Section.note(body, heading="@here **Heading**"),),
+    return Reply(sections=(Section.cited(claims, heading="@here **Heading**"),),
                  title="<@&456> @everyone title " + "T" * 400, sources=sources)
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_each_hostile_text_is_shown_as_the_same_plain_text(text):
-    reply = Reply(sections=(Section.note(text + " [1]"),), title=text)
+    reply = Reply(sections=(Section.cited([Claim(text, (1,))]),), title=text)
     messages = render(reply)
     assert_plain(all_text(messages))
     assert_within_limits(messages)
@@ -112,9 +112,10 @@ def test_each_hostile_text_is_shown_as_the_same_plain_text(text):
     assert not re.search(r"(?<!\\)[*_~|`]", raw.replace("\\\\", "")), raw
     assert not re.search(r"^\s*(?:#|>|-)", raw, re.M), raw
     shown = displayed(raw)
-    visible = strip_invisible(text)
+    visible = strip_invisible(clean_text(text))  # as briefbot shows any text: NFC, no bidi
     for line in visible.split("\n"):
-        assert line.strip() in shown
+        assert " ".join(line.split()) in shown
+    assert shown.endswith(" [1]")
 
 
 def test_hostile_corpus_in_one_reply_keeps_every_citation_with_its_sentence():
@@ -162,7 +163,7 @@ def test_long_answers_split_between_sentences_and_stop_with_a_note():
 
 
 def test_sources_are_numbered_links_with_publisher_and_date():
-    reply = Reply(sections=(Section.note("Fact [1] Another [2]"),), sources=(
+    reply = Reply(sections=(Section.cited([Claim("Fact", (1,)), Claim("Another", (2,))]),), sources=(
         Source(1, 1, "Summit set for Budapest", "Reuters", datetime(2025, 10, 16),
                "https://example.com/a_(1)"),
         Source(2, 2, "No link [here](https://evil.example)", None, None, "javascript:alert(1)"),
@@ -171,7 +172,7 @@ def test_sources_are_numbered_links_with_publisher_and_date():
     value = message.embeds[0].fields[0].value
     first, second = value.split("\n")
     assert first == ("[1] [Summit set for Budapest](https://example.com/a_%281%29)"
-                     " — Reuters, 16 Oct 2025")
+                     " — Reuters, 16 Oct 2025 · example.com")
     assert second.startswith("[2] No link \\[here\\]")
     assert second.endswith("— publisher unknown, date unknown")
     assert "javascript" not in value
@@ -181,7 +182,7 @@ def test_sources_are_numbered_links_with_publisher_and_date():
 def test_many_sources_spill_into_more_fields_and_embeds_within_limits():
     sources = tuple(Source(n, n, "A long title " * 15, "Publisher " * 5, None,
                            f"https://example.com/{n}/" + "p" * 200) for n in range(1, 120))
-    messages = render(Reply(sections=(Section.note("One [1]"),), sources=sources))
+    messages = render(Reply(sections=(Section.cited([Claim("One", (1,))]),), sources=sources))
     assert_within_limits(messages)
     values = "\n".join(f.value for m in messages for e in m.embeds for f in e.fields)
     shown = [int(n) for n in re.findall(r"^\[(\d+)\]", values, re.M)]
@@ -196,15 +197,25 @@ def test_plain_text_fallback_respects_the_content_limit():
     assert_plain(messages)
 
 
-def test_uncited_text_splits_at_sentence_ends_and_cited_text_at_citations():
-    assert split_units("One here. Two there! Three?") == ["One here.", "Two there!", "Three?"]
-    assert split_units("Mr. Smith met Dr. Jones in D.C. today [1] Then left. [2]") == [
-        "Mr. Smith met Dr. Jones in D.C. today [1]", "Then left. [2]"]
-    assert split_units("Cited twice. [1][3] Listed [2, 4]") == [
-        "Cited twice. [1][3]", "Listed [2, 4]"]
-    # a citation inside a sentence does not end it
-    assert split_units("According to [1] the talks went well. [2] Next. [3]") == [
-        "According to [1] the talks went well. [2]", "Next. [3]"]
+def test_only_uncited_text_too_long_for_an_embed_is_split_at_sentence_gaps():
+    note = " ".join(f"Help sentence number {k} explains one more thing." for k in range(200))
+    cited_long = Claim(" ".join(f"Clause {k} of one quoted sentence" for k in range(200)), (4,))
+    messages = render(Reply(sections=(Section.note(note), Section.cited([cited_long]))))
+    descriptions = [e.description for m in messages for e in m.embeds if e.description]
+    assert len(descriptions) >= 2
+    shown = " ".join(descriptions)
+    assert all(f"Help sentence number {k} explains one more thing." in shown for k in range(200))
+    assert "Clause 0 of" not in shown  # a cited sentence is never cut, only left out
+    assert "[4]" in messages[-1].embeds[-1].footer.text
+
+
+def test_marks_come_from_the_claim_and_brackets_in_its_text_stay_text():
+    claim = Claim("The report [2] says talks resumed [x](https://evil.example).", (1, 3))
+    (message,) = render(Reply(sections=(Section.cited([claim]),)))
+    text = message.embeds[0].description
+    assert text.endswith(" [1][3]")
+    assert displayed(text) == "The report [2] says talks resumed [x](https://evil.example). [1][3]"
+    assert_plain(all_text([message]))
 
 
 def test_empty_reply_still_renders_something():

@@ -40,7 +40,7 @@ from adapters.slack.run import (
 )
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError, Secret, Settings
-from bot.core import Registry, Reply, Request, Section, Source
+from bot.core import Claim, Registry, Reply, Request, Section, Source
 from bot.registry import load_commands
 from bot.services import Services
 
@@ -211,7 +211,7 @@ def no_index_services(settings: Settings, registry: Registry | None = None) -> S
 
 
 HOSTILE = ("Read this <!channel> and <@U123> and <!subteam^S1> @everyone @here *bold* "
-           "_it_ ~s~ `code` & <https://evil.example|click> now. [1]")
+           "_it_ ~s~ `code` & <https://evil.example|click> now.")
 
 
 def make_test_registry() -> Registry:
@@ -220,13 +220,13 @@ def make_test_registry() -> Registry:
 
     @reg.command("echo", "Echo the text back as a cited sentence", arg="text")
     async def echo(req: Request, services: Services) -> Reply:
-        return Reply(title=f"Echo: {req.text}", sections=(Section.note(f"{req.text} [1]"),),
+        return Reply(title=f"Echo: {req.text}", sections=(Section.cited([Claim(req.text, (1,))]),),
                      sources=(Source(1, 1, "A <b>title</b> *x*", "Pub <!here>", None,
                                      "https://example.com/a?x=1&y=2"),))
 
     @reg.command("hostile", "Reply with hostile article text")
     async def hostile(req: Request, services: Services) -> Reply:
-        return Reply(title="<!here> *Alert*", sections=(Section.note(HOSTILE, heading="_News_ <@U9>"),),
+        return Reply(title="<!here> *Alert*", sections=(Section.cited([Claim(HOSTILE, (1,))], heading="_News_ <@U9>"),),
                      sources=(Source(1, 1, "<!channel> title", "@everyone News", None, None),))
 
     @reg.command("boom", "Always fails")
@@ -251,7 +251,7 @@ def make_test_registry() -> Registry:
 
     @reg.command("postnow", "Posts to the channel from inside the command, as `digest now` does")
     async def postnow(req: Request, services: Services) -> Reply:
-        ts = await services.extra_poster.post(req.channel_id, Reply.plain("Posted digest. [1]"))
+        ts = await services.extra_poster.post(req.channel_id, Reply(sections=(Section.cited([Claim("Posted digest.", (1,))]),)))
         return Reply.plain(f"Digest posted ({'with' if ts else 'without'} a message id).",
                            ephemeral=True)
 
@@ -536,6 +536,20 @@ async def test_slack_markup_in_a_question_reaches_the_command_as_plain_text(runn
         "Echo: https://news.example/a?b=1&amp;c=2 for @ann in #world-news")
 
 
+async def test_lone_surrogates_and_bidi_in_a_question_are_answered_as_clean_text(running):
+    # Slack's JSON may carry "\ud800" escapes; they must not crash or reach the reply
+    text = f"<@{BOT_USER}> echo bad \ud800 bytes \u202e<!here>\u202c end"
+    await send_event(running, mention(text), "EvSurrogate")
+    [answer] = await running.fake.wait_posts(1)
+    shown = visible_text(answer) + answer["text"]
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF or ch in "\u202e\u202c" for ch in shown)
+    # the question is decoded to plain "@here", which plain_text and the escaped
+    # notification text show without pinging
+    assert answer["blocks"][0]["text"]["text"] == "Echo: bad \ufffd bytes @here end"
+    assert "bad \ufffd bytes @here end [1]" in visible_text(answer)
+    assert "@here" not in answer["text"]
+
+
 async def test_direct_message_goes_through_the_free_text_parser(running_real):
     await send_event(running_real, dm("what can you do?"), "EvD")
     [answer] = await running_real.fake.wait_posts(1)
@@ -734,8 +748,8 @@ async def test_poster_posts_a_digest_once_through_a_rate_limit(tmp_path, fake_sl
     bot = make_bot(services, http=True)
     poster = make_poster(bot)
     fake_slack.rate_limit_next["chat.postMessage"] = 1
-    reply = Reply(title="Daily digest", sections=(Section.note("Talks resumed <!here>. [1]",
-                                                          heading="Budapest summit"),),
+    reply = Reply(title="Daily digest", sections=(Section.cited([Claim("Talks resumed <!here>.", (1,))],
+                                                           heading="Budapest summit"),),
                   sources=(Source(1, 7, "Summit set", "Reuters", None, "https://r.example/1"),))
     ts = await poster.post("C42", reply)
     bot.close()

@@ -14,9 +14,9 @@ from adapters.slack.render import (
     ZWSP,
     escape,
     render,
-    sentence_units,
 )
-from bot.core import Reply, Section, Source
+from bot.core import Claim, Reply, Section, Source
+from bot.text_hygiene import clean_line
 
 # Text an article or a user could send, meant to ping, to format or to spoof.
 HOSTILE = [
@@ -51,9 +51,10 @@ def hostile_sentences(n: int = 60) -> list[str]:
 def hostile_reply(n: int = 60, *, sections: int = 3) -> tuple[Reply, list[str]]:
     """A reply whose sentences carry citations [1]..[5], with hostile titles and sources."""
     sentences = hostile_sentences(n)
-    cited = [f"{s} [{i % 5 + 1}]" for i, s in enumerate(sentences)]
+    claims = [Claim(s, (i % 5 + 1,)) for i, s in enumerate(sentences)]
+    cited = [f"{clean_line(s)} [{i % 5 + 1}]" for i, s in enumerate(sentences)]
     per = -(-len(cited) // sections)
-    secs = tuple(Section.note(" ".join(cited[k:k + per]), heading=HOSTILE[k % len(HOSTILE)])
+    secs = tuple(Section.cited(claims[k:k + per], heading=HOSTILE[k % len(HOSTILE)])
                  for k in range(0, len(cited), per))
     sources = tuple(Source(n=i + 1, article_id=i + 1, title=HOSTILE[i], publisher=HOSTILE[-i - 1],
                            published=datetime(2025, 10, 20 + i), url=url)
@@ -153,9 +154,10 @@ def test_any_length_keeps_the_limits_and_the_citations(n):
 
 
 def test_long_answer_is_split_between_sentences_not_inside_them():
-    cited = [f"Sentence number {i} says something fairly long about the summit in Budapest "
-             f"and what the ministers agreed there. [{i % 3 + 1}]" for i in range(200)]
-    message = render(Reply(sections=(Section.note(" ".join(cited)),), title="Long"))
+    claims = [Claim(f"Sentence number {i} says something fairly long about the summit in Budapest "
+                    f"and what the ministers agreed there.", (i % 3 + 1,)) for i in range(200)]
+    cited = [c.plain for c in claims]
+    message = render(Reply(sections=(Section.cited(claims),), title="Long"))
     sections = [b for b in message.blocks if b["type"] == "section"]
     assert len(sections) > 5  # split over several blocks...
     assert_within_limits(message)
@@ -166,8 +168,8 @@ def test_long_answer_is_split_between_sentences_not_inside_them():
 
 
 def test_what_cannot_fit_is_trimmed_and_said():
-    cited = [f"Sentence {i} is here {'x' * 2500}. [1]" for i in range(60)]
-    message = render(Reply(sections=(Section.note(" ".join(cited)),), title="Huge"))
+    claims = [Claim(f"Sentence {i} is here {'x' * 2500}.", (1,)) for i in range(60)]
+    message = render(Reply(sections=(Section.cited(claims),), title="Huge"))
     assert len(message.blocks) == MAX_BLOCKS
     n = trimmed_count(message)
     assert n > 0 and n + sum(b["type"] == "section" for b in message.blocks) == 60
@@ -175,14 +177,16 @@ def test_what_cannot_fit_is_trimmed_and_said():
 
 
 def test_one_sentence_too_long_for_any_block_is_trimmed_not_cut():
-    giant = "A" + " very" * 2500 + " long sentence. [1]"
-    message = render(Reply(sections=(Section.note(f"Short one. [2] {giant} Last one. [3]"),)))
+    giant = "A" + " very" * 2500 + " long sentence."
+    message = render(Reply(sections=(Section.cited(
+        [Claim("Short one.", (2,)), Claim(giant, (1,)), Claim("Last one.", (3,))]),)))
     texts = [t for _, t in block_texts(message)]
     assert texts == ["Short one. [2] Last one. [3]", "(1 more sentence trimmed)"]
 
 
 def test_sources_are_numbered_links_with_publisher_and_date():
-    reply = Reply(sections=(Section.note("Talks resumed. [1] Nothing new. [2]"),), title="Budapest",
+    reply = Reply(sections=(Section.cited([Claim("Talks resumed.", (1,)), Claim("Nothing new.", (2,))]),),
+                  title="Budapest",
                   sources=(Source(1, 10, "Summit set", "Reuters", datetime(2025, 10, 21),
                                   "https://reuters.example/s?a=1&b=2"),
                            Source(2, 11, "Local report", None, None, None)))
@@ -192,7 +196,8 @@ def test_sources_are_numbered_links_with_publisher_and_date():
     context = message.blocks[-1]
     assert context["type"] == "context"
     assert context["elements"][0]["text"] == (
-        "[1] <https://reuters.example/s?a=1&amp;b=2|Summit set> — Reuters, 21 Oct 2025\n"
+        "[1] <https://reuters.example/s?a=1&amp;b=2|Summit set> — Reuters, 21 Oct 2025"
+        " · reuters.example\n"
         "[2] Local report")
     assert message.text == "Budapest"
 
@@ -209,7 +214,7 @@ def test_non_http_urls_are_not_linked():
 def test_many_sources_stay_within_context_limits():
     sources = tuple(Source(i, i, f"Title {i} " + "w" * 150, "Pub", None,
                            f"https://x.example/{i}/" + "p" * 100) for i in range(1, 400))
-    message = render(Reply(sections=(Section.note("One. [1]"),), sources=sources))
+    message = render(Reply(sections=(Section.cited([Claim("One.", (1,))]),), sources=sources))
     assert_within_limits(message)
     last = message.blocks[-1]["elements"][-1]["text"]
     assert re.fullmatch(r"\(\d+ more sources not shown\)", last)
@@ -222,12 +227,12 @@ def test_help_style_text_keeps_its_lines():
     assert message.blocks[2]["text"]["text"] == body
 
 
-def test_units_keep_citation_groups_with_their_sentence():
-    units = sentence_units("Mr. Smith met Gen. Jones in the U.S. capital. [1][2] "
-                           "Then 3.5 million people watched. [3, 4]\nUncited line. Two.")
-    assert [u.strip() for u in units] == [
-        "Mr. Smith met Gen. Jones in the U.S. capital. [1][2]",
-        "Then 3.5 million people watched. [3, 4]", "Uncited line.", "Two."]
+def test_marks_are_written_from_the_claims_refs():
+    claims = [Claim("Mr. Smith met Gen. Jones in the U.S. capital.", (1, 2)),
+              Claim("The report [2] says talks resumed.", (3,))]
+    message = render(Reply(sections=(Section.cited(claims),)))
+    assert [t for _, t in block_texts(message)] == [
+        "Mr. Smith met Gen. Jones in the U.S. capital. [1][2] The report [2] says talks resumed. [3]"]
 
 
 def test_a_long_title_is_shortened_at_a_word_for_the_header():
@@ -235,9 +240,3 @@ def test_a_long_title_is_shortened_at_a_word_for_the_header():
     header = message.blocks[0]["text"]["text"]
     assert len(header) <= MAX_HEADER and header.endswith("…")
     assert not re.search(r"&(?!amp;)", header)
-
-
-def test_a_bracketed_number_inside_an_article_sentence_is_not_a_boundary():
-    body = "The report [2] says talks resumed. [1] Officials [3] confirmed it? [2]"
-    assert [u.strip() for u in sentence_units(body)] == [
-        "The report [2] says talks resumed. [1]", "Officials [3] confirmed it? [2]"]

@@ -13,6 +13,9 @@ import unicodedata
 
 import discord
 
+from bot.links import safe_link
+from bot.text_hygiene import clean_text
+
 #: Characters that draw nothing but change how text around them is read or parsed.
 #: Unicode "format" (Cf) covers zero-width spaces/joiners, bidi embeddings, overrides
 #: and isolates, the word joiner, BOM, soft hyphen and tag characters; the fillers
@@ -51,7 +54,7 @@ def strip_invisible(text: str) -> str:
 
 def plain(text: str | None) -> str:
     """Untrusted text -> Discord markdown that renders as exactly that text, pinging no one."""
-    return _escape(strip_invisible(text or ""))
+    return _escape(strip_invisible(clean_text(text)))
 
 
 def plain_line(text: str | None) -> str:
@@ -59,7 +62,7 @@ def plain_line(text: str | None) -> str:
 
     Every bracket is escaped too, so the text cannot end a masked-link label early.
     """
-    one = re.sub(r"\s+", " ", strip_invisible(text or "")).strip()
+    one = re.sub(r"\s+", " ", strip_invisible(clean_text(text))).strip()
     # Private-use stand-ins survive escape_markdown untouched and become "\[" / "\]" after.
     one = one.replace("[", "\ue000").replace("]", "\ue001")
     return _escape(one).replace("\ue000", "\\[").replace("\ue001", "\\]")
@@ -77,18 +80,10 @@ def _escape(text: str) -> str:
     return _ANGLE_SYNTAX.sub("<" + _ZWSP, text)
 
 
-_SAFE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.I)
-
-
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL usable inside a masked link, or None when it cannot be trusted to."""
-    if not url:
-        return None
-    url = strip_invisible(url).strip()
-    if len(url) > 1000 or not _SAFE_URL.fullmatch(url):
-        return None
-    # Parentheses would close the "(url)" part of a masked link early.
-    return url.replace("(", "%28").replace(")", "%29")
+    """An http(s) URL usable inside a masked link (bot.links.safe_link: parentheses are
+    percent-encoded, so they cannot close the "(url)" part early), or None."""
+    return safe_link(url)
 
 
 def utf16_len(text: str) -> int:

@@ -1,20 +1,23 @@
 """Reply -> Discord messages: embeds with numbered source links, within every Discord limit.
 
-A reply is cut only between sections, lines or whole sentences; a sentence always
-keeps its [n] citation. A sentence too long for any embed is left out whole, with a
-note saying so, rather than shown cut. Lengths are counted after escaping, in UTF-16
-units, because that is what Discord counts.
+The reply arrives structured (sections -> paragraphs -> claims); this module escapes
+each claim's words and writes its "[n]" marks itself, and adapters.packing cuts only
+between claims, so a sentence always keeps its citation. A sentence too long for any
+embed is left out whole, with a note saying so, rather than shown cut. Lengths are
+counted after escaping, in UTF-16 units, because that is what Discord counts. What a
+source's link shows is decided by bot.links (never a URL or domain but its own).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import discord
 
-from adapters.discord.escape import plain, plain_line, safe_url, strip_invisible, utf16_len
-from bot.core import Reply, Source
+from adapters.discord.escape import plain, plain_line, utf16_len
+from adapters.packing import Piece, claim_pieces, pack
+from bot.core import Reply, Source, marks
+from bot.links import LinkLabel, source_view
 
 # Discord's documented limits.
 TITLE_MAX = 256
@@ -41,11 +44,6 @@ _COLOURS = {
     "forbidden": discord.Colour.orange(),
 }
 
-#: One citation run after a sentence: " [2]", " [1][3]", " [1, 3]".
-_CITATION_RUN = re.compile(r"(?:\s*\[\d{1,4}(?:\s*[,;]\s*\d{1,4})*\])+")
-#: The gap after a sentence end (with any closing quote) and before a capital or digit.
-_SENTENCE_GAP = re.compile(r"[.!?…][\"”’')\]]*(\s+)(?=[\"“‘'(]?[A-Z0-9])")
-
 
 @dataclass
 class Outgoing:
@@ -55,120 +53,43 @@ class Outgoing:
     embeds: list[discord.Embed] = field(default_factory=list)
 
 
-@dataclass
-class _Piece:
-    """A unit never cut: a heading, or a sentence with its citation. `sep` goes before it."""
-
-    text: str
-    sep: str
-    raw_len: int
+def _pieces(reply: Reply) -> list[Piece]:
+    """Every section's bold heading and claims, escaped, with their own marks."""
+    return claim_pieces(reply.sections, escape=plain, limit=DESCRIPTION_MAX, length=utf16_len,
+                        heading=lambda h: f"**{_shorten(plain_line(h), TITLE_MAX)}**")
 
 
-def split_units(line: str) -> list[str]:
-    """Split one line into sentences, each keeping the citation run that follows it."""
-    units: list[str] = []
-    start = 0
-    for m in _CITATION_RUN.finditer(line):
-        end = m.end()
-        if end < len(line) and not _ends_sentence(line, m.start(), end):
-            continue  # "[2]x" or "according to [2] the..." is not the end of a sentence
-        chunk = line[start:end].strip()
-        if chunk:
-            units.extend(_split_uncited(chunk, keep_last=True))
-        start = end
-    tail = line[start:].strip()
-    if tail:
-        units.extend(_split_uncited(tail, keep_last=False))
-    return units
-
-
-def _ends_sentence(line: str, start: int, end: int) -> bool:
-    """Whether the citation run line[start:end] closes a sentence (and more text follows)."""
-    if not line[end].isspace():
-        return False
-    before = line[:start].rstrip()
-    after = line[end:].lstrip()
-    return (before.endswith((".", "!", "?", "…", '"', "”", "’", "'", ")"))
-            or after[:1].isupper() or after[:1].isdigit() or after[:1] in "\"“‘'(")
-
-
-def _split_uncited(text: str, *, keep_last: bool) -> list[str]:
-    """Text with at most one trailing citation: split on sentence ends before the citation.
-
-    Only uncited text (help, notices) is split this way; a cited chunk stays whole so
-    that every sentence keeps the citation that the summarizer attached to it.
-    """
-    if keep_last:
-        return [text]
-    parts: list[str] = []
-    start = 0
-    for m in _SENTENCE_GAP.finditer(text):
-        parts.append(text[start:m.start(1)])
-        start = m.end(1)
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
-def _pieces(reply: Reply) -> list[_Piece]:
-    """Every section's heading and sentences, escaped, with the separator before each."""
-    pieces: list[_Piece] = []
-    for i, section in enumerate(reply.sections):
-        section_sep = "\n\n" if i else ""
-        if section.heading:
-            heading = _shorten(plain_line(section.heading), TITLE_MAX)
-            pieces.append(_Piece(f"**{heading}**", section_sep, len(section.heading)))
-            section_sep = "\n"
-        line_sep = section_sep
-        for line in strip_invisible(section.body).split("\n"):
-            units = split_units(line)
-            if not units:  # a blank line inside a body keeps its paragraph break
-                line_sep = "\n\n" if pieces else ""
-                continue
-            for k, unit in enumerate(units):
-                pieces.append(_Piece(plain(unit), line_sep if k == 0 else " ", len(unit)))
-            line_sep = "\n"
-    return pieces
-
-
-def _citations(text: str) -> list[str]:
-    return re.findall(r"\[(\d{1,4})\]", text)
-
-
-def _pack(pieces: list[_Piece], limit: int, notes: list[str]) -> list[str]:
-    """Greedy-pack pieces into chunks of at most `limit` UTF-16 units, never cutting one."""
-    chunks: list[str] = []
-    current = ""
-    for piece in pieces:
-        size = utf16_len(piece.text)
-        if size > limit:
-            cited = _citations(piece.text)
-            where = f" from [{cited[0]}]" if cited else ""
-            notes.append(f"A sentence of {piece.raw_len:,} characters{where} was too long for "
-                         "Discord and was left out.")
-            continue
-        joined = (current + piece.sep + piece.text) if current else piece.text
-        if utf16_len(joined) <= limit:
-            current = joined
-        else:
-            chunks.append(current)
-            current = piece.text
-    if current:
-        chunks.append(current)
-    return chunks
+def _pack(pieces: list[Piece], limit: int, notes: list[str]) -> list[str]:
+    """Pack pieces into chunks of at most `limit` UTF-16 units; say what was left out."""
+    chunks, dropped = pack(pieces, limit, utf16_len)
+    for piece in dropped:
+        where = f" from {marks(piece.refs)}" if piece.refs else ""
+        notes.append(f"A sentence of {piece.size:,} characters{where} was too long for "
+                     "Discord and was left out.")
+    return [c.text for c in chunks]
 
 
 def source_line(source: Source, *, limit: int = FIELD_VALUE_MAX) -> str:
-    """`[n] [Title](url) — Publisher, date`, escaped, shortened (title only) to fit `limit`."""
-    when = source.published.strftime("%d %b %Y") if source.published else "date unknown"
-    who = plain_line(source.publisher) if source.publisher else "publisher unknown"
-    url = safe_url(source.url)
-    title = plain_line(source.title) or "untitled"
-    tail = f" — {who}, {when}"
+    """`[n] [Title](url) — Publisher, date · domain`, escaped, shortened (title only) to fit.
+
+    The link label is decided by bot.links: the title, or the target's own domain when
+    the title names another host (then the title is plain, defused text).
+    """
+    view = source_view(source)
+    who = plain_line(view.publisher) if view.publisher else "publisher unknown"
+    when = view.when or "date unknown"
+    url = view.url
+    domain = plain_line(view.domain) if view.domain else ""
+    title = plain_line(view.title)
+    if view.label is LinkLabel.DOMAIN:
+        tail = f" — {who}, {when} · [{domain}]({url})"
+    else:
+        tail = f" — {who}, {when}" + (f" · {domain}" if domain else "")
     while True:
-        label = f"[{title}]({url})" if url else title
+        label = f"[{title}]({url})" if view.label is LinkLabel.TITLE else title
         line = f"[{source.n}] {label}{tail}"
         if utf16_len(line) <= limit or len(title) <= 1:
-            return line if utf16_len(line) <= limit else line[: limit - 1] + "…"
+            return line if utf16_len(line) <= limit else _shorten(f"[{source.n}] {title}", limit)
         title = _shorten(title, max(1, len(title) - (utf16_len(line) - limit) - 1))
 
 
@@ -200,13 +121,14 @@ def render(reply: Reply) -> list[Outgoing]:
     When even that is too little, whole parts of the answer are left out from the end
     (the sources stay, so every [n] still shown can be followed), then source groups.
     """
+    reply = reply.cleaned()
     colour = _COLOURS.get(reply.kind, discord.Colour.blurple())
     notes: list[str] = []
     title = _shorten(plain_line(reply.title), TITLE_MAX) if reply.title else None
     descriptions = _pack(_pieces(reply), DESCRIPTION_MAX, notes)
     if not descriptions and not reply.sources:
         descriptions = ["Nothing to show."]
-    lines = [_Piece(source_line(s), "\n", 0) for s in reply.sources]
+    lines = [Piece(source_line(s)) for s in reply.sources]
     source_values = _pack(lines, FIELD_VALUE_MAX, notes)
 
     dropped_text = dropped_sources = 0
@@ -273,16 +195,17 @@ def _group(embeds: list[discord.Embed], per_message: int) -> list[Outgoing]:
 
 def render_text(reply: Reply) -> list[str]:
     """Plain-content fallback (no Embed Links permission): messages of at most 2000 units."""
+    reply = reply.cleaned()
     notes: list[str] = []
     pieces = _pieces(reply)
     if reply.title:
-        pieces.insert(0, _Piece(f"**{_shorten(plain_line(reply.title), TITLE_MAX)}**", "", 0))
-        if len(pieces) > 1:
+        pieces.insert(0, Piece(f"**{_shorten(plain_line(reply.title), TITLE_MAX)}**",
+                               keep_with_next=True))
+        if len(pieces) > 1 and pieces[1].sep != "\n\n":
             pieces[1].sep = "\n"
     if reply.sources:
-        pieces.append(_Piece("**Sources**", "\n\n", 0))
-        pieces += [_Piece(source_line(s, limit=CONTENT_MAX // 2), "\n", 0)
-                   for s in reply.sources]
+        pieces.append(Piece("**Sources**", "\n\n", keep_with_next=True))
+        pieces += [Piece(source_line(s, limit=CONTENT_MAX // 2)) for s in reply.sources]
     chunks = _pack(pieces, CONTENT_MAX - _FOOTER_ROOM, notes) or ["Nothing to show."]
     if len(chunks) > MAX_MESSAGES:
         notes.append(f"The answer was longer than Discord allows; {len(chunks) - MAX_MESSAGES} "

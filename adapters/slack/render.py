@@ -7,9 +7,11 @@ need mrkdwn (bold headings, source links) break formatting characters apart with
 zero-width spaces and use `verbatim` so nothing is auto-linked or auto-mentioned.
 
 Limits (Slack): 3000 characters per section text, 50 blocks per message, 150 per
-header, 10 elements per context block. Text is split between sentences, never
-inside one or between a sentence and its `[n]`; what still does not fit is left
-out sentence by sentence and the reader is told how many were left out.
+header, 10 elements per context block. The reply arrives as claims with their refs;
+this module writes each claim's "[n]" marks itself and adapters.packing splits only
+between claims, never inside one or between a sentence and its marks; what still
+does not fit is left out claim by claim and the reader is told how many. What a
+source's link shows is decided by bot.links (never a URL or domain but its own).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
+from adapters.packing import claim_pieces, pack
 from bot.core import Reply, Source
-from summarizer.sentences import split_sentences
+from bot.links import LinkLabel, safe_link, source_view
+from bot.text_hygiene import clean_text
 
 MAX_TEXT = 3000
 MAX_BLOCKS = 50
@@ -32,31 +35,20 @@ MAX_SOURCE_BLOCKS = 2
 MAX_TITLE_IN_SOURCE = 200
 MAX_PUBLISHER = 100
 MAX_HEADING = 300
-MAX_URL = 1500
 MAX_FALLBACK = 300
 
 ZWSP = "\u200b"
 _MRKDWN_CONTROL = re.compile(r"[*_~`]")
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.I)
-# A sentence closed by its citation groups: "... end. [2]", "... end?” [1, 3]", "... [1][4]".
-# Requiring end punctuation before the citation keeps a "[2]" quoted inside an article's
-# sentence (a footnote mark) from being taken as the end of that sentence.
-_CITE = r"\[\d+(?:\s*[,;]\s*\d+)*\]"
-_CITED_SENTENCE = re.compile(rf".*?[.!?…][\"'”’)]*\s+{_CITE}(?:\s*{_CITE})*(?=\s|$)",
-                             re.S)
-
-
-# Bidi overrides/isolates could reverse the rest of a message (and its [n]); other
-# control characters have no business in chat. Real RTL text needs none of them.
-_UNSAFE_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b-\x1f\x7f]")
 
 
 def escape(text: str) -> str:
     """Slack's three reserved characters as entities, so `<!here>` stays text.
 
-    Also drops bidi overrides and control characters, which are invisible anyway.
+    The text first passes bot.text_hygiene.clean_text (valid Unicode, no bidi overrides
+    or control characters), whatever path it came by.
     """
-    text = _UNSAFE_CONTROLS.sub("", text)
+    text = clean_text(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -91,87 +83,31 @@ def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def sentence_units(body: str) -> list[str]:
-    """Split a body into units that must never be cut: a sentence with its citation.
-
-    Cited text is split only after citation groups (certain boundaries); uncited text
-    (help, errors) by the sentence splitter; a newline always ends a unit. Units keep
-    a trailing "\\n" when a line ended there, so the layout survives re-joining.
-    """
-    units: list[str] = []
-    for line in body.split("\n"):
-        pieces = _split_line(line.strip())
-        if not pieces:
-            continue
-        units.extend(p + " " for p in pieces[:-1])
-        units.append(pieces[-1] + "\n")
-    return units
-
-
-def _split_line(line: str) -> list[str]:
-    if not line:
-        return []
-    pieces: list[str] = []
-    pos = 0
-    for m in _CITED_SENTENCE.finditer(line):
-        if m.end() <= pos:
-            continue
-        pieces.append(line[pos:m.end()].strip())
-        pos = m.end()
-    tail = line[pos:].strip()
-    if tail:
-        if pieces:  # trailing uncited words belong to the last cited sentence's line
-            pieces.extend(split_sentences(tail))
-        else:
-            pieces = split_sentences(tail) or [tail]
-    return [p for p in pieces if p]
-
-
-@dataclass
-class _Chunk:
-    """Escaped text for one section block, and how many sentences it holds."""
-
-    text: str
-    sentences: int
-
-
-def pack(units: list[str], limit: int = MAX_TEXT) -> tuple[list[_Chunk], int]:
-    """Greedily fill chunks of at most `limit` escaped characters; drop oversize units."""
-    chunks: list[_Chunk] = []
-    dropped = 0
-    current, count = "", 0
-    for unit in units:
-        piece = escape(unit)
-        if len(piece.strip()) > limit:
-            dropped += 1
-            continue
-        if len((current + piece).strip()) > limit:
-            chunks.append(_Chunk(current.strip(), count))
-            current, count = "", 0
-        current += piece
-        count += 1
-    if current.strip():
-        chunks.append(_Chunk(current.strip(), count))
-    return chunks, dropped
-
-
 def source_line(s: Source) -> str:
-    """`[n] <url|Title> — Publisher, date` with every untrusted part neutralised."""
-    label = neutralise(shorten(s.title or "untitled", MAX_TITLE_IN_SOURCE)).replace("|", "¦")
-    url = safe_url(s.url)
-    head = f"<{url}|{label}>" if url else label
-    tail = [neutralise(shorten(s.publisher, MAX_PUBLISHER))] if s.publisher else []
-    if s.published:
-        tail.append(s.published.strftime("%d %b %Y"))
-    return f"[{s.n}] {head}" + (f" — {', '.join(tail)}" if tail else "")
+    """`[n] <url|Title> — Publisher, date · domain`, every untrusted part neutralised.
+
+    When the title names another host (bot.links), it is shown unlinked and defused
+    and the link is written on the target's own domain: `· <url|evil.example>`.
+    """
+    view = source_view(s)
+    title = neutralise(shorten(view.title, MAX_TITLE_IN_SOURCE)).replace("|", "¦")
+    url = safe_url(view.url)
+    domain = escape(view.domain or "")
+    head = f"<{url}|{title}>" if url and view.label is LinkLabel.TITLE else title
+    tail = [neutralise(shorten(view.publisher, MAX_PUBLISHER))] if view.publisher else []
+    if view.when:
+        tail.append(view.when)
+    line = f"[{s.n}] {head}" + (f" — {', '.join(tail)}" if tail else "")
+    if url and view.label is LinkLabel.DOMAIN:
+        return f"{line} · <{url}|{domain}>"
+    return f"{line} · {domain}" if domain else line
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL fit to sit inside `<...|...>`, or None (shown as plain text)."""
-    if not url or not re.match(r"https?://[^\s/]", url, re.I):
-        return None
-    url = quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~-._")
-    return url.replace("&", "&amp;") if len(url) <= MAX_URL else None
+    """An http(s) URL fit to sit inside `<...|...>` (bot.links.safe_link encodes `|<>`),
+    with `&` as Slack's entity; or None (the source is then shown unlinked)."""
+    url = safe_link(url)
+    return url.replace("&", "&amp;") if url else None
 
 
 def _source_blocks(sources: tuple[Source, ...]) -> list[dict[str, Any]]:
@@ -201,6 +137,7 @@ class SlackMessage:
 
 def render(reply: Reply) -> SlackMessage:
     """Block Kit for a reply: header, sections, a context block of numbered sources."""
+    reply = reply.cleaned()
     head: list[dict[str, Any]] = []
     if reply.title:
         head.append({"type": "header", "text": plain(_header_text(reply.title))})
@@ -234,11 +171,12 @@ def _section_blocks(reply: Reply) -> Iterator[tuple[dict[str, Any] | None, int]]
         if section.heading:
             heading = neutralise(shorten(section.heading, MAX_HEADING))
             yield {"type": "section", "text": mrkdwn(f"*{heading}*"), "_heading": True}, 0
-        chunks, dropped = pack(sentence_units(section.body))
+        pieces = claim_pieces([section], escape=escape, limit=MAX_TEXT, length=len)
+        chunks, dropped = pack(pieces, MAX_TEXT, len)
         if dropped:
-            yield None, dropped
+            yield None, sum(p.claims for p in dropped)
         for chunk in chunks:
-            yield {"type": "section", "text": plain(chunk.text)}, chunk.sentences
+            yield {"type": "section", "text": plain(chunk.text)}, chunk.claims
 
 
 def _header_text(title: str) -> str:
@@ -253,7 +191,7 @@ def _header_text(title: str) -> str:
 
 def fallback_text(reply: Reply) -> str:
     """The notification line: the title, else the first sentence when it is short."""
-    first = next((u for s in reply.sections for u in sentence_units(s.body)), "")
+    first = next((c.plain for s in reply.sections for c in s.claims if c.text), "")
     for candidate in (reply.title or "", first):
         text = neutralise(candidate)
         if text and len(text) <= MAX_FALLBACK:
