@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = actions.add_parser("list", help="each feed with its status, last success and last error")
     ls.add_argument("--json", action="store_true",
                     help='print [{"id", "url", "title", "status", "items", "stored", '
-                         '"last_success", "last_error", ...}]')
+                         '"last_success", "last_error", "last_poll_rejected", '
+                         '"last_item_error", ...}]')
     rm = actions.add_parser("remove", help="stop following a feed (its stories stay)")
     rm.add_argument("feed", metavar="URL_OR_ID")
     rs = actions.add_parser("resume", help="resume a feed paused after repeated failures")
