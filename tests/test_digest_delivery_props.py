@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from adapters.discord.poster import tagged
 from adapters.discord.render import CONTENT_MAX, Outgoing, render
-from adapters.slack.poster import split_reply
+from adapters.slack.poster import carries, split_reply
 from adapters.slack.render import render as slack_render
 from bot.core import Claim, Reply, Section, Source
 from bot.digests.delivery import PartTag, reply_from_json, reply_to_json
@@ -92,3 +92,25 @@ def test_tags_name_claim_part_and_day():
     assert tag.payload == {"claim": 12, "part": 2, "of": 3, "date": "2026-12-01"}
     assert tag.matches("12", 2, "2026-12-01") and not tag.matches(12, 1, "2026-12-01")
     assert PartTag.parse("digest 2026-12-01 · #12 part 2") is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tags, tags, json_values, json_values)
+def test_a_slack_history_message_is_ours_only_if_its_metadata_names_the_part(tag, other, meta,
+                                                                              junk):
+    # Whatever shape history holds, looking at it never fails and never claims a stranger.
+    if carries({"ts": "1.2", "metadata": meta, "text": junk}, tag):
+        assert meta["event_type"] == "briefbot_digest"
+        assert str(meta["event_payload"]["claim"]) == str(tag.claim)
+    assert not carries(junk, tag) or isinstance(junk, dict)
+    own = {"ts": "1.3", "metadata": {"event_type": "briefbot_digest", "event_payload": tag.payload}}
+    assert carries(own, tag)
+    assert carries(own, other) == (other.matches(tag.claim, tag.part, tag.local_date))
+    assert not carries({**own, "metadata": {**own["metadata"], "event_type": "other_app"}}, tag)

@@ -21,6 +21,7 @@ from digest_fakes import ManualClock, SlackPeer, day_one_db, services_on_copy
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.poster import SlackPoster
+from bot.cli import main
 from bot.digests.delivery import DigestStatus
 from bot.digests.manage import listing
 from bot.digests.runner import STALE_AFTER
@@ -249,3 +250,20 @@ async def test_without_history_scopes_a_doubtful_digest_is_never_resent_and_is_s
             "channel's history") in shown
     assert "channels:history" in shown
     assert "cannot read this channel's history" in caplog.text
+
+
+async def test_subscriptions_on_the_command_line_shows_a_doubtful_digest(services, peer, clock,
+                                                                        capsys):
+    sched = scheduler(services, poster_for(peer), clock)
+    peer.script = ["drop"]
+    peer.history_error = "not_in_channel"
+    try:
+        await settle(sched, clock, await sched.fire("slack", CHANNEL))
+    finally:
+        sched.shutdown()
+    capsys.readouterr()
+    assert main(["--db", str(services.settings.db_path), "subscriptions", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["last_status"] == "uncertain"
+    assert "may not have arrived: briefbot cannot read this channel's history" in listed["last"]
+    assert len(peer.history[CHANNEL]) == 1

@@ -131,6 +131,21 @@ def _is_trim_note(block: dict[str, Any]) -> bool:
         _TRIMMED.match(str(e.get("text", ""))) for e in block.get("elements", []))
 
 
+def carries(message: Any, tag: PartTag) -> bool:
+    """Does this message from conversations.history carry `tag` in its metadata?
+
+    History is other people's data too: anything not shaped like our metadata is not ours.
+    """
+    if not isinstance(message, dict) or "ts" not in message:
+        return False
+    meta = message.get("metadata")
+    if not isinstance(meta, dict) or meta.get("event_type") != EVENT_TYPE:
+        return False
+    payload = meta.get("event_payload")
+    return isinstance(payload, dict) and tag.matches(payload.get("claim"), payload.get("part"),
+                                                     payload.get("date"))
+
+
 class SlackPoster:
     """bot.core.Poster and bot.digests.delivery.DigestPoster for Slack."""
 
@@ -187,10 +202,7 @@ class SlackPoster:
                                       "Slack rate-limited conversations.history") from exc
                 raise
             for message in resp.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == EVENT_TYPE and tag.matches(
-                        payload.get("claim"), payload.get("part"), payload.get("date")):
+                if carries(message, tag):
                     return str(message["ts"])
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

@@ -71,7 +71,8 @@ def cmd_subscriptions(args: argparse.Namespace, settings) -> int:
         subs = store.subscriptions()
         rows = [{"platform": s.platform, "channel_id": s.channel_id, "time": s.time, "tz": s.tz,
                  "topics": list(s.topics), "quiet_empty": s.quiet_empty,
-                 "schedule": describe(s, now), "last": status_line(store, s)} for s in subs]
+                 "schedule": describe(s, now), "last": status_line(store, s),
+                 "last_status": _last_status(store, s)} for s in subs]
     finally:
         store.close()
     if args.json:
@@ -81,3 +82,9 @@ def cmd_subscriptions(args: argparse.Namespace, settings) -> int:
     for r in [] if args.json else rows:
         print(f"{r['platform']}:{r['channel_id']} — {r['schedule']}; {r['last']}")
     return 0
+
+
+def _last_status(store: DigestStore, sub) -> str | None:
+    """The newest digest's DigestStatus (sent, uncertain, failed...), for scripts."""
+    history = store.history(sub.platform, sub.channel_id, limit=1)
+    return str(history[0].status) if history else None
