@@ -60,7 +60,8 @@ WORDS = SEED_TEXT.split()
 ODD = (["\x00", "\x01", "\x07", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\r", "\t",
         "\ud800", "\udfff", "\udc80", "\u202e", "\u2066", "\u200f", "\u200b", "\ufeff", "\u0301", "\u0308",
         "\u2028", "\u2029", "\u00a0", "\u2003", "\u3000", "\ufffd", "\uffff", "😀", "\U0001F1FA", "日本",
-        "مرحبا", "ﬁ", "Å", "ǅ"] + list("()[]{}/\\.!?…,;:'\"‘’“”-–—•·*#@&|<>»›→%$0123456789"))
+        "مرحبا", "ﬁ", "Å", "ǅ"]
+       + list("()[]{}/\\.!?…,;:'\"‘’“”-–—•·*#@&|<>»›→%$0123456789"))
 ATOMS = ["Read:more", "Read more", "Related Articles", "More from Reuters", "13 minutes ago",
          "time3 minutes ago", "an hour ago", "9999 years ago", "• Reuters", "- The Times", "By Jane Roe",
          "Published: Aug. 18, 2025", "Updated 3:45 PM EDT", "WASHINGTON, Aug. 18, 2025 —",

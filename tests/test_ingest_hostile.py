@@ -117,9 +117,9 @@ def test_control_characters_and_bidi_never_reach_the_index(index, tmp_path):
     title, text = STORIES[1]
     dirty = f"{title}\u202e\x07\n{text[:40]}\u200b{text[40:]}\r\nThe season opens in May.\x1b[31m\n"
     (tmp_path / "dirty.txt").write_text(dirty, encoding="utf-8")
-    (tmp_path / "dirty.jsonl").write_text(json.dumps({"title": f"\u2066{STORIES[2][0]}\x9b",
-                                                      "text": STORIES[2][1] + "\ud800\u2028\x00Talks with the owners resume next week."})
-                                          + "\n", encoding="utf-8")
+    jsonl = {"title": f"\u2066{STORIES[2][0]}\x9b",
+             "text": STORIES[2][1] + "\ud800\u2028\x00Talks with the owners resume next week."}
+    (tmp_path / "dirty.jsonl").write_text(json.dumps(jsonl) + "\n", encoding="utf-8")
     report = run_ingest([tmp_path / "dirty.txt", tmp_path / "dirty.jsonl"], index, progress=False)
     assert (report.stored, report.rejected) == (2, [])
     rows = {r.title: r.text for r in index.articles(range(1, 5))}
