@@ -164,3 +164,18 @@ def test_cli_names_the_bad_line_and_stores_the_rest(tmp_path, capsys):
         f"  rejected {path.as_posix()}:2: bad JSON: Expecting property name enclosed in double quotes at column 2",
         f"  rejected {path.as_posix()}:4: bad JSON: nested too deeply",
     ]
+
+
+def test_odd_file_names_are_shown_on_one_printable_line(tmp_path):
+    """A newline or an undecodable byte in a file name must not break the one-line report."""
+    from bot.ingest.pipeline import articles_from_paths
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    title, text = STORIES[3]
+    (folder / "two\nlines.pdf").write_bytes(b"%PDF-1.7")
+    with open(bytes(folder) + b"/caf\xe9.txt", "wb") as fh:
+        fh.write(f"{title}\n{text}\n".encode())
+    items = list(articles_from_paths([folder]))
+    shown = {getattr(i, "origin", None) or i.path for i in items}
+    assert shown == {f"{folder.as_posix()}/caf\ufffd.txt", f"{folder.as_posix()}/two\\nlines.pdf"}
