@@ -403,7 +403,7 @@ def _store(batch: list[Article], index: Index, report: IngestReport) -> None:
                 results.append(index.add(article))
             except Exception as exc:  # noqa: BLE001
                 report.rejected.append({"path": article.origin,
-                                        "reason": f"could not store: {type(exc).__name__}: {exc}"[:200]})
+                                        "reason": one_line(f"could not store: {type(exc).__name__}: {exc}")})
     for result in results:
         if result.status == "duplicate":
             report.duplicates += 1
