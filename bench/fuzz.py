@@ -60,7 +60,8 @@ WORDS = SEED_TEXT.split()
 ODD = (["\x00", "\x01", "\x07", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\r", "\t",
         "\ud800", "\udfff", "\udc80", "\u202e", "\u2066", "\u200f", "\u200b", "\ufeff", "\u0301", "\u0308",
         "\u2028", "\u2029", "\u00a0", "\u2003", "\u3000", "\ufffd", "\uffff", "😀", "\U0001F1FA", "日本",
-        "مرحبا", "ﬁ", "Å", "ǅ"] + list("()[]{}/\\.!?…,;:'\"‘’“”-–—•·*#@&|<>»›→%$0123456789"))
+        "مرحبا", "ﬁ", "Å", "ǅ"]
+       + list("()[]{}/\\.!?…,;:'\"‘’“”-–—•·*#@&|<>»›→%$0123456789"))
 ATOMS = ["Read:more", "Read more", "Related Articles", "More from Reuters", "13 minutes ago",
          "time3 minutes ago", "an hour ago", "9999 years ago", "• Reuters", "- The Times", "By Jane Roe",
          "Published: Aug. 18, 2025", "Updated 3:45 PM EDT", "WASHINGTON, Aug. 18, 2025 —",
@@ -168,7 +169,7 @@ def hostile_feed(rng: random.Random) -> bytes:
     items = "".join(
         f"<item><title>{hostile_text(rng, 60)}</title><link>{rng.choice(LINKS)}</link>"
         f"<guid>{hostile_text(rng, 30)}</guid><pubDate>{rng.choice(DATES)}</pubDate>"
-        f"<description>{rng.choice(['', '<![CDATA[', '&lt;p&gt;'])}{hostile_text(rng, 300)}</description></item>"
+        f"<description>{rng.choice(CHARREFS)}{hostile_text(rng, 300)}</description></item>"
         for _ in range(rng.randint(0, 4)))
     if rng.random() < 0.5:
         doc = (f"<?xml version='1.0' encoding='{rng.choice(['utf-8', 'x-bogus', 'utf-16'])}'?>"
@@ -179,6 +180,8 @@ def hostile_feed(rng: random.Random) -> bytes:
     return _encode(rng, doc) if rng.random() < 0.4 else doc.encode("utf-8", "surrogatepass")
 
 
+#: What a feed body may open with: markup, escaped markup, character references out of range.
+CHARREFS = ["", "<![CDATA[", "&lt;p&gt;", "&#99999999;", "&#x110000;", "&#0;", "&#xD800;", "&lt;p&gt;&amp;#99999999;"]
 LINKS = ["https://example.org/a?utm_source=x#frag", "http://[::1", "http://%zz", "https://a b/c", "http://x:99999/",
          "http://\u202eevil.com", "javascript:alert(1)", "", "//no-scheme", "http://xn--ls8h.la/", "HTTP://EXAMPLE.ORG",
          "http://user:pass@host/", "http://[fe80::1%25eth0]/", "https://ex.org/" + "a" * 5000, "http://\x00/"]

@@ -117,9 +117,9 @@ def test_control_characters_and_bidi_never_reach_the_index(index, tmp_path):
     title, text = STORIES[1]
     dirty = f"{title}\u202e\x07\n{text[:40]}\u200b{text[40:]}\r\nThe season opens in May.\x1b[31m\n"
     (tmp_path / "dirty.txt").write_text(dirty, encoding="utf-8")
-    (tmp_path / "dirty.jsonl").write_text(json.dumps({"title": f"\u2066{STORIES[2][0]}\x9b",
-                                                      "text": STORIES[2][1] + "\ud800\u2028\x00Talks with the owners resume next week."})
-                                          + "\n", encoding="utf-8")
+    jsonl = {"title": f"\u2066{STORIES[2][0]}\x9b",
+             "text": STORIES[2][1] + "\ud800\u2028\x00Talks with the owners resume next week."}
+    (tmp_path / "dirty.jsonl").write_text(json.dumps(jsonl) + "\n", encoding="utf-8")
     report = run_ingest([tmp_path / "dirty.txt", tmp_path / "dirty.jsonl"], index, progress=False)
     assert (report.stored, report.rejected) == (2, [])
     rows = {r.title: r.text for r in index.articles(range(1, 5))}
@@ -164,3 +164,18 @@ def test_cli_names_the_bad_line_and_stores_the_rest(tmp_path, capsys):
         f"  rejected {path.as_posix()}:2: bad JSON: Expecting property name enclosed in double quotes at column 2",
         f"  rejected {path.as_posix()}:4: bad JSON: nested too deeply",
     ]
+
+
+def test_odd_file_names_are_shown_on_one_printable_line(tmp_path):
+    """A newline or an undecodable byte in a file name must not break the one-line report."""
+    from bot.ingest.pipeline import articles_from_paths
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    title, text = STORIES[3]
+    (folder / "two\nlines.pdf").write_bytes(b"%PDF-1.7")
+    with open(bytes(folder) + b"/caf\xe9.txt", "wb") as fh:
+        fh.write(f"{title}\n{text}\n".encode())
+    items = list(articles_from_paths([folder]))
+    shown = {getattr(i, "origin", None) or i.path for i in items}
+    assert shown == {f"{folder.as_posix()}/caf\ufffd.txt", f"{folder.as_posix()}/two\\nlines.pdf"}

@@ -163,3 +163,15 @@ def test_dates_in_text_are_plausible_or_none(text):
     assert found is None or EARLIEST <= found < LATEST
     ago = parse_relative(text)
     assert ago is None or ago >= timedelta(0)
+
+
+@FILES
+@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".txt", ".html", ".jsonl", ".md"]))
+def test_a_good_file_beside_any_bad_file_in_a_folder_still_comes_out(data, suffix):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / f"a_bad{suffix}").write_bytes(data)
+        (folder / "b_good.txt").write_text(f"{GOOD['title']}\n{GOOD['text']}\n", encoding="utf-8")
+        items = list(articles_from_paths([folder]))
+    assert_clean_articles(items)
+    assert [i.title for i in items if isinstance(i, Article) and i.origin.endswith("/b_good.txt")] == [GOOD["title"]]

@@ -23,7 +23,7 @@ from bot.feeds.store import FeedRow, FeedStore
 from bot.feeds.worker import ITEM_SECONDS, JobTimeout, WorkerCrashed
 from bot.ingest.model import Article, Rejected
 from bot.redact import redact_urls
-from bot.ingest.pipeline import articles_from_html, articles_from_text
+from bot.ingest.pipeline import articles_from_html, articles_from_text, internal_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.ingest.pipeline import IngestReport
@@ -298,6 +298,9 @@ def ingest_urls(urls: list[str], services: Services, report: IngestReport) -> In
                 done = await ingest_url(services, url)
             except (UserError, FetchError) as exc:
                 report.rejected.append({"path": url, "reason": str(exc)})
+                continue
+            except Exception as exc:  # noqa: BLE001 - a bug costs this URL, not the ones after it
+                report.rejected.append({"path": url, "reason": internal_error(url, exc).reason})
                 continue
             report.pages += 1
             if done.status == "duplicate":

@@ -78,7 +78,8 @@ _EDITORIAL = re.compile(
 #: Page metadata lines: "5 min read", "Updated 3:45 PM EDT", "Filed under: Politics", "Tags: ...".
 _META_LINE = re.compile(
     r"^(?:\d{1,4}\s{0,3}[-–]?\s{0,3}min(?:ute)?s?\s{1,3}read\b|(?:published|updated|posted|last updated|"
-    r"first published)\b\s{0,3}(?:on|at)?\s{0,3}:?\s{0,3}(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+    r"first published)\b\s{0,3}(?:on|at)?\s{0,3}:?\s{0,3}"
+    r"(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
     r"|(?:filed under|topics?|tags?|categories|category|sections?|more on|related topics|keywords)\b"
     r"\s{0,3}:?\s{1,3}\S)",
     re.IGNORECASE,

@@ -26,7 +26,8 @@ _TEXT_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?:[T ][0-9:.]{1,15}(?:Z|[+-]\d\d:?\d\d)?)?\b")
 #: Words that say "this is when the page was published", e.g. "Published: ...", "Updated on ...".
-_MARKER = re.compile(r"\b(?:(?:first |originally |last )?(?:published|posted|updated)\b(?:\s{1,3}(?:on|at))?|date\s{0,3}:)"
+_MARKER = re.compile(r"\b(?:(?:first |originally |last )?(?:published|posted|updated)\b(?:\s{1,3}(?:on|at))?"
+                     r"|date\s{0,3}:)"
                      r"\s{0,3}:?\s{0,3}", re.IGNORECASE)
 #: What may stand between a marker and its date: a time of day, a zone, a weekday.
 _TIME_PREFIX = re.compile(r"(?:\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,5})?\s*[,|·-]?\s*)?"
@@ -64,7 +65,8 @@ _SHORT_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "wee
 #: The count has at most 4 digits and starts a digit run: a 12,000-digit run used to cost
 #: quadratic backtracking (and int() of it raises), while no page says "12345 hours ago".
 RELATIVE = re.compile(
-    r"(?:\btime\s{0,3}|(?<=[a-z])time)?(?P<n>(?<!\d)\d{1,4}|\ban?|\bone)\s{0,3}(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|"
+    r"(?:\btime\s{0,3}|(?<=[a-z])time)?(?P<n>(?<!\d)\d{1,4}|\ban?|\bone)\s{0,3}"
+    r"(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|"
     r"days?|weeks?|months?|years?|[smhdw])\s+ago\s*$",
     re.IGNORECASE,
 )

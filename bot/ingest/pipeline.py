@@ -129,7 +129,7 @@ def articles_from_html(html: bytes | str, url: str | None, origin: str, *,
                                     "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
         )
     except Exception as exc:  # noqa: BLE001 - a broken page is one rejection, not a crash
-        yield Rejected(origin, f"could not parse HTML: {type(exc).__name__}: {exc}"[:200])
+        yield Rejected(origin, one_line(f"could not parse HTML: {type(exc).__name__}: {exc}"))
         return
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
@@ -202,7 +202,12 @@ def guarded(items: Iterator[Item], where: str) -> Iterator[Item]:
 def internal_error(where: str, exc: BaseException) -> Rejected:
     """A rejection for a bug met while reading `where`; the trace goes to the debug log."""
     log.debug("unexpected error while reading %s", where, exc_info=exc)
-    return Rejected(where, _shorten(f"internal error while reading: {type(exc).__name__}: {exc}", 200))
+    return Rejected(where, one_line(f"internal error while reading: {type(exc).__name__}: {exc}"))
+
+
+def one_line(reason: str, limit: int = 200) -> str:
+    """A reason fit for a report, which shows one line per rejection whatever an exception said."""
+    return _shorten(text_hygiene.clean_line(reason), limit)
 
 
 def _articles_from_input(inp: Input, max_bytes: int) -> Iterator[Item]:
@@ -408,7 +413,7 @@ def _store(batch: list[Article], index: Index, report: IngestReport) -> None:
                 raise
             except Exception as exc:  # noqa: BLE001
                 report.rejected.append({"path": article.origin,
-                                        "reason": f"could not store: {type(exc).__name__}: {exc}"[:200]})
+                                        "reason": one_line(f"could not store: {type(exc).__name__}: {exc}")})
     _count(results, report)
 
 

@@ -300,7 +300,12 @@ def _posix(path: str) -> str:
     File names are bytes: undecodable ones (surrogate escapes) show U+FFFD, and a newline
     or control character in a name is shown escaped, so a rejection is always one line.
     """
-    shown = path.replace(os.sep, "/").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    shown = path.replace(os.sep, "/")
+    try:                                     # the bytes the name really has, one U+FFFD per bad byte
+        raw = shown.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:               # a lone surrogate that no file system made
+        raw = shown.encode("utf-8", "surrogatepass")
+    shown = raw.decode("utf-8", "replace")
     if shown.isprintable():
         return shown
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
