@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -170,3 +171,8 @@ def test_any_text_loads_or_is_refused_naming_that_setting(name, raw):
             assert raw.strip() not in message or not raw.strip()
     else:
         assert isinstance(loaded, Settings)
+
+
+def test_the_example_settings_file_loads_as_it_is():
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    assert Settings.load(env={}, dotenv=example) == Settings.load(env={}, dotenv=None)
