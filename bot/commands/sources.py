@@ -15,11 +15,11 @@ MAX_LISTED = 15
 
 @registry.command("sources", "List the articles held on a topic, newest first",
                   arg="topic", arg_description="A topic, person or event", arg_required=True,
-                  usage="sources Alaska summit")
+                  usage="sources Alaska summit", windowed=True)
 async def sources(req: Request, services: Services) -> Reply:
-    topic = await resolve(services, req.text)
+    topic = await resolve(services, req.text, req.window)
     if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text)
+        return no_coverage(services, req.text, req.window)
     return await asyncio.to_thread(_list, services, topic)
 
 

@@ -1,0 +1,403 @@
+"""What a person means by a question typed in plain words: command, topic, time window.
+
+This module is the one home of the question grammar. DMs, @mentions and `briefbot ask`
+go through `parse_question`; slash commands, whose command is already chosen, only have
+their time window split off (`split_window`). The grammar is a short list of cue
+phrases per command ("latest on", "what did X say", "timeline of"...); its own words,
+with the registry's command names, are the vocabulary that typos are corrected against
+by edit distance ("latst", "timline", "whoo"), so there is no table of misspellings.
+
+A time window ("this week", "since Monday", "in October 2025") is kept as what was
+asked, not as dates: `Window.bounds(now)` turns it into dates at answer time, against
+the services' settable clock, so one parsed question means the same on any clock.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.text_hygiene import clean_line
+from summarizer.facets import MONTHS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.core import Registry
+
+
+# --- time windows --------------------------------------------------------------------------
+
+class Span(StrEnum):
+    """How a window's dates follow from "now"."""
+
+    DAY = "day"        # calendar day, `back` days ago (today = 0)
+    WEEK = "week"      # calendar week from Monday, `back` weeks ago
+    MONTH = "month"    # calendar month, `back` months ago
+    YEAR = "year"      # calendar year, `back` years ago
+    HOURS = "hours"    # the last `count` hours, to now
+    DAYS = "days"      # from midnight `count` days ago, to now
+    NAMED_MONTH = "named_month"  # a month by name, this year's or the latest one past
+    NAMED_YEAR = "named_year"    # "in 2025"
+    SINCE_WEEKDAY = "since_weekday"  # from the latest such weekday (today counts), to now
+    SINCE_MONTH = "since_month"      # from the first of the latest such month, to now
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A time window as asked ("the last 3 days"); dates only once a clock is known."""
+
+    phrase: str
+    span: Span
+    back: int = 0
+    count: int = 0
+    month: int = 0
+    year: int | None = None
+    weekday: int = 0
+
+    def bounds(self, now: datetime) -> tuple[datetime, datetime]:
+        """[start, end) in UTC. Calendar periods run to their end; rolling ones to now."""
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        now = now.astimezone(UTC)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        match self.span:
+            case Span.DAY:
+                start = today - timedelta(days=self.back)
+                return start, start + timedelta(days=1)
+            case Span.WEEK:
+                start = today - timedelta(days=today.weekday() + 7 * self.back)
+                return start, start + timedelta(days=7)
+            case Span.MONTH:
+                year, month = _months_back(now.year, now.month, self.back)
+                return _month_start(year, month), _month_start(*_months_back(year, month, -1))
+            case Span.YEAR:
+                start = datetime(now.year - self.back, 1, 1, tzinfo=UTC)
+                return start, start.replace(year=start.year + 1)
+            case Span.HOURS:
+                return now - timedelta(hours=self.count), now
+            case Span.DAYS:
+                return today - timedelta(days=self.count), now
+            case Span.NAMED_MONTH:
+                year = self.year if self.year is not None else (
+                    now.year if self.month <= now.month else now.year - 1)
+                return _month_start(year, self.month), _month_start(*_months_back(year, self.month, -1))
+            case Span.NAMED_YEAR:
+                start = datetime(self.year or now.year, 1, 1, tzinfo=UTC)
+                return start, start.replace(year=start.year + 1)
+            case Span.SINCE_WEEKDAY:
+                return today - timedelta(days=(today.weekday() - self.weekday) % 7), now
+            case Span.SINCE_MONTH:
+                year = now.year if self.month <= now.month else now.year - 1
+                return _month_start(year, self.month), now
+        raise AssertionError(self.span)  # pragma: no cover - every Span is matched above
+
+    @property
+    def spoken(self) -> str:
+        """The window as it reads after "no coverage of X": "in October", "this week"."""
+        if self.span in (Span.NAMED_MONTH, Span.NAMED_YEAR, Span.HOURS, Span.DAYS) \
+                and not self.phrase.startswith("since"):
+            return f"in {self.phrase}"
+        return self.phrase
+
+    def describe(self, now: datetime) -> str:
+        """ "this week (20 Oct – 26 Oct 2025)": the words asked, with the dates they meant."""
+        start, end = self.bounds(now)
+        last = end - timedelta(seconds=1)
+        if start.date() == last.date():
+            dates = f"{start:%d %b %Y}"
+        elif start.year == last.year:
+            dates = f"{start:%d %b} – {last:%d %b %Y}"
+        else:
+            dates = f"{start:%d %b %Y} – {last:%d %b %Y}"
+        return f"{self.spoken} ({dates})"
+
+    def holds(self, when: datetime | None, now: datetime) -> bool:
+        """True if an article published at `when` falls in the window (undated ones never do)."""
+        if when is None:
+            return False
+        start, end = self.bounds(now)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return start <= when < end
+
+
+def _months_back(year: int, month: int, back: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) - back
+    return index // 12, index % 12 + 1
+
+
+def _month_start(year: int, month: int) -> datetime:
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                 "eleven", "twelve")
+_NUMBER = r"(?P<n>\d{1,3}|an?|" + "|".join(_NUMBER_WORDS) + ")"
+_MONTH = "(?P<month>" + "|".join(m for m in MONTHS) + "|" + \
+    "|".join(m[:3] + r"\.?" for m in MONTHS) + "|Sept\\.?)"
+_WEEKDAY = "(?P<weekday>" + "|".join(calendar.day_name) + ")"
+#: Words that only tie a window to the question ("news from last week").
+_LEAD = r"(?:(?:from|during|in|over|for|within|of|on|since)\s+)?(?:the\s+)?"
+
+_WINDOW = re.compile(
+    r"(?<![\w'’-])(?:"
+    rf"(?P<relday>{_LEAD}(?:today|tonight|this\s+morning|yesterday))(?!['’]s)"
+    rf"|(?P<since_day>since\s+(?:yesterday|{_WEEKDAY}))"
+    rf"|(?P<rolling>{_LEAD}(?:last|past|previous)\s+{_NUMBER}\s+(?P<unit>hours?|days?|weeks?|months?))"
+    rf"|(?P<rolling1>{_LEAD}(?P<which1>past|the\s+last)\s+(?P<unit1>day|week|month|year))"
+    rf"|(?P<calendar>{_LEAD}(?P<which>this|last|previous)\s+(?P<period>week|month|year))"
+    rf"|(?P<since_month>since\s+{_MONTH.replace('month>', 'smonth>')})"
+    rf"|(?P<named>(?:(?:in|during|for|over|of)\s+(?:the\s+month\s+of\s+)?{_MONTH}(?:\s+(?P<year>(?:19|20)\d\d))?"
+    rf"|{_MONTH.replace('month>', 'month2>')}\s+(?P<year2>(?:19|20)\d\d)))"
+    r"|(?P<in_year>(?:in|during)\s+(?P<year3>(?:19|20)\d\d))"
+    r")(?![\w'’-])",
+    re.IGNORECASE,
+)
+
+
+def _month_number(name: str) -> int:
+    key = name.rstrip(".").lower()[:3]
+    return next(i for i, m in enumerate(MONTHS, start=1) if m[:3].lower() == key)
+
+
+def _count(word: str) -> int:
+    word = word.lower()
+    if word.isdigit():
+        return int(word)
+    if word in ("a", "an"):
+        return 1
+    return _NUMBER_WORDS.index(word) + 1
+
+
+def _window_of(m: re.Match[str]) -> Window | None:
+    g = m.groupdict()
+    if g["relday"]:
+        back = 1 if "yesterday" in g["relday"].lower() else 0
+        return Window("yesterday" if back else "today", Span.DAY, back=back)
+    if g["since_day"]:
+        if g["weekday"]:
+            day = g["weekday"].title()
+            return Window(f"since {day}", Span.SINCE_WEEKDAY,
+                          weekday=list(calendar.day_name).index(day))
+        return Window("since yesterday", Span.DAYS, count=1)
+    if g["rolling"]:
+        n = _count(g["n"])
+        if n == 0:
+            return None
+        unit = g["unit"].lower().rstrip("s")
+        shown = f"the last {n} {unit}{'s' if n != 1 else ''}"
+        if unit == "hour":
+            return Window(shown, Span.HOURS, count=n)
+        days = {"day": 1, "week": 7, "month": 30}[unit] * n
+        return Window(shown, Span.DAYS, count=days)
+    if g["rolling1"]:
+        unit = g["unit1"].lower()
+        days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+        return Window(f"the last {unit}", Span.HOURS if unit == "day" else Span.DAYS,
+                      count=24 if unit == "day" else days)
+    if g["calendar"]:
+        back = 0 if g["which"].lower() == "this" else 1
+        period = g["period"].lower()
+        span = {"week": Span.WEEK, "month": Span.MONTH, "year": Span.YEAR}[period]
+        return Window(f"{'this' if back == 0 else 'last'} {period}", span, back=back)
+    if g["since_month"]:
+        month = _month_number(g["smonth"])
+        return Window(f"since {MONTHS[month - 1]}", Span.SINCE_MONTH, month=month)
+    if g["named"]:
+        month = _month_number(g["month"] or g["month2"])
+        year = g["year"] or g["year2"]
+        return Window(f"{MONTHS[month - 1]}{' ' + year if year else ''}", Span.NAMED_MONTH,
+                      month=month, year=int(year) if year else None)
+    if g["in_year"]:
+        return Window(g["year3"], Span.NAMED_YEAR, year=int(g["year3"]))
+    return None  # pragma: no cover - one group always matches
+
+
+def split_window(text: str) -> tuple[str, Window | None]:
+    """ "Zelensky this week" -> ("Zelensky", this week). The last window named wins;
+    the words that tied it to the question ("from", "during", a comma) go with it."""
+    found = [(m, w) for m in _WINDOW.finditer(text) if (w := _window_of(m)) is not None]
+    if not found:
+        return text, None
+    m, window = found[-1]
+    rest = f"{text[:m.start()]} {text[m.end():]}"
+    rest = re.sub(r"\s+([,;:?!.])", r"\1", " ".join(rest.split()))
+    return rest.strip(" ,;:-–—"), window
+
+
+# --- commands ------------------------------------------------------------------------------
+
+class Cmd(StrEnum):
+    """The commands the grammar can name (each must also be registered to be chosen)."""
+
+    HELP = "help"
+    DIGEST = "digest"
+    SAYS = "says"
+    WHO = "who"
+    TIMELINE = "timeline"
+    SOURCES = "sources"
+    LATEST = "latest"
+
+
+_SPEECH = r"(?:say|said|tell|told|tweet|tweeted|post|posted|write|wrote|claim|claimed|announce|announced)"
+_SPEAKING = r"(?:saying|telling|tweeting|posting|writing|claiming|announcing)"
+_ABOUT = r"(?:\s+(?:about|on|regarding)\s+(?P<y>.+?))?"
+
+#: Tried in order; group t (or x with optional y) is the topic. Anything else is a topic for
+#: `latest`. Their words are the vocabulary that typos are corrected against.
+_GRAMMAR: list[tuple[Cmd, re.Pattern[str]]] = [(cmd, re.compile(p, re.IGNORECASE)) for cmd, p in [
+    (Cmd.HELP, r"^(?:help|\?|commands|what\s+can\s+you\s+do)$"),
+    (Cmd.DIGEST, r"^(?:(?:today'?s\s+|the\s+|daily\s+)?digest)(?:\s+(?P<t>.*))?$"),
+    (Cmd.SAYS, rf"^what\s+(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:just\s+)?{_SPEECH}{_ABOUT}$"),
+    (Cmd.SAYS, rf"^what(?:'s|’s|\s+is|\s+are|\s+was|\s+were|\s+has|\s+have)\s+(?P<x>.+?)\s+(?:been\s+)?"
+               rf"{_SPEAKING}{_ABOUT}$"),
+    (Cmd.SAYS, rf"^(?:quotes?|statements?|remarks?|comments?)\s+(?:from|by)\s+(?P<x>.+?){_ABOUT}$"),
+    (Cmd.WHO, r"^(?:who\s+is|who'?s|who’s|who\s+was|who\s+are)(?:\s+(?P<t>.+?))?$"),
+    (Cmd.TIMELINE, r"^(?:(?:a\s+|the\s+)?(?:timeline|chronology)\s+(?:of|for|on)|history\s+of"
+                   r"|timeline|chronology)(?:\s+(?P<t>.+?))?$"),
+    (Cmd.SOURCES, r"^(?:(?:your\s+|the\s+)?sources?\s+(?:for|on|about)|sources"
+                  r"|where\s+did\s+you\s+read\s+about)(?:\s+(?P<t>.+?))?$"),
+    (Cmd.LATEST, r"^(?:"
+                 r"(?:(?:what(?:'s|’s|\s+is|\s+are)\s+)?(?:give\s+me\s+|tell\s+me\s+)?(?:the\s+)?"
+                 r"(?:latest|newest|news|updates?|developments?)(?:\s+news)?"
+                 r"(?:\s+(?:on|about|with|for|in|from|re:?))?)"
+                 r"|what(?:'s|’s|\s+is|\s+are)\s+(?:new|happening|going\s+on|up)"
+                 r"\s+(?:with|on|in|about|at|around)"
+                 r"|what\s+(?:happened|has\s+happened|is\s+happening)\s+(?:in|at|with|to|on|around)"
+                 r"|any\s+(?:news|updates?|developments?|word)\s+(?:on|about|with|for|in|from)"
+                 r"|anything\s+new\s+(?:on|about|with|in)"
+                 r"|(?:brief|catch|fill)\s+me\s+(?:up\s+|in\s+)?(?:on|about)"
+                 r"|tell\s+me\s+(?:more\s+)?about|how\s+is|how's|how’s"
+                 r"|when\s+(?:is|was|will|does|did)(?:\s+the)?"
+                 r")(?:\s+(?P<t>.+?))?$"),
+]]
+
+#: The grammar's own words: what a misspelt cue word is corrected to.
+_CUE_WORDS = frozenset(w for _, p in _GRAMMAR for w in re.findall(r"[a-z]{2,}", p.pattern)
+                       if w not in {"re"})
+_TOKEN_EDGE = re.compile(r"^[^\w'’]+|[^\w'’]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question as the commands see it: which command, about what, and when."""
+
+    command: str
+    topic: str
+    window: Window | None = None
+    #: Cue words read as others by edit distance, e.g. ("latst", "latest").
+    corrections: tuple[tuple[str, str], ...] = field(default=())
+
+
+def parse_question(text: str, registry: Registry) -> Question:
+    """Map "latest on X", "what did X say about Y this week", "timline of X"... to a Question.
+
+    Order: the grammar on the text as typed; then with misspelt leading cue words
+    corrected; then a leading registered command name ("sources Alaska", "subscibe
+    08:00"); anything else is a topic for `latest`. The window is split off first and
+    kept only for commands that take one (`digest` and channel settings keep their text).
+    """
+    text = clean_line(text).strip()
+    text = re.sub(r"^[/!]", "", text)
+    if not text.rstrip(" ?"):
+        return Question(Cmd.HELP.value, "")
+    topic_text, window = split_window(text)
+    if window is not None and topic_text:
+        asked = _parse_command(topic_text, registry)
+        spec = registry.get(asked.command)
+        if spec is not None and spec.windowed:
+            return Question(asked.command, asked.topic, window, asked.corrections)
+    return _parse_command(text, registry)
+
+
+def _parse_command(text: str, registry: Registry) -> Question:
+    bare = text.rstrip(" ?")  # "who is ?" asks who, not about "?"
+    if not bare:
+        return Question(Cmd.HELP.value, "")
+    found = _match(bare, registry)
+    if found is not None:
+        return Question(*found)
+    corrected, fixes = correct_leading_words(bare, _vocabulary(registry))
+    if fixes:
+        found = _match(corrected, registry)
+        if found is not None:
+            return Question(*found, corrections=fixes)
+    head, _, rest = corrected.partition(" ")
+    if head.lower() in registry:
+        return Question(head.lower(), _tidy(rest), corrections=fixes)
+    return Question(Cmd.LATEST.value, _tidy(bare))
+
+
+def _match(text: str, registry: Registry) -> tuple[str, str] | None:
+    for command, pattern in _GRAMMAR:
+        m = pattern.match(text)
+        if m and command in registry:
+            g = m.groupdict()
+            if "x" in g:
+                topic = _tidy(g["x"]) + (f" about {_tidy(g['y'])}" if g.get("y") else "")
+                return command.value, topic
+            return command.value, _tidy(g.get("t") or "")
+    return None
+
+
+def _tidy(topic: str) -> str:
+    return topic.strip().rstrip(" ?!.,;:").strip()
+
+
+def _vocabulary(registry: Registry) -> frozenset[str]:
+    return _CUE_WORDS | {spec.name for spec in registry}
+
+
+def correct_leading_words(text: str, vocabulary: Iterable[str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Correct the run of cue words a question opens with ("latst on", "whoo is"),
+    stopping at the first word that is no cue word even after correction: the topic."""
+    vocab = sorted(set(vocabulary))
+    words = text.split(" ")
+    fixes: list[tuple[str, str]] = []
+    for i, word in enumerate(words):
+        core = _TOKEN_EDGE.sub("", word).lower()
+        if not core or core in vocab:
+            continue
+        best = _closest(core, vocab)
+        if best is None:
+            break
+        words[i] = word.lower().replace(core, best)
+        fixes.append((core, best))
+    return " ".join(words), tuple(fixes)
+
+
+def _closest(word: str, vocab: list[str]) -> str | None:
+    """The one vocabulary word within the typo allowance of `word`, if exactly one is nearest."""
+    limit = allowed_edits(word)
+    if limit == 0:
+        return None
+    scored = sorted((d, w) for w in vocab
+                    if abs(len(w) - len(word)) <= limit and (d := edit_distance(word, w)) <= limit)
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
+
+
+def allowed_edits(word: str) -> int:
+    """Typos tolerated in a word: none in short words (too many are one edit apart), one
+    up to six letters, two beyond."""
+    n = len(word)
+    return 0 if n <= 3 else 1 if n <= 6 else 2
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): insertions, deletions,
+    substitutions and swaps of neighbours ("teh") each cost one."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
