@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import entity_store, event_store, queries
+from bot.index import entity_store, event_store, queries, speakers
 from bot.index.db import connect, migrate
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
@@ -213,6 +213,7 @@ class Index:
             c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
             sentence_ids.append(sid)
         self._write_entities(article_id, p.mentions or [], sentence_ids)
+        speakers.record_article(c, article_id)
         self._write_events(article_id, p, sentence_ids)
         return AddResult("stored", article_id)
 
@@ -349,6 +350,11 @@ class Index:
             return set()
         with self._lock:
             return queries.mentioning_sentence_ids(self.conn, kind, target_id, article_ids)
+
+    def statement_ids(self, entity_id: int, article_ids: Sequence[int]) -> set[int]:
+        """Sentences of these articles in which the entity speaks (see bot.index.speakers)."""
+        with self._lock:
+            return speakers.statement_ids(self.conn, entity_id, article_ids)
 
     def most_covered(self, k: int = 3) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""

@@ -1,0 +1,104 @@
+"""`says <person> [about <topic>]`: what someone said, in their own quoted words.
+
+"What did Zelensky say" wants Zelensky's statements, not every sentence that names him.
+The sentences in which he is the speaker ("Zelensky said", "said Zelensky", "according to
+Zelensky", a quote followed by "he said") were found at ingest (bot.index.speakers);
+this command only picks among them, newest first, each cited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from bot.citations import Citations
+from bot.commands._common import date_label, no_coverage, resolve, tidy_topic, within
+from bot.core import Reply, ReplyKind, Request, Section
+from bot.registry import registry
+from bot.services import Services
+from summarizer.lexical import query_overlap
+
+#: About six or seven statements, as for `latest`.
+BUDGET_WORDS = 170
+#: Statements share at least this much of an "about" topic's words to count as on it.
+ON_TOPIC = 0.5
+
+_ABOUT = re.compile(r"\s+about\s+", re.IGNORECASE)
+
+
+@registry.command("says", "What someone said, in their own quoted words, with sources",
+                  arg="person", arg_description="A person, optionally about a topic, e.g. "
+                                                "Zelensky about Budapest summit",
+                  arg_required=True, usage="says Zelensky about Budapest summit", windowed=True)
+async def says(req: Request, services: Services) -> Reply:
+    speaker, _, about = (part.strip() for part in _split_about(req.text))
+    name = tidy_topic(speaker)
+    entity = await asyncio.to_thread(services.index.entity, name)
+    if entity is None:
+        entity = (await resolve(services, name)).entity
+    if entity is None or entity.type != "PERSON":
+        return no_coverage(services, name, req.window)
+    ids = entity.article_ids
+    if req.window is not None:
+        ids = await asyncio.to_thread(within, services, ids, req.window)
+        if not ids:
+            return no_coverage(services, entity.name, req.window)
+    about_ids = None
+    if about:
+        topic = await resolve(services, about, req.window)
+        about_ids = set(topic.article_ids) if topic.kind in {"event", "entity"} else None
+    return await asyncio.to_thread(_statements, services, entity, ids, tidy_topic(about),
+                                   about_ids, req)
+
+
+def _split_about(text: str) -> tuple[str, str, str]:
+    parts = _ABOUT.split(text, maxsplit=1)
+    return (parts[0], "about", parts[1]) if len(parts) == 2 else (text, "", "")
+
+
+def _statements(services: Services, entity, ids: list[int], about: str,
+                about_ids: set[int] | None, req: Request) -> Reply:
+    index = services.index
+    spoken = index.statement_ids(entity.id, ids)
+    sentences = [s for s in index.sentences(ids) if s.id in spoken]
+    if not sentences:
+        return _silent(entity, len(ids), req)
+    if about:
+        on_topic = [s for s in sentences if about_ids is not None and s.article_id in about_ids]
+        overlap = query_overlap(about, [s.text for s in sentences])
+        on_topic += [s for s, o in zip(sentences, overlap, strict=True)
+                     if o >= ON_TOPIC and s not in on_topic]
+        if not on_topic:
+            return Reply.plain(
+                f"I have {len(sentences)} statement{'s' if len(sentences) != 1 else ''} by "
+                f"{entity.name}, but none about “{about}”. Try `says {entity.name}`.",
+                title=f"{entity.name} on {about}", kind=ReplyKind.NO_COVERAGE)
+        sentences = on_topic
+    query = about or entity.name
+    summary = services.summarizer.summarize(sentences, query=query, budget_words=BUDGET_WORDS,
+                                            prefer_recent=True)
+    chosen = list(summary.sentences) or sentences[:1]
+    cites = Citations(index)
+    rows = {a: cites.row(a) for a in dict.fromkeys(s.article_id for s in chosen)}
+    # newest article first, each article's statements in reading order
+    chosen.sort(key=lambda s: (-(rows[s.article_id].published.timestamp()
+                                 if rows[s.article_id].published else float("-inf")),
+                               s.article_id, s.position))
+    cites = Citations(index)  # number sources in the order the reader meets them
+    claims = cites.claims(chosen)
+    newest = next((rows[s.article_id] for s in chosen if rows[s.article_id].published), None)
+    note = f"{len(chosen)} of {len(sentences)} statement{'s' if len(sentences) != 1 else ''}"
+    if newest is not None:
+        note += f", newest {date_label(newest)}"
+    title = f"What {entity.name} said" + (f" about {about}" if about else "")
+    return Reply(title=title, sections=(Section.cited(claims, heading=note + "."),),
+                 sources=cites.sources())
+
+
+def _silent(entity, articles: int, req: Request) -> Reply:
+    """Named, but never quoted: say so and point at `latest`, which reads every mention."""
+    return Reply.plain(
+        f"{entity.name} is named in {articles} article{'s' if articles != 1 else ''}"
+        f"{' in that time' if req.window else ''}, but none quotes them or says what they "
+        f"said. Try `latest {entity.name}`.",
+        title=f"No statements by {entity.name}", kind=ReplyKind.NO_COVERAGE)
