@@ -44,6 +44,9 @@ class Span(StrEnum):
     NAMED_YEAR = "named_year"    # "in 2025"
     SINCE_WEEKDAY = "since_weekday"  # from the latest such weekday (today counts), to now
     SINCE_MONTH = "since_month"      # from the first of the latest such month, to now
+    WEEKDAY = "weekday"              # "on Monday": the latest such day (today counts)
+    DATE = "date"                    # "on 17 October": that day, this year's or the latest past
+    SINCE_DATE = "since_date"        # "since 1 October": from that day, to now
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Window:
     month: int = 0
     year: int | None = None
     weekday: int = 0
+    day: int = 0
 
     def bounds(self, now: datetime) -> tuple[datetime, datetime]:
         """[start, end) in UTC. Calendar periods run to their end; rolling ones to now."""
@@ -92,7 +96,23 @@ class Window:
             case Span.SINCE_MONTH:
                 year = now.year if self.month <= now.month else now.year - 1
                 return _month_start(year, self.month), now
+            case Span.WEEKDAY:
+                start = today - timedelta(days=(today.weekday() - self.weekday) % 7 or 7 * self.back)
+                return start, start + timedelta(days=1)
+            case Span.DATE | Span.SINCE_DATE:
+                start = self._date(today)
+                return start, (start + timedelta(days=1) if self.span == Span.DATE else now)
         raise AssertionError(self.span)  # pragma: no cover - every Span is matched above
+
+    def _date(self, today: datetime) -> datetime:
+        """The day named, in the year given, else this year's if not after today, else last
+        year's; a day the month lacks (31 April) is its last day."""
+        def on(year: int) -> datetime:
+            last = calendar.monthrange(year, self.month)[1]
+            return datetime(year, self.month, min(self.day, last), tzinfo=UTC)
+        if self.year is not None:
+            return on(self.year)
+        return on(today.year) if on(today.year) <= today else on(today.year - 1)
 
     @property
     def spoken(self) -> str:
@@ -100,6 +120,8 @@ class Window:
         if self.span in (Span.NAMED_MONTH, Span.NAMED_YEAR, Span.HOURS, Span.DAYS) \
                 and not self.phrase.startswith("since"):
             return f"in {self.phrase}"
+        if self.span in (Span.WEEKDAY, Span.DATE) and not self.phrase.startswith("last"):
+            return f"on {self.phrase}"
         return self.phrase
 
     def describe(self, now: datetime) -> str:
@@ -148,6 +170,9 @@ _WINDOW = re.compile(
     rf"|(?P<rolling>{_LEAD}(?:last|past|previous)\s+{_NUMBER}\s+(?P<unit>hours?|days?|weeks?|months?))"
     rf"|(?P<rolling1>{_LEAD}(?P<which1>past|the\s+last)\s+(?P<unit1>day|week|month|year))"
     rf"|(?P<calendar>{_LEAD}(?P<which>this|last|previous)\s+(?P<period>week|month|year))"
+    rf"|(?P<date>(?P<dprep>on|since|from)\s+(?:(?P<dday>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.replace('month>', 'dmonth>')}"
+    rf"|{_MONTH.replace('month>', 'dmonth2>')}\s+(?P<dday2>\d{{1,2}})(?:st|nd|rd|th)?)(?:,?\s+(?P<dyear>(?:19|20)\d\d))?)"
+    rf"|(?P<on_day>(?:on\s+(?:the\s+)?(?P<olast>last\s+)?|(?P<last>last\s+)){_WEEKDAY.replace('weekday>', 'oweekday>')})"
     rf"|(?P<since_month>since\s+{_MONTH.replace('month>', 'smonth>')})"
     rf"|(?P<named>(?:(?:in|during|for|over|of)\s+(?:the\s+month\s+of\s+)?{_MONTH}(?:\s+(?P<year>(?:19|20)\d\d))?"
     rf"|{_MONTH.replace('month>', 'month2>')}\s+(?P<year2>(?:19|20)\d\d)))"
@@ -202,6 +227,21 @@ def _window_of(m: re.Match[str]) -> Window | None:
         period = g["period"].lower()
         span = {"week": Span.WEEK, "month": Span.MONTH, "year": Span.YEAR}[period]
         return Window(f"{'this' if back == 0 else 'last'} {period}", span, back=back)
+    if g["date"]:
+        month = _month_number(g["dmonth"] or g["dmonth2"])
+        day = int(g["dday"] or g["dday2"])
+        if not 1 <= day <= 31:
+            return None
+        year = int(g["dyear"]) if g["dyear"] else None
+        named = f"{day} {MONTHS[month - 1]}{f' {year}' if year else ''}"
+        since = g["dprep"].lower() != "on"
+        return Window(f"since {named}" if since else named, Span.SINCE_DATE if since else Span.DATE,
+                      month=month, day=day, year=year)
+    if g["on_day"]:
+        day = g["oweekday"].title()
+        back = 1 if (g["olast"] or g["last"]) else 0
+        return Window(f"{'last ' if back else ''}{day}", Span.WEEKDAY, back=back,
+                      weekday=list(calendar.day_name).index(day))
     if g["since_month"]:
         month = _month_number(g["smonth"])
         return Window(f"since {MONTHS[month - 1]}", Span.SINCE_MONTH, month=month)
@@ -241,37 +281,40 @@ class Cmd(StrEnum):
     LATEST = "latest"
 
 
-_SPEECH = r"(?:say|said|tell|told|tweet|tweeted|post|posted|write|wrote|claim|claimed|announce|announced)"
-_SPEAKING = r"(?:saying|telling|tweeting|posting|writing|claiming|announcing)"
-_ABOUT = r"(?:\s+(?:about|on|regarding)\s+(?P<y>.+?))?"
+_WHAT_IS = r"what(?:'s|’s|s|'re|’re|\s+is|\s+are|\s+was|\s+were|\s+has|\s+have)"
+_SPEECH = (r"(?:say|says|said|tell|told|tweet|tweeted|post|posted|write|wrote|claim|claimed|"
+           r"announce|announced|think|thinks|thought)")
+_SPEAKING = r"(?:saying|telling|tweeting|posting|writing|claiming|announcing|thinking)"
+_ABOUT = r"(?:\s+(?:about|on|regarding|to|of)\s+(?P<y>.+?))?"
+_PREP = r"(?:on|about|with|for|in|from|at|around|re:?)"
+_HAPPENING = r"(?:\s+(?:happening|taking\s+place|take\s+place|be\s+held|held|starting|start|begin|due))?"
 
 #: Tried in order; group t (or x with optional y) is the topic. Anything else is a topic for
 #: `latest`. Their words are the vocabulary that typos are corrected against.
 _GRAMMAR: list[tuple[Cmd, re.Pattern[str]]] = [(cmd, re.compile(p, re.IGNORECASE)) for cmd, p in [
     (Cmd.HELP, r"^(?:help|\?|commands|what\s+can\s+you\s+do)$"),
     (Cmd.DIGEST, r"^(?:(?:today'?s\s+|the\s+|daily\s+)?digest)(?:\s+(?P<t>.*))?$"),
-    (Cmd.SAYS, rf"^what\s+(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:just\s+)?{_SPEECH}{_ABOUT}$"),
-    (Cmd.SAYS, rf"^what(?:'s|’s|\s+is|\s+are|\s+was|\s+were|\s+has|\s+have)\s+(?P<x>.+?)\s+(?:been\s+)?"
-               rf"{_SPEAKING}{_ABOUT}$"),
+    (Cmd.SAYS, rf"^what\s+(?!(?:(?:did|does|do|have)\s+)?(?:you|i|we|people)\b)(?:(?:did|does|do|has|have|had)\s+)?(?P<x>.+?)\s+(?:just\s+|really\s+|"
+               rf"have\s+to\s+|had\s+to\s+|has\s+to\s+)?{_SPEECH}{_ABOUT}$"),
+    (Cmd.SAYS, rf"^{_WHAT_IS}\s+(?P<x>(?!(?:you|i|we|people)\b).+?)\s+(?:been\s+)?{_SPEAKING}{_ABOUT}$"),
     (Cmd.SAYS, rf"^(?:quotes?|statements?|remarks?|comments?)\s+(?:from|by)\s+(?P<x>.+?){_ABOUT}$"),
     (Cmd.WHO, r"^(?:who\s+is|who'?s|who’s|who\s+was|who\s+are)(?:\s+(?P<t>.+?))?$"),
     (Cmd.TIMELINE, r"^(?:(?:a\s+|the\s+)?(?:timeline|chronology)\s+(?:of|for|on)|history\s+of"
                    r"|timeline|chronology)(?:\s+(?P<t>.+?))?$"),
     (Cmd.SOURCES, r"^(?:(?:your\s+|the\s+)?sources?\s+(?:for|on|about)|sources"
                   r"|where\s+did\s+you\s+read\s+about)(?:\s+(?P<t>.+?))?$"),
+    (Cmd.LATEST, rf"^when\s+(?:is|was|will|does|did|are)(?:\s+the)?(?:\s+(?P<t>.+?))?{_HAPPENING}$"),
     (Cmd.LATEST, r"^(?:"
-                 r"(?:(?:what(?:'s|’s|\s+is|\s+are)\s+)?(?:give\s+me\s+|tell\s+me\s+)?(?:the\s+)?"
-                 r"(?:latest|newest|news|updates?|developments?)(?:\s+news)?"
-                 r"(?:\s+(?:on|about|with|for|in|from|re:?))?)"
-                 r"|what(?:'s|’s|\s+is|\s+are)\s+(?:new|happening|going\s+on|up)"
-                 r"\s+(?:with|on|in|about|at|around)"
-                 r"|what\s+(?:happened|has\s+happened|is\s+happening)\s+(?:in|at|with|to|on|around)"
-                 r"|any\s+(?:news|updates?|developments?|word)\s+(?:on|about|with|for|in|from)"
-                 r"|anything\s+new\s+(?:on|about|with|in)"
+                 rf"(?:{_WHAT_IS}\s+|(?:is|are)\s+there\s+|got\s+)?(?:give\s+me\s+|tell\s+me\s+)?"
+                 r"(?:the\s+|any\s+)?(?:latest|newest|news|updates?|developments?|word)(?:\s+(?:news|updates?))?"
+                 rf"(?:\s+{_PREP})?"
+                 rf"|{_WHAT_IS}\s+(?:been\s+)?(?:new|happening|going\s+on|up)(?:\s+{_PREP})?"
+                 rf"|what\s+(?:happened|has\s+happened|is\s+happening|has\s+been\s+happening)(?:\s+{_PREP}|\s+to)?"
+                 rf"|anything\s+(?:new\s+)?{_PREP}"
                  r"|(?:brief|catch|fill)\s+me\s+(?:up\s+|in\s+)?(?:on|about)"
                  r"|tell\s+me\s+(?:more\s+)?about|how\s+is|how's|how’s"
-                 r"|when\s+(?:is|was|will|does|did)(?:\s+the)?"
                  r")(?:\s+(?P<t>.+?))?$"),
+    (Cmd.SAYS, r"^(?P<x>.+?)(?:'s|’s)?\s+(?:quotes|statements|remarks)$"),
 ]]
 
 #: The grammar's own words: what a misspelt cue word is corrected to.

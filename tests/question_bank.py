@@ -122,3 +122,36 @@ def build_bank(people: list[str], events: list[str]) -> list[Case]:
                     cases.append(Case(text.format(x=x, y=y, w=w, W=big_w), command,
                                       topic.format(x=x, y=y), window, held_out))
     return cases
+
+
+def bank_topics(index, k: int = 3) -> tuple[list[str], list[str]]:
+    """The k people and k events the index holds most articles on: real topics, not invented."""
+    people = [e.name for e in sorted(index.entities(), key=lambda e: -len(e.article_ids))
+              if e.type == "PERSON"][:k]
+    events = [e.name for e in sorted(index.events(), key=lambda e: -len(e.article_ids))][:k]
+    return people, events
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Share of questions whose command, topic, window (and all three) came out right."""
+
+    command: float
+    topic: float
+    window: float
+    exact: float
+    misses: tuple[tuple[Case, tuple[str, str, tuple[datetime, datetime] | None]], ...]
+
+
+def score(cases: list[Case], answer) -> Scored:
+    """`answer(text)` -> (command, topic, (start, end) or None), judged against each case."""
+    if not cases:
+        return Scored(0.0, 0.0, 0.0, 0.0, ())
+    got = [(c, answer(c.text)) for c in cases]
+    n = len(cases)
+    ok_cmd = [c.command == a[0] for c, a in got]
+    ok_topic = [c.topic == a[1] for c, a in got]
+    ok_win = [c.window == a[2] for c, a in got]
+    exact = [x and y and z for x, y, z in zip(ok_cmd, ok_topic, ok_win, strict=True)]
+    return Scored(sum(ok_cmd) / n, sum(ok_topic) / n, sum(ok_win) / n, sum(exact) / n,
+                  tuple((c, a) for (c, a), e in zip(got, exact, strict=True) if not e))
