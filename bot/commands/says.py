@@ -12,7 +12,8 @@ import asyncio
 import re
 
 from bot.citations import Citations
-from bot.commands._common import date_label, no_coverage, resolve, tidy_topic, within
+from bot.commands._common import (date_label, naming_sentence_ids, no_coverage, resolve,
+                                  tidy_topic, within)
 from bot.core import Reply, ReplyKind, Request, Section
 from bot.registry import registry
 from bot.services import Services
@@ -43,12 +44,9 @@ async def says(req: Request, services: Services) -> Reply:
         ids = await asyncio.to_thread(within, services, ids, req.window)
         if not ids:
             return no_coverage(services, entity.name, req.window)
-    about_ids = None
-    if about:
-        topic = await resolve(services, about, req.window)
-        about_ids = set(topic.article_ids) if topic.kind in {"event", "entity"} else None
+    about_topic = await resolve(services, about) if about else None
     return await asyncio.to_thread(_statements, services, entity, ids, tidy_topic(about),
-                                   about_ids, req)
+                                   about_topic, req)
 
 
 def _split_about(text: str) -> tuple[str, str, str]:
@@ -57,34 +55,38 @@ def _split_about(text: str) -> tuple[str, str, str]:
 
 
 def _statements(services: Services, entity, ids: list[int], about: str,
-                about_ids: set[int] | None, req: Request) -> Reply:
+                about_topic, req: Request) -> Reply:
     index = services.index
     spoken = index.statement_ids(entity.id, ids)
     sentences = [s for s in index.sentences(ids) if s.id in spoken]
     if not sentences:
         return _silent(entity, len(ids), req)
     if about:
-        on_topic = [s for s in sentences if about_ids is not None and s.article_id in about_ids]
+        # on Y: the statement names Y (any alias of a known person or event), or uses its words
+        naming = naming_sentence_ids(index, about_topic, ids) if about_topic is not None else set()
         overlap = query_overlap(about, [s.text for s in sentences])
-        on_topic += [s for s, o in zip(sentences, overlap, strict=True)
-                     if o >= ON_TOPIC and s not in on_topic]
+        on_topic = [s for s, o in zip(sentences, overlap, strict=True)
+                    if s.id in naming or o >= ON_TOPIC]
         if not on_topic:
             return Reply.plain(
                 f"I have {len(sentences)} statement{'s' if len(sentences) != 1 else ''} by "
                 f"{entity.name}, but none about “{about}”. Try `says {entity.name}`.",
                 title=f"{entity.name} on {about}", kind=ReplyKind.NO_COVERAGE)
         sentences = on_topic
-    query = about or entity.name
-    summary = services.summarizer.summarize(sentences, query=query, budget_words=BUDGET_WORDS,
-                                            prefer_recent=True)
-    chosen = list(summary.sentences) or sentences[:1]
-    cites = Citations(index)
-    rows = {a: cites.row(a) for a in dict.fromkeys(s.article_id for s in chosen)}
-    # newest article first, each article's statements in reading order
-    chosen.sort(key=lambda s: (-(rows[s.article_id].published.timestamp()
-                                 if rows[s.article_id].published else float("-inf")),
-                               s.article_id, s.position))
-    cites = Citations(index)  # number sources in the order the reader meets them
+    rows = {r.id: r for r in index.articles(list(dict.fromkeys(s.article_id for s in sentences)))}
+    # newest article first, each article's statements in reading order, up to the budget:
+    # every one is already what the person said, so recency decides, not similarity
+    sentences.sort(key=lambda s: (-(rows[s.article_id].published.timestamp()
+                                    if rows[s.article_id].published else float("-inf")),
+                                  s.article_id, s.position))
+    chosen, words = [], 0
+    for s in sentences:
+        n = len(s.text.split())
+        if chosen and words + n > BUDGET_WORDS:
+            continue
+        chosen.append(s)
+        words += n
+    cites = Citations(index)  # numbers sources in the order the reader meets them
     claims = cites.claims(chosen)
     newest = next((rows[s.article_id] for s in chosen if rows[s.article_id].published), None)
     note = f"{len(chosen)} of {len(sentences)} statement{'s' if len(sentences) != 1 else ''}"

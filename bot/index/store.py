@@ -379,6 +379,10 @@ class Index:
         with self._lock:
             return queries.publication_dates(self.conn, ids)
 
+    def article_count(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
     def is_empty(self) -> bool:
         with self._lock:
             return self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
