@@ -155,3 +155,9 @@ def test_rolling_windows_end_now_and_start_before(n, unit, now):
     assert isinstance(window, Window)
     start, end = window.bounds(now)
     assert end == now and start < now
+
+
+def test_every_usage_help_shows_means_its_command():
+    registry = load_commands()
+    for spec in registry:
+        assert parse_question(spec.usage, registry).command == spec.name, spec.usage
