@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core import Request
-from bot.index.speakers import Cue, PersonMention, find_speeches
+from bot.index.speakers import Cue, NamedMention, find_speeches
 from test_commands_seeds import ask, assert_every_sentence_is_quoted_from_its_source, cited_sentences
 
 #: Wednesday 22 October 2025: the seeds date from 8 Aug to 17 Oct 2025.
@@ -58,12 +58,33 @@ def test_speakers_are_found_by_the_cues_news_copy_uses():
         "Moscow is ready, according to Sergey Lavrov.",
         "Analysts said Witkoff was tired.",
     ]
-    people = [PersonMention(1, 0, "Volodymyr Zelensky"), PersonMention(2, 2, "Karoline Leavitt"),
-              PersonMention(3, 3, "Trump"), PersonMention(4, 3, "Putin"),
-              PersonMention(5, 4, "Sergey Lavrov"), PersonMention(6, 5, "Witkoff")]
+    people = [NamedMention(1, 0, "Volodymyr Zelensky"), NamedMention(2, 2, "Karoline Leavitt"),
+              NamedMention(3, 3, "Trump"), NamedMention(4, 3, "Putin"),
+              NamedMention(5, 4, "Sergey Lavrov"), NamedMention(6, 5, "Witkoff")]
     assert find_speeches(sentences, people) == [
         (1, 1, Cue.QUOTE_FOLLOWS), (2, 2, Cue.VERB_NAME), (3, 3, Cue.NAME_VERB),
         (4, 5, Cue.ACCORDING_TO)]
+
+
+def test_a_pronoun_quote_continues_a_person_not_an_organisation():
+    sentences = ["The Kremlin rejected the plan on Tuesday.", '"It will not happen," he said.']
+    assert find_speeches(sentences, [NamedMention(1, 0, "Kremlin", person=False)]) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=120), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 3), st.text(min_size=1, max_size=20)), max_size=4))
+def test_speaker_finding_takes_any_text_and_names(sentences, named):
+    people = [NamedMention(i, s % len(sentences), surface) for i, (s, surface) in enumerate(named)]
+    for index, mention_id, cue in find_speeches(sentences, people):
+        assert 0 <= index < len(sentences) and isinstance(cue, Cue)
+        assert any(p.mention_id == mention_id for p in people)
+
+
+async def test_organisations_speak_too(seeded_services):
+    reply = await ask(seeded_services, "what did the Kremlin say?")
+    assert reply.title == "What Kremlin said"
+    assert all("Kremlin" in s for s, _ in cited_sentences(reply))
 
 
 def test_databases_from_before_speakers_are_backfilled(seeded_db, tmp_path):

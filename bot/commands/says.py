@@ -37,7 +37,7 @@ async def says(req: Request, services: Services) -> Reply:
     entity = await asyncio.to_thread(services.index.entity, name)
     if entity is None:
         entity = (await resolve(services, name)).entity
-    if entity is None or entity.type != "PERSON":
+    if entity is None:
         return no_coverage(services, name, req.window)
     ids = entity.article_ids
     if req.window is not None:

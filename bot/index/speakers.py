@@ -45,31 +45,36 @@ _QUOTE = re.compile(r"[\"“”«»]|(?:^|\s)['‘]")
 
 
 @dataclass(frozen=True, slots=True)
-class PersonMention:
-    """A person named in an article: which sentence, how they were written, its row id."""
+class NamedMention:
+    """A possible speaker named in an article (a person, or an organisation or country:
+    "the Kremlin said", "Ukraine says"): which sentence, how it was written, its row id."""
 
     mention_id: int
     sentence: int
     surface: str
+    #: Only a person is "he" or "she" in the quote after.
+    person: bool = True
 
 
 def find_speeches(sentences: Sequence[str],
-                  people: Sequence[PersonMention]) -> list[tuple[int, int, Cue]]:
+                  people: Sequence[NamedMention]) -> list[tuple[int, int, Cue]]:
     """(sentence index, mention id of the speaker, cue) for every attributed sentence."""
-    by_sentence: dict[int, list[PersonMention]] = {}
+    by_sentence: dict[int, list[NamedMention]] = {}
     for p in people:
         by_sentence.setdefault(p.sentence, []).append(p)
     found: list[tuple[int, int, Cue]] = []
-    last_speaker: dict[int, PersonMention] = {}  # sentence index -> who spoke (or was named)
+    last_speaker: dict[int, NamedMention] = {}  # sentence index -> who spoke (or was named)
     for i, text in enumerate(sentences):
         named = by_sentence.get(i, [])
         here = [(p, cue) for p in named if (cue := speaker_cue(text, p.surface)) is not None]
         for p, cue in here:
             found.append((i, p.mention_id, cue))
-        if here:
-            last_speaker[i] = here[0][0]
-        elif len({p.surface for p in named}) == 1:
-            last_speaker[i] = named[0]
+        people_here = [p for p in named if p.person]
+        speaking = [p for p, _ in here if p.person]
+        if speaking:
+            last_speaker[i] = speaking[0]
+        elif len({p.surface for p in people_here}) == 1:
+            last_speaker[i] = people_here[0]
         # '"We will not give up," he said.' continues the person of the sentence before
         if not named and i - 1 in last_speaker and _QUOTE.search(text) and _PRONOUN_TAG.search(text):
             speaker = last_speaker[i - 1]
@@ -101,9 +106,12 @@ def record_article(conn: sqlite3.Connection, article_id: int) -> int:
     sentences = conn.execute("SELECT id, text FROM sentences WHERE article_id = ? ORDER BY position",
                              [article_id]).fetchall()
     position = {sid: i for i, (sid, _) in enumerate(sentences)}
-    people = [PersonMention(mid, position[sid], surface) for mid, sid, surface in conn.execute(
-        "SELECT m.id, m.sentence_id, m.surface FROM mentions m JOIN entities e ON e.id = m.entity_id "
-        "WHERE m.article_id = ? AND e.type = 'PERSON' AND m.surface IS NOT NULL", [article_id])
+    people = [NamedMention(mid, position[sid], surface, kind == "PERSON")
+              for mid, sid, surface, kind in conn.execute(
+        "SELECT m.id, m.sentence_id, m.surface, e.type FROM mentions m "
+        "JOIN entities e ON e.id = m.entity_id "
+        "WHERE m.article_id = ? AND e.type IN ('PERSON', 'ORG', 'GPE') AND m.surface IS NOT NULL",
+        [article_id])
         if sid in position]
     rows = [(sentences[i][0], mention_id, str(cue))
             for i, mention_id, cue in find_speeches([t for _, t in sentences], people)]
@@ -125,7 +133,7 @@ def create_and_backfill(db: sqlite_utils.Database) -> None:
 
 
 def statement_ids(conn: sqlite3.Connection, entity_id: int, article_ids: Sequence[int]) -> set[int]:
-    """Sentences of these articles in which the entity is the speaker."""
+    """Sentences of these articles in which the entity (person, organisation, country) speaks."""
     if not article_ids:
         return set()
     marks = ",".join("?" * len(article_ids))
