@@ -156,7 +156,7 @@ def _month_start(year: int, month: int) -> datetime:
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
                  "eleven", "twelve")
-_NUMBER = r"(?P<n>\d{1,3}|an?|" + "|".join(_NUMBER_WORDS) + ")"
+_NUMBER = r"(?P<n>\d{1,3}|(?:a\s+)?few|(?:a\s+)?couple(?:\s+of)?|an?|" + "|".join(_NUMBER_WORDS) + ")"
 _MONTH = "(?P<month>" + "|".join(m for m in MONTHS) + "|" + \
     "|".join(m[:3] + r"\.?" for m in MONTHS) + "|Sept\\.?)"
 _WEEKDAY = "(?P<weekday>" + "|".join(calendar.day_name) + ")"
@@ -168,7 +168,9 @@ _WINDOW = re.compile(
     rf"(?P<relday>{_LEAD}(?:today|tonight|this\s+morning|yesterday))(?!['’]s)"
     rf"|(?P<since_day>since\s+(?:yesterday|{_WEEKDAY}))"
     rf"|(?P<rolling>{_LEAD}(?:last|past|previous)\s+{_NUMBER}\s+(?P<unit>hours?|days?|weeks?|months?))"
-    rf"|(?P<rolling1>{_LEAD}(?P<which1>past|the\s+last)\s+(?P<unit1>day|week|month|year))"
+    r"|(?P<rolling1>(?:(?:from|during|in|over|for|within|of)\s+)?"
+    r"(?:the\s+(?:past|last|previous)|past|this\s+past)\s+(?P<unit1>day|week|month|year))"
+    rf"|(?P<ago>{_LEAD}{_NUMBER.replace('(?P<n>', '(?P<n2>')}\s+(?P<agounit>days?|weeks?)\s+ago)"
     rf"|(?P<calendar>{_LEAD}(?P<which>this|last|previous)\s+(?P<period>week|month|year))"
     rf"|(?P<date>(?P<dprep>on|since|from)\s+(?:(?P<dday>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.replace('month>', 'dmonth>')}"
     rf"|{_MONTH.replace('month>', 'dmonth2>')}\s+(?P<dday2>\d{{1,2}})(?:st|nd|rd|th)?)(?:,?\s+(?P<dyear>(?:19|20)\d\d))?)"
@@ -188,11 +190,15 @@ def _month_number(name: str) -> int:
 
 
 def _count(word: str) -> int:
-    word = word.lower()
+    word = " ".join(word.lower().split())
     if word.isdigit():
         return int(word)
     if word in ("a", "an"):
         return 1
+    if word.endswith("few"):
+        return 3
+    if "couple" in word:
+        return 2
     return _NUMBER_WORDS.index(word) + 1
 
 
@@ -222,6 +228,11 @@ def _window_of(m: re.Match[str]) -> Window | None:
         days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
         return Window(f"the last {unit}", Span.HOURS if unit == "day" else Span.DAYS,
                       count=24 if unit == "day" else days)
+    if g["ago"]:
+        n = _count(g["n2"])
+        unit = g["agounit"].lower().rstrip("s")
+        shown = f"{n} {unit}{'s' if n != 1 else ''} ago"
+        return Window(shown, Span.DAY if unit == "day" else Span.WEEK, back=n)
     if g["calendar"]:
         back = 0 if g["which"].lower() == "this" else 1
         period = g["period"].lower()
@@ -287,7 +298,8 @@ _SPEECH = (r"(?:say|says|said|tell|told|tweet|tweeted|post|posted|write|wrote|cl
 _SPEAKING = r"(?:saying|telling|tweeting|posting|writing|claiming|announcing|thinking)"
 _ABOUT = r"(?:\s+(?:about|on|regarding|to|of)\s+(?P<y>.+?))?"
 _PREP = r"(?:on|about|with|for|in|from|at|around|re:?)"
-_HAPPENING = r"(?:\s+(?:happening|taking\s+place|take\s+place|be\s+held|held|starting|start|begin|due))?"
+_HAPPENING = (r"(?:\s+(?:going\s+to\s+)?(?:happening|happen|taking\s+place|take\s+place|be\s+held|held|"
+              r"starting|start|begin|due|be))?")
 
 #: Tried in order; group t (or x with optional y) is the topic. Anything else is a topic for
 #: `latest`. Their words are the vocabulary that typos are corrected against.
@@ -295,15 +307,22 @@ _GRAMMAR: list[tuple[Cmd, re.Pattern[str]]] = [(cmd, re.compile(p, re.IGNORECASE
     (Cmd.HELP, r"^(?:help|\?|commands|what\s+can\s+you\s+do)$"),
     (Cmd.DIGEST, r"^(?:(?:today'?s\s+|the\s+|daily\s+)?digest)(?:\s+(?P<t>.*))?$"),
     (Cmd.SAYS, rf"^what\s+(?!(?:(?:did|does|do|have)\s+)?(?:you|i|we|people)\b)(?:(?:did|does|do|has|have|had)\s+)?(?P<x>.+?)\s+(?:just\s+|really\s+|"
-               rf"have\s+to\s+|had\s+to\s+|has\s+to\s+)?{_SPEECH}{_ABOUT}$"),
+               rf"have\s+to\s+|had\s+to\s+|has\s+to\s+)?(?:{_SPEECH}|(?:is|are|was|has\s+been|have\s+been)\s+"
+               rf"{_SPEAKING})(?:\s+(?:reporters|journalists|the\s+press|the\s+media))?{_ABOUT}$"),
+    (Cmd.SAYS, r"^what\s+(?:did|does|has|have|had)\s+(?P<x>.+?)\s+(?:tell|told)\s+(?P<y>.+?)"
+               r"(?:\s+about\s+.+)?$"),
     (Cmd.SAYS, rf"^{_WHAT_IS}\s+(?P<x>(?!(?:you|i|we|people)\b).+?)\s+(?:been\s+)?{_SPEAKING}{_ABOUT}$"),
     (Cmd.SAYS, rf"^(?:quotes?|statements?|remarks?|comments?)\s+(?:from|by)\s+(?P<x>.+?){_ABOUT}$"),
-    (Cmd.WHO, r"^(?:who\s+is|who'?s|who’s|who\s+was|who\s+are)(?:\s+(?P<t>.+?))?$"),
-    (Cmd.TIMELINE, r"^(?:(?:a\s+|the\s+)?(?:timeline|chronology)\s+(?:of|for|on)|history\s+of"
-                   r"|timeline|chronology)(?:\s+(?P<t>.+?))?$"),
-    (Cmd.SOURCES, r"^(?:(?:your\s+|the\s+)?sources?\s+(?:for|on|about)|sources"
+    (Cmd.WHO, r"^(?:who\s+(?:exactly\s+)?is|who'?s|who’s|who\s+was|who\s+are)(?:\s+(?P<t>.+?))?$"),
+    (Cmd.WHO, r"^(?:tell\s+me\s+)?who\s+(?P<t>.+?)\s+(?:is|was)$"),
+    (Cmd.TIMELINE, r"^(?:(?:give|show|get)\s+me\s+)?(?:(?:a\s+|the\s+)?(?:timeline|chronology)\s+(?:of|for|on)"
+                   r"|(?:a\s+|the\s+)?history\s+of|how\s+did"
+                   r"|timeline|chronology)(?:\s+(?P<t>.+?))?"
+                   r"(?:\s+(?:unfold|unfolded|develop|developed|happen|come\s+about))?$"),
+    (Cmd.SOURCES, r"^(?:(?:give|show|get|list)\s+(?:me\s+)?)?(?:(?:what\s+are\s+)?(?:your\s+|the\s+)?"
+                  r"(?:sources?|articles?)\s+(?:for|on|about|mentioning)|sources"
                   r"|where\s+did\s+you\s+read\s+about)(?:\s+(?P<t>.+?))?$"),
-    (Cmd.LATEST, rf"^when\s+(?:is|was|will|does|did|are)(?:\s+the)?(?:\s+(?P<t>.+?))?{_HAPPENING}$"),
+    (Cmd.LATEST, rf"^(?:when\s+(?:is|was|will|does|did|are)|when'?s|when’s)(?:\s+the)?(?:\s+(?P<t>.+?))?{_HAPPENING}$"),
     (Cmd.LATEST, r"^(?:"
                  rf"(?:{_WHAT_IS}\s+|(?:is|are)\s+there\s+|got\s+)?(?:give\s+me\s+|tell\s+me\s+)?"
                  r"(?:the\s+|any\s+)?(?:latest|newest|news|updates?|developments?|word)(?:\s+(?:news|updates?))?"
@@ -355,7 +374,14 @@ def parse_question(text: str, registry: Registry) -> Question:
     return _parse_command(text, registry)
 
 
+#: Greetings and courtesy around a question carry no command or topic.
+_COURTESY_HEAD = re.compile(r"^(?:(?:hey|hi|hello|ok|okay|so)\b[,!]?\s+|(?:please|pls|kindly)\s+"
+                            r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?)+", re.IGNORECASE)
+_COURTESY_TAIL = re.compile(r"(?:[,!]?\s+(?:please|pls|thanks|thank\s+you))+[.!]*$", re.IGNORECASE)
+
+
 def _parse_command(text: str, registry: Registry) -> Question:
+    text = _COURTESY_TAIL.sub("", _COURTESY_HEAD.sub("", text)) or text
     bare = text.rstrip(" ?")  # "who is ?" asks who, not about "?"
     if not bare:
         return Question(Cmd.HELP.value, "")
@@ -414,8 +440,10 @@ def correct_leading_words(text: str, vocabulary: Iterable[str]) -> tuple[str, tu
 def _closest(word: str, vocab: list[str]) -> str | None:
     """The one vocabulary word within the typo allowance of `word`, if exactly one is nearest."""
     limit = allowed_edits(word)
-    if limit == 0:
-        return None
+    if limit == 0:  # a short word: only a swap of two letters ("hwo") is read as a typo
+        swapped = [w for w in vocab if len(w) == len(word) and sorted(w) == sorted(word)
+                   and edit_distance(word, w) == 1]
+        return swapped[0] if len(swapped) == 1 else None
     scored = sorted((d, w) for w in vocab
                     if abs(len(w) - len(word)) <= limit and (d := edit_distance(word, w)) <= limit)
     if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):

@@ -44,6 +44,14 @@ def _q(text: str):
     ("sources Alaska summit", "sources", "Alaska summit"),
     ("today's digest", "digest", ""),
     ("subscibe 08:00 Europe/Kyiv", "subscribe", "08:00 Europe/Kyiv"),
+    ("what did Putin tell reporters about Ukraine", "says", "Putin about Ukraine"),
+    ("what has Zelensky been saying about the summit", "says", "Zelensky about the summit"),
+    ("can you tell me about Hungary please", "latest", "Hungary"),
+    ("hey, what's new with NATO?", "latest", "NATO"),
+    ("when's the Budapest summit going to happen", "latest", "Budapest summit"),
+    ("how did the Alaska summit unfold", "timeline", "the Alaska summit"),
+    ("what are your sources on Putin", "sources", "Putin"),
+    ("tell me who Witkoff is", "who", "Witkoff"),
 ])
 def test_the_ways_people_ask_are_understood(text, command, topic):
     q = _q(text)
@@ -76,6 +84,9 @@ def test_a_topic_that_looks_like_no_cue_word_is_left_alone(text):
     ("in 2024", datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)),
     ("since 1 October", datetime(2025, 10, 1, tzinfo=UTC), NOW),
     ("on October 17", datetime(2025, 10, 17, tzinfo=UTC), datetime(2025, 10, 18, tzinfo=UTC)),
+    ("in the past few days", datetime(2025, 10, 19, tzinfo=UTC), NOW),
+    ("over the past month", datetime(2025, 9, 22, tzinfo=UTC), NOW),
+    ("from 2 days ago", datetime(2025, 10, 20, tzinfo=UTC), datetime(2025, 10, 21, tzinfo=UTC)),
 ])
 def test_time_windows_mean_the_dates_a_person_means(phrase, start, end):
     q = _q(f"latest on Putin {phrase}")
