@@ -385,30 +385,40 @@ def _parse_command(text: str, registry: Registry) -> Question:
     bare = text.rstrip(" ?")  # "who is ?" asks who, not about "?"
     if not bare:
         return Question(Cmd.HELP.value, "")
-    found = _match(bare, registry)
+    found = _match(bare, bare, registry)
     if found is not None:
         return Question(*found)
     corrected, fixes = correct_leading_words(bare, _vocabulary(registry))
     if fixes:
-        found = _match(corrected, registry)
+        # the cue words as corrected, the topic as typed ("latst on the real deal")
+        found = _match(corrected, bare, registry)
         if found is not None:
             return Question(*found, corrections=fixes)
-    head, _, rest = corrected.partition(" ")
-    if head.lower() in registry:
-        return Question(head.lower(), _tidy(rest), corrections=fixes)
+    head = corrected.split(" ", 1)[0].lower()
+    if head in registry:
+        return Question(head, _tidy(bare.partition(" ")[2]), corrections=fixes[:1])
     return Question(Cmd.LATEST.value, _tidy(bare))
 
 
-def _match(text: str, registry: Registry) -> tuple[str, str] | None:
+def _match(text: str, typed: str, registry: Registry) -> tuple[str, str] | None:
+    """(command, topic) by the first rule `text` matches; topic words are taken from
+    `typed`, the same words before any typo correction (corrections keep word positions)."""
     for command, pattern in _GRAMMAR:
         m = pattern.match(text)
         if m and command in registry:
-            g = m.groupdict()
-            if "x" in g:
-                topic = _tidy(g["x"]) + (f" about {_tidy(g['y'])}" if g.get("y") else "")
+            if "x" in m.groupdict():
+                about = _typed(m, "y", typed)
+                topic = _tidy(_typed(m, "x", typed)) + (f" about {_tidy(about)}" if about else "")
                 return command.value, topic
-            return command.value, _tidy(g.get("t") or "")
+            return command.value, _tidy(_typed(m, "t", typed))
     return None
+
+
+def _typed(m: re.Match[str], group: str, typed: str) -> str:
+    if m.groupdict().get(group) is None:  # a rule without this group, or it did not take part
+        return ""
+    first = m.string[:m.start(group)].count(" ")
+    return " ".join(typed.split(" ")[first:first + m.group(group).count(" ") + 1])
 
 
 def _tidy(topic: str) -> str:

@@ -52,6 +52,9 @@ def _q(text: str):
     ("how did the Alaska summit unfold", "timeline", "the Alaska summit"),
     ("what are your sources on Putin", "sources", "Putin"),
     ("tell me who Witkoff is", "who", "Witkoff"),
+    ("latst on the real deal", "latest", "the real deal"),  # "real" is one edit from "read"
+    ("whoo is Reed", "who", "Reed"),
+    ("help", "help", ""),
 ])
 def test_the_ways_people_ask_are_understood(text, command, topic):
     q = _q(text)
