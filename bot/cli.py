@@ -214,8 +214,13 @@ def _opened(settings: Settings):
     """Services, after saying (with -v) which database answers and how much it holds:
     an empty answer from the wrong file is the first hour's commonest surprise."""
     services = _services(settings)
-    log.debug("database %s: %d articles", settings.db_path, services.index.article_count())
+    log.debug("%s", _database_note(settings, services.index.article_count()))
     return services
+
+
+def _database_note(settings: Settings, count: int) -> str:
+    note = f"database {settings.db_path}: {count} article{'s' if count != 1 else ''}"
+    return note + (" (empty: run `briefbot ingest PATH` first)" if not count else "")
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
@@ -253,16 +258,20 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.serve import serve
 
+    from bot.index.store import Index
+
     platforms = ["discord", "slack"] if args.platform == "all" else [args.platform]
+    index = Index(settings.db_path, settings)  # no models loaded: only to name what will answer
+    try:
+        print(f"briefbot: serving {', '.join(platforms)} from the "
+              f"{_database_note(settings, index.article_count())}", file=sys.stderr)
+    finally:
+        index.close()
     if "discord" in platforms:
         settings.require_discord()
     if "slack" in platforms:
         settings.require_slack(http=args.http)
-    services = _services(settings)
-    count = services.index.article_count()
-    print(f"briefbot: serving {', '.join(platforms)} from {settings.db_path} ({count} article"
-          f"{'s' if count != 1 else ''}{'; ingest some first' if not count else ''})", file=sys.stderr)
-    asyncio.run(serve(services, platforms, http=args.http, host=args.host,
+    asyncio.run(serve(_services(settings), platforms, http=args.http, host=args.host,
                       port=args.port, sync=args.sync))
     return 0
 
