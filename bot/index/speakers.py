@@ -13,6 +13,7 @@ follow the mentions to the surviving entity.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -20,6 +21,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import sqlite_utils
+
+
+log = logging.getLogger(__name__)
+
+#: A backfill of a large archive logs its progress this often (articles).
+BACKFILL_REPORT_EVERY = 1000
 
 
 class Cue(StrEnum):
@@ -128,8 +135,13 @@ def create_and_backfill(db: sqlite_utils.Database) -> None:
                                         ("mention_id", "mentions", "id")],
                           not_null={"cue"})
     db["speeches"].create_index(["mention_id"])
-    for (article_id,) in db.execute("SELECT id FROM articles ORDER BY id").fetchall():
+    ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+    if ids:
+        log.info("finding who speaks in %d stored articles (once, for this new version)", len(ids))
+    for done, article_id in enumerate(ids, start=1):
         record_article(db.conn, article_id)
+        if done % BACKFILL_REPORT_EVERY == 0:
+            log.info("speakers: %d of %d articles", done, len(ids))
 
 
 def statement_ids(conn: sqlite3.Connection, entity_id: int, article_ids: Sequence[int]) -> set[int]:
