@@ -266,10 +266,20 @@ def _window_of(m: re.Match[str]) -> Window | None:
     return None  # pragma: no cover - one group always matches
 
 
+def _inside_name(text: str, m: re.Match[str]) -> bool:
+    """ "USA Today", "Russia Today": a capitalised one-word window right after a capitalised
+    word is the end of a name, not a time."""
+    before = text[:m.start()].split()
+    word = m.group(0)
+    return bool(word[:1].isupper() and " " not in word and before and before[-1][:1].isupper()
+                and not before[-1].endswith((",", ":", ";")))
+
+
 def split_window(text: str) -> tuple[str, Window | None]:
     """ "Zelensky this week" -> ("Zelensky", this week). The last window named wins;
     the words that tied it to the question ("from", "during", a comma) go with it."""
-    found = [(m, w) for m in _WINDOW.finditer(text) if (w := _window_of(m)) is not None]
+    found = [(m, w) for m in _WINDOW.finditer(text)
+             if not _inside_name(text, m) and (w := _window_of(m)) is not None]
     if not found:
         return text, None
     m, window = found[-1]

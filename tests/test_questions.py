@@ -105,6 +105,12 @@ def test_a_window_may_open_the_question_or_sit_in_its_middle():
     assert middle.window.phrase == "last week"
 
 
+def test_a_name_ending_in_a_time_word_stays_a_name():
+    assert (_q("latest on USA Today").topic, _q("latest on USA Today").window) == ("USA Today", None)
+    assert _q("latest on Russia Today this week").topic == "Russia Today"
+    assert _q("latest on Putin In October").window is not None
+
+
 def test_commands_without_topics_keep_their_words():
     assert _q("today's digest").window is None
     assert _q("subscribe 08:00 Europe/Kyiv").topic == "08:00 Europe/Kyiv"
