@@ -258,9 +258,9 @@ def _window_of(m: re.Match[str]) -> Window | None:
         return Window(f"since {MONTHS[month - 1]}", Span.SINCE_MONTH, month=month)
     if g["named"]:
         month = _month_number(g["month"] or g["month2"])
-        year = g["year"] or g["year2"]
-        return Window(f"{MONTHS[month - 1]}{' ' + year if year else ''}", Span.NAMED_MONTH,
-                      month=month, year=int(year) if year else None)
+        typed_year = g["year"] or g["year2"]
+        return Window(f"{MONTHS[month - 1]}{' ' + typed_year if typed_year else ''}", Span.NAMED_MONTH,
+                      month=month, year=int(typed_year) if typed_year else None)
     if g["in_year"]:
         return Window(g["year3"], Span.NAMED_YEAR, year=int(g["year3"]))
     return None  # pragma: no cover - one group always matches

@@ -18,6 +18,7 @@ from bot.core import Reply, ReplyKind, Request, Section
 from bot.registry import registry
 from bot.services import Services
 from summarizer.lexical import query_overlap
+from summarizer.types import Sentence
 
 #: About six or seven statements, as for `latest`.
 BUDGET_WORDS = 170
@@ -76,10 +77,13 @@ def _statements(services: Services, entity, ids: list[int], about: str,
     rows = {r.id: r for r in index.articles(list(dict.fromkeys(s.article_id for s in sentences)))}
     # newest article first, each article's statements in reading order, up to the budget:
     # every one is already what the person said, so recency decides, not similarity
-    sentences.sort(key=lambda s: (-(rows[s.article_id].published.timestamp()
-                                    if rows[s.article_id].published else float("-inf")),
-                                  s.article_id, s.position))
-    chosen, words = [], 0
+    def newest_first(s: Sentence) -> tuple[float, int, int]:
+        published = rows[s.article_id].published
+        return (-published.timestamp() if published else float("inf"), s.article_id, s.position)
+
+    sentences.sort(key=newest_first)
+    chosen: list[Sentence] = []
+    words = 0
     for s in sentences:
         n = len(s.text.split())
         if chosen and words + n > BUDGET_WORDS:
