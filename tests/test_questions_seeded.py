@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.core import Request
 from bot.index.speakers import Cue, NamedMention, find_speeches
 from test_commands_seeds import ask, assert_every_sentence_is_quoted_from_its_source, cited_sentences
+from test_slack_flows import fake_slack  # noqa: F401 - the local Slack peer fixture
 
 #: Wednesday 22 October 2025: the seeds date from 8 Aug to 17 Oct 2025.
 NOW = datetime(2025, 10, 22, 15, 0, tzinfo=UTC)
@@ -168,3 +169,28 @@ def test_no_question_makes_a_command_fail(seeded_services, text):
     reply = asyncio.run(registry.dispatch(registry.parse(text, platform="test"), seeded_services))
     assert "something went wrong" not in reply.text, (text, reply.text)
     assert reply.sections
+
+
+async def test_a_slack_slash_command_applies_the_window_in_its_text(seeded_services, fake_slack,
+                                                                    tmp_path):
+    """Through the real Slack adapter, against the local fake Slack peer."""
+    from dataclasses import replace
+
+    from adapters.slack.run import make_bot, start_http
+    from test_slack_flows import Running, slack_settings, slash, visible_text
+
+    seeded_services.settings = replace(slack_settings(tmp_path, fake_slack),
+                                       db_path=seeded_services.settings.db_path)
+    seeded_services.clock = lambda: NOW
+    bot = make_bot(seeded_services, http=True)
+    server = await start_http(bot, host="127.0.0.1", port=0)
+    try:
+        running = Running(bot, server, fake_slack)
+        assert (await slash(running, "/latest", "Putin in August 2025"))[0] == 200
+        [answer] = await fake_slack.wait_posts(1)
+        shown = visible_text(answer)
+        assert "Latest on Vladimir Putin" in shown and "Aug 2025" in shown
+        assert "Oct 2025" not in shown  # the October pages are outside the window
+    finally:
+        await server.close()
+        bot.worker.close()
