@@ -27,6 +27,16 @@ from bot.index.db import StorageError, translate  # noqa: E402
 log = logging.getLogger("briefbot")
 
 
+#: Chat commands that take a topic, offered as subcommands too: `briefbot sources Alaska summit`.
+_TOPIC_COMMANDS = {
+    "latest": "what's new on a topic, person or event",
+    "who": "who someone is and what they did recently",
+    "timeline": "dated entries on a topic, oldest first",
+    "sources": "the articles held on a topic, newest first",
+    "says": "what someone said, in their own words (\"Zelensky about Budapest summit\")",
+}
+
+
 class CliError(Exception):
     """Shown as `briefbot: error: <message>` with exit status 1."""
 
@@ -56,13 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help='print {"text", "title", "kind", "sections": [...], "sources": [...]} '
                           'as JSON')
 
+    for name, what in _TOPIC_COMMANDS.items():
+        cmd = sub.add_parser(name, help=f"{what} (the chat command /{name})",
+                             description=f"{what}. The same answer as /{name} in Slack or "
+                                         f"Discord; a time window may end the topic "
+                                         f"(\"Zelensky this week\").")
+        cmd.add_argument("topic", nargs="+")
+        cmd.add_argument("--json", action="store_true", help="print the answer as JSON (as ask --json)")
+        if name == "sources":
+            cmd.add_argument("--limit", type=int, default=None, metavar="N",
+                             help="list at most N articles (default 15)")
+            cmd.add_argument("--all", action="store_true", help="list every article")
+        cmd.set_defaults(handler=cmd_topic)
+
     dig = sub.add_parser("digest", help="the period's top stories, one cited line each")
     dig.add_argument("--json", action="store_true", help="print the digest as JSON")
 
     ent = sub.add_parser("entities", help="list the people, places, organisations and events indexed")
     ent.add_argument("--json", action="store_true", help='print [{"name", "type", "aliases", "articles"}]')
     ent.add_argument("--type", help="only this type (PERSON, ORG, GPE, LOC, EVENT...)")
-    ent.add_argument("--limit", type=int, default=50, help="at most this many (text output)")
+    ent.add_argument("--limit", type=int, default=50, help="at most this many (text output; default 50)")
+    ent.add_argument("--all", action="store_true", help="list every one (text output)")
 
     srv = sub.add_parser("serve", help="run the chat bot(s) and the digest scheduler")
     srv.add_argument("platform", choices=["discord", "slack", "all"])
@@ -190,7 +214,33 @@ def _print_reply(reply, as_json: bool) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = " ".join(args.question)
-    return _print_reply(_answer(_services(settings), question), args.json)
+    return _print_reply(_answer(_opened(settings), question), args.json)
+
+
+def cmd_topic(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefbot sources Alaska summit`: the registry's command, as a slash command runs it."""
+    from bot.core import Request
+
+    services = _opened(settings)
+    extra = {}
+    if args.cmd == "sources":
+        extra["limit"] = None if args.all else args.limit
+    request = Request(command=args.cmd, text=" ".join(args.topic), platform="console",
+                      user_id="cli", channel_id="cli", is_direct=True, can_manage=True, extra=extra)
+    return _print_reply(asyncio.run(services.registry.dispatch(request, services)), args.json)
+
+
+def _opened(settings: Settings):
+    """Services, after saying (with -v) which database answers and how much it holds:
+    an empty answer from the wrong file is the first hour's commonest surprise."""
+    services = _services(settings)
+    log.debug("%s", _database_note(settings, services.index.article_count()))
+    return services
+
+
+def _database_note(settings: Settings, count: int) -> str:
+    note = f"database {settings.db_path}: {count} article{'s' if count != 1 else ''}"
+    return note + (" (empty: run `briefbot ingest PATH` first)" if not count else "")
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
@@ -215,17 +265,28 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not items:
         print("No entities yet: run `briefbot ingest PATH` first.")
-    for i in items[:args.limit]:
+    shown = items if args.all else items[:max(args.limit, 0)]
+    for i in shown:
         also = [a for a in i["aliases"] if a != i["name"]]
         extra = f"  (also: {', '.join(also[:5])})" if also else ""
         print(f"{i['name']:<32} {i['type']:<7} {i['articles']:>4} articles{extra}")
+    if len(shown) < len(items):
+        print(f"showing {len(shown)} of {len(items)}; --limit N or --all")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.serve import serve
 
+    from bot.index.store import Index
+
     platforms = ["discord", "slack"] if args.platform == "all" else [args.platform]
+    index = Index(settings.db_path, settings)  # no models loaded: only to name what will answer
+    try:
+        print(f"briefbot: serving {', '.join(platforms)} from the "
+              f"{_database_note(settings, index.article_count())}", file=sys.stderr)
+    finally:
+        index.close()
     if "discord" in platforms:
         settings.require_discord()
     if "slack" in platforms:

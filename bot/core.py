@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.questions import Window, parse_question, split_window
 from bot.text_hygiene import clean_line, clean_text
 
 if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
@@ -45,6 +46,8 @@ class Request:
     can_manage: bool = False
     #: Platform-specific extras an adapter wants a command to see (guild id, team id...).
     extra: dict[str, Any] = field(default_factory=dict)
+    #: "this week", "since Monday"...: which articles a topic command may draw from.
+    window: Window | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,8 @@ class CommandSpec:
     requires_manage: bool = False
     #: Example shown by `help`.
     usage: str = ""
+    #: Its topic may carry a time window ("Zelensky this week") that limits the articles.
+    windowed: bool = False
 
 
 class Registry:
@@ -260,7 +265,8 @@ class Registry:
 
     def command(self, name: str, description: str, *, arg: str | None = None,
                 arg_description: str = "", arg_required: bool = False,
-                requires_manage: bool = False, usage: str = "") -> Callable[[Handler], Handler]:
+                requires_manage: bool = False, usage: str = "",
+                windowed: bool = False) -> Callable[[Handler], Handler]:
         """Decorator: register `handler` under `name`; duplicate names are a bug."""
 
         def register(handler: Handler) -> Handler:
@@ -271,7 +277,8 @@ class Registry:
             self._commands[name] = CommandSpec(
                 name=name, description=description, handler=handler, arg_name=arg,
                 arg_description=arg_description, arg_required=arg_required,
-                requires_manage=requires_manage, usage=usage or f"{name} {arg or ''}".strip())
+                requires_manage=requires_manage, usage=usage or f"{name} {arg or ''}".strip(),
+                windowed=windowed)
             return handler
 
         return register
@@ -288,11 +295,11 @@ class Registry:
     def parse(self, text: str, *, platform: str = "console", user_id: str = "",
               channel_id: str = "", is_direct: bool = False, can_manage: bool = False,
               extra: dict[str, Any] | None = None) -> Request:
-        """Turn free text (a DM, a mention, a CLI question) into a Request."""
-        command, arg = parse_free_text(text, self)
-        return Request(command=command, text=arg, platform=platform, user_id=user_id,
-                       channel_id=channel_id, is_direct=is_direct, can_manage=can_manage,
-                       extra=dict(extra or {}))
+        """Turn free text (a DM, a mention, a CLI question) into a Request (see bot.questions)."""
+        question = parse_question(text, self)
+        return Request(command=question.command, text=question.topic, platform=platform,
+                       user_id=user_id, channel_id=channel_id, is_direct=is_direct,
+                       can_manage=can_manage, extra=dict(extra or {}), window=question.window)
 
     async def dispatch(self, request: Request, services: Services) -> Reply:
         """Run the command; user mistakes and crashes both become a short reply."""
@@ -305,6 +312,9 @@ class Registry:
                 f"`{spec.name}` changes this channel's settings, so it needs the "
                 "Manage Channels permission.", kind=ReplyKind.FORBIDDEN, ephemeral=True)
         text = clean_query(request.text)
+        window = request.window
+        if spec.windowed and window is None:  # a slash command's "Zelensky this week"
+            text, window = split_window(text)
         if len(text) > MAX_QUERY_CHARS:
             return Reply.plain(
                 f"That is {len(text)} characters long; please ask in at most {MAX_QUERY_CHARS} characters.",
@@ -313,11 +323,8 @@ class Registry:
             return Reply.plain(f"`{spec.name}` needs {_a(spec.arg_name or 'an argument')}: "
                                f"try `{spec.usage}`.",
                                kind=ReplyKind.ERROR, ephemeral=True)
-        if text != request.text:
-            request = Request(command=request.command, text=text, platform=request.platform,
-                              user_id=request.user_id, channel_id=request.channel_id,
-                              is_direct=request.is_direct, can_manage=request.can_manage,
-                              extra=request.extra)
+        if text != request.text or window is not request.window:
+            request = replace(request, text=text, window=window)
         limit = services.settings.command_timeout_seconds
         task = asyncio.ensure_future(spec.handler(request, services))
         try:
@@ -353,44 +360,6 @@ def _a(noun: str) -> str:
 def clean_query(text: str) -> str:
     """A question as the commands see it: valid one-line Unicode (see bot.text_hygiene)."""
     return clean_line(text)
-
-
-# Free-text forms, tried in order. Each maps a phrasing to (command, topic group). The topic is
-# optional, so that a bare "who is" asks for a name instead of looking up "is".
-_FREE_TEXT: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(?:help|\?|commands|what can you do\??)$", re.I), "help"),
-    (re.compile(r"^(?:(?:today'?s |the |daily )?digest)(?:\s+(?P<t>.*))?$", re.I), "digest"),
-    (re.compile(r"^(?:who\s+is|who'?s|who\s+was|tell\s+me\s+about(?=\s+[A-Z]))(?:\s+(?P<t>.+?))?\s*\??$",
-                re.I), "who"),
-    (re.compile(r"^(?:(?:a\s+|the\s+)?timeline\s+(?:of|for|on)|history\s+of|timeline)(?:\s+(?P<t>.+?))?\s*\??$",
-                re.I), "timeline"),
-    (re.compile(r"^(?:sources?\s+(?:for|on|about)|sources)(?:\s+(?P<t>.+?))?\s*\??$", re.I), "sources"),
-    (re.compile(
-        r"^(?:(?:what(?:'s| is)\s+(?:the\s+)?)?(?:latest|newest|news|updates?)"
-        r"(?:\s+news)?\s*(?:on|about|with|for|in|re:?)?"
-        r"|what(?:'s| is)\s+(?:new|happening|going\s+on)\s+(?:with|on|in|about)"
-        r"|what\s+(?:happened|has\s+happened)\s+(?:in|at|with|to|on)"
-        r"|any\s+news\s+(?:on|about)|brief\s+me\s+on)(?:\s+(?P<t>.+?))?\s*\??$", re.I), "latest"),
-]
-
-
-def parse_free_text(text: str, registry: Registry) -> tuple[str, str]:
-    """Map "latest on X", "who is X", "timeline of X"... to (command, argument).
-
-    A leading registered command name is taken literally ("sources Alaska").
-    Empty input asks for help; anything else is read as a topic for `latest`.
-    """
-    text = clean_query(text).rstrip(" ?")  # "who is ?" asks who, not about "?"
-    if not text:
-        return "help", ""
-    for pattern, command in _FREE_TEXT:
-        m = pattern.match(text)
-        if m and command in registry:
-            return command, (m.groupdict().get("t") or "").strip()
-    head, _, rest = text.partition(" ")
-    if head.lower().lstrip("/!") in registry:
-        return head.lower().lstrip("/!"), rest.strip()
-    return "latest", text.rstrip("?")
 
 
 class Poster(Protocol):

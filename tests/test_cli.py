@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 
@@ -114,3 +115,35 @@ def test_ask_text_keeps_each_sentence_with_its_marks_and_lists_sources(db, capsy
     assert not re.search(r"^\[\d+\]", body, re.M)  # never wrapped onto a line of their own
     entries = re.findall(r"^\[(\d+)\] .+ — .+, .+$", sources, re.M)
     assert entries == [str(n) for n in range(1, len(entries) + 1)]
+
+
+def test_sources_works_from_the_cli_as_help_shows_it(db, capsys):
+    assert main(["--db", db, "sources", "Alaska", "summit"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Sources on Alaska summit") and "\nSources\n[1] " in out
+    assert main(["--db", db, "sources", "Alaska summit", "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Showing 1 of 3; --limit N or --all." in out
+    assert main(["--db", db, "sources", "Alaska summit", "--all", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["sources"]) == 3 and "Showing" not in listed["text"]
+
+
+def test_a_cut_entity_list_says_so(db, capsys):
+    assert main(["--db", db, "entities", "--limit", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and re.fullmatch(r"showing 5 of \d+; --limit N or --all", lines[-1])
+    assert main(["--db", db, "entities", "--all"]) == 0
+    assert "showing" not in capsys.readouterr().out
+
+
+def test_ask_verbose_and_serve_name_the_database_and_its_size(db, capsys, caplog):
+    with caplog.at_level(logging.DEBUG, logger="briefbot"):  # what -v turns on
+        assert main(["--db", db, "-v", "ask", "what did Zelensky say"]) == 0
+    assert f"database {db}: 9 articles" in caplog.messages
+    assert capsys.readouterr().out.startswith("What Volodymyr Zelensky said")
+    # without a token serve cannot start, but it has said which database it would answer from
+    assert main(["--db", db, "--env-file", "/nonexistent", "serve", "discord"]) == 1
+    err = capsys.readouterr().err
+    assert f"briefbot: serving discord from the database {db}: 9 articles" in err
+    assert "DISCORD_TOKEN" in err

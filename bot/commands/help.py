@@ -11,6 +11,8 @@ _EXAMPLES = (
     "who is Steve Witkoff",
     "timeline of the Alaska summit",
     "sources for Tomahawk missiles",
+    "what did Zelensky say about the Budapest summit",
+    "any news on Putin this week",
 )
 
 
@@ -28,7 +30,9 @@ async def help_command(req: Request, services: Services) -> Reply:
         title="briefbot help",
         sections=(
             Section.note("\n".join(lines), heading="Commands"),
-            Section.note(examples + "\nEvery sentence in an answer is quoted from a source cited "
+            Section.note(examples + "\nA time window (“today”, “since Monday”, “in the last 3 "
+                    "days”, “in October”) limits the articles an answer draws from, in slash "
+                    "commands too. Every sentence in an answer is quoted from a source cited "
                     "as [n]; the sources are listed under the answer.",
                     heading="Ask in plain words, in a DM or by mentioning the bot"),
         ),

@@ -28,11 +28,11 @@ MIN_NAMED = 3
 
 @registry.command("latest", "What's new on a topic, person or event, with sources",
                   arg="topic", arg_description="A topic, person or event, e.g. Budapest summit",
-                  arg_required=True, usage="latest Budapest summit")
+                  arg_required=True, usage="latest Budapest summit", windowed=True)
 async def latest(req: Request, services: Services) -> Reply:
-    topic = await resolve(services, req.text)
+    topic = await resolve(services, req.text, req.window)
     if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text)
+        return no_coverage(services, req.text, req.window)
     return await asyncio.to_thread(_brief, services, topic, tidy_topic(req.text))
 
 

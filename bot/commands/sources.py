@@ -15,26 +15,29 @@ MAX_LISTED = 15
 
 @registry.command("sources", "List the articles held on a topic, newest first",
                   arg="topic", arg_description="A topic, person or event", arg_required=True,
-                  usage="sources Alaska summit")
+                  usage="sources Alaska summit", windowed=True)
 async def sources(req: Request, services: Services) -> Reply:
-    topic = await resolve(services, req.text)
+    topic = await resolve(services, req.text, req.window)
     if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text)
-    return await asyncio.to_thread(_list, services, topic)
+        return no_coverage(services, req.text, req.window)
+    # the CLI may ask for more (--limit N) or all (--all: None); chat lists MAX_LISTED
+    limit = req.extra.get("limit", MAX_LISTED) if req.platform == "console" else MAX_LISTED
+    return await asyncio.to_thread(_list, services, topic, limit, req.platform == "console")
 
 
-def _list(services: Services, topic) -> Reply:
+def _list(services: Services, topic, limit: int | None, cli: bool) -> Reply:
     rows = newest_first(services.index.articles(topic.article_ids))
     cites = Citations(services.index)
     lines = []
-    for row in rows[:MAX_LISTED]:
+    shown = rows if limit is None else rows[:max(limit, 0)]
+    for row in shown:
         n = cites.number(row.id)
         pubs = ", ".join(publishers(row)) or "publisher unknown"
         # Titles and links follow in the reply's source list; here, who carried it and when.
         lines.append(Claim(f"{pubs}, {date_label(row)}", (n,)))
-    more = len(rows) - MAX_LISTED
-    if more > 0:
-        lines.append(Claim(f"… and {more} more."))
+    if len(shown) < len(rows):
+        lines.append(Claim(f"Showing {len(shown)} of {len(rows)}"
+                           + ("; --limit N or --all." if cli else f"; {len(rows) - len(shown)} more.")))
     heading = f"{len(rows)} article{'s' if len(rows) != 1 else ''} on {topic.name}"
     return Reply(title=f"Sources on {topic.name}", sections=(Section.lines(lines, heading=heading),),
                  sources=cites.sources())

@@ -39,11 +39,11 @@ WHEN_BONUS = 0.1
 
 @registry.command("timeline", "Dated entries on a topic, oldest first, each cited",
                   arg="topic", arg_description="A topic, person or event, e.g. Alaska summit",
-                  arg_required=True, usage="timeline Alaska summit")
+                  arg_required=True, usage="timeline Alaska summit", windowed=True)
 async def timeline(req: Request, services: Services) -> Reply:
-    topic = await resolve(services, req.text)
+    topic = await resolve(services, req.text, req.window)
     if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text)
+        return no_coverage(services, req.text, req.window)
     return await asyncio.to_thread(_timeline, services, topic, tidy_topic(req.text))
 
 

@@ -10,7 +10,7 @@ import asyncio
 import re
 
 from bot.citations import Citations
-from bot.commands._common import no_coverage, resolve, tidy_topic
+from bot.commands._common import no_coverage, resolve, tidy_topic, within
 from bot.core import Reply, Request, Section
 from bot.registry import registry
 from bot.services import Services
@@ -26,7 +26,7 @@ NEWEST_ARTICLES = 60
 
 @registry.command("who", "Who someone is and what they did recently, with sources",
                   arg="name", arg_description="A person or organisation, e.g. Steve Witkoff",
-                  arg_required=True, usage="who Steve Witkoff")
+                  arg_required=True, usage="who Steve Witkoff", windowed=True)
 async def who(req: Request, services: Services) -> Reply:
     name = tidy_topic(req.text)
     entity = await asyncio.to_thread(services.index.entity, name)
@@ -34,13 +34,20 @@ async def who(req: Request, services: Services) -> Reply:
         topic = await resolve(services, name)
         entity = topic.entity
     if entity is None:
-        return no_coverage(services, name)
-    return await asyncio.to_thread(_profile, services, entity)
+        return no_coverage(services, name, req.window)
+    keep = None
+    if req.window is not None:  # "who is X this week": what they did in that week
+        keep = set(await asyncio.to_thread(within, services, entity.article_ids, req.window))
+        if not keep:
+            return no_coverage(services, name, req.window)
+    return await asyncio.to_thread(_profile, services, entity, keep)
 
 
-def _profile(services: Services, entity) -> Reply:
+def _profile(services: Services, entity, keep: set[int] | None = None) -> Reply:
     index = services.index
-    sentences = index.entity_sentences(entity.id, NEWEST_ARTICLES)
+    sentences = index.entity_sentences(entity.id, NEWEST_ARTICLES if keep is None else -1)
+    if keep is not None:
+        sentences = [s for s in sentences if s.article_id in keep]
     cites = Citations(index)
     sections = []
     role_sentence = None

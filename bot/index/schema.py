@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.index import speakers
+
 COMPONENT = "index"
 
 
@@ -117,4 +119,5 @@ def _v4_place_mentions(db: sqlite_utils.Database) -> None:
     db["place_mentions"].create_index(["region"])
 
 
-STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions]
+STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,
+         speakers.create_and_backfill]

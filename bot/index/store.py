@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import entity_store, event_store, queries
+from bot.index import entity_store, event_store, queries, speakers
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
@@ -217,6 +217,7 @@ class Index:
             c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
             sentence_ids.append(sid)
         self._write_entities(article_id, p.mentions or [], sentence_ids)
+        speakers.record_article(c, article_id)
         self._write_events(article_id, p, sentence_ids)
         return AddResult("stored", article_id)
 
@@ -354,6 +355,11 @@ class Index:
         with self._lock:
             return queries.mentioning_sentence_ids(self.conn, kind, target_id, article_ids)
 
+    def statement_ids(self, entity_id: int, article_ids: Sequence[int]) -> set[int]:
+        """Sentences of these articles in which the entity speaks (see bot.index.speakers)."""
+        with self._lock:
+            return speakers.statement_ids(self.conn, entity_id, article_ids)
+
     def most_covered(self, k: int = 3) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""
         with self._lock:
@@ -376,6 +382,10 @@ class Index:
         """Each article's publication time (None: unknown), without loading any text."""
         with self._lock:
             return queries.publication_dates(self.conn, ids)
+
+    def article_count(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
     def is_empty(self) -> bool:
         with self._lock:
