@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from digest_fakes import DAY1, ManualClock, RecordingPoster, make_services
+from digest_fakes import DAY1, ManualClock, RecordingPoster, article, make_services
 
 from bot.digests.store import DigestStore
 from bot.scheduler import DigestScheduler
@@ -163,6 +163,17 @@ async def test_plain_digest_is_the_periods_top_stories_as_cards(services, clock)
     assert "24 hours up to the newest article" in old.title and "13 Jul 2026 11:00" in old.title
     assert "nothing in the last 24 hours" in old.title
     assert len(old.sections) == 2
+
+
+async def test_a_period_of_only_fragments_says_so_instead_of_showing_them(services, clock):
+    services.index.add(article("Live: summit latest", "Reuters", 13, 9,
+                               "Live Updates From Budapest",
+                               "He said it was over.",
+                               "'We will never accept this."))
+    clock.set(datetime(2026, 7, 13, 20, 0, tzinfo=UTC))
+    reply = await ask(services, "digest")
+    assert reply.kind == "empty" and "only headlines or fragments" in reply.text
+    assert "He said" not in reply.text and not reply.sources
 
 
 async def test_unknown_digest_option_is_refused(services):

@@ -205,4 +205,8 @@ def period_digest(services, now: datetime) -> Reply:
         card = story_card(by_article.get(a.id, []) for a in [rep, *others])
         if card:
             items.append(Item(story=story, headline=rep.title or "Untitled", sentences=tuple(card)))
+    if not items:
+        return Reply.plain(f"The {len(rows)} {'article' if len(rows) == 1 else 'articles'} of this "
+                           "period hold only headlines or fragments, no sentence that reads on "
+                           "its own.", title=title, kind=ReplyKind.EMPTY)
     return _render(index, items, title)
