@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument("--all", action="store_true", help="list every article")
         cmd.set_defaults(handler=cmd_topic)
 
-    dig = sub.add_parser("digest", help="the period's top stories, one cited line each")
+    dig = sub.add_parser("digest", help="the period's top stories as cards with their sources")
     dig.add_argument("--json", action="store_true", help="print the digest as JSON")
 
     ent = sub.add_parser("entities", help="list the people, places, organisations and events indexed")

@@ -69,7 +69,8 @@ def junk_reason(text: str, *, min_words: int = MIN_WORDS, max_words: int = MAX_W
         return None
     if t.endswith("?") or t.rstrip(_CLOSE_Q).endswith("?"):
         return "question"
-    if t[-1] not in _END:
+    if t[-1] not in _END or (t[-1] in _CLOSE_Q and t.rstrip(_CLOSE_Q)[-1:] not in ".!…"):
+        # ...had a 'good and productive call'  <- a standfirst ending in a quotation
         return "heading or fragment (no closing punctuation)"
     if not _LOWER_WORD.search(t):
         return "headline (title case)"

@@ -6,8 +6,12 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bench.summary_quality import bootstrap_ci
 from tests.conftest import EVAL, ROOT
 
 BENCH = ROOT / "bench" / "summary_quality.py"
@@ -60,6 +64,14 @@ def test_json_on_a_small_dataset(tmp_path):
     # These articles put the gist first, so both systems overlap the references.
     assert result["system"]["rouge1"] > 20 and result["lead3"]["rouge1"] > 20
     assert "3/3 articles" in proc.stderr
+    ci = result["ci95"]
+    for name in ("system", "lead3"):
+        for metric, (lo, hi) in ci[name].items():
+            assert lo <= result[name][metric] <= hi
+    for metric, (lo, hi) in ci["system_minus_lead3"].items():
+        assert lo <= ci["difference"][metric] <= hi
+    # One run also reports its even (tuning) and odd (held-out) records apart.
+    assert result["even"]["n"] == 2 and result["odd"]["n"] == 1
 
 
 def test_text_report_and_limit(tmp_path):
@@ -68,6 +80,7 @@ def test_text_report_and_limit(tmp_path):
     proc = run(str(data), "--limit", "2")
     assert proc.returncode == 0, proc.stderr
     assert "n = 2" in proc.stdout
+    assert "odd half (held out" in proc.stdout and "system - lead3" in proc.stdout
     assert any(line.startswith("system") for line in proc.stdout.splitlines())
     assert any(line.startswith("lead3") for line in proc.stdout.splitlines())
 
@@ -85,6 +98,24 @@ def test_bad_dataset_is_one_clear_line(tmp_path, content, message):
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(*[st.floats(0, 100)] * 3), min_size=1, max_size=40))
+def test_bootstrap_interval_lies_within_the_data(rows):
+    data = np.array(rows)
+    ci = bootstrap_ci(data, resamples=200)
+    for (lo, hi), lowest, highest in zip(ci, data.min(axis=0), data.max(axis=0)):
+        assert lowest - 1e-9 <= lo <= hi <= highest + 1e-9
+
+
+def test_a_steady_gain_has_a_tight_interval_and_noise_a_wide_one():
+    rng = np.random.default_rng(1)
+    steady = np.full((125, 3), 0.5)
+    noisy = rng.normal(0.5, 10.0, size=(125, 3))
+    assert np.allclose(bootstrap_ci(steady), 0.5)
+    lo, hi = bootstrap_ci(noisy)[0]
+    assert lo < 0.5 < hi and hi - lo > 2  # +0.5 on 125 noisy articles is not a sure gain
 
 
 def test_first_twenty_cnndm_articles():

@@ -8,10 +8,12 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from digest_fakes import DAY1, ManualClock, RecordingPoster, make_services
+from digest_fakes import DAY1, ManualClock, RecordingPoster, article, make_services
 
 from bot.digests.store import DigestStore
 from bot.scheduler import DigestScheduler
+from summarizer.filters import junk_reason
+from summarizer.lexical import dangles
 
 SUMMER = datetime(2026, 7, 13, 12, 0, tzinfo=UTC)
 
@@ -131,7 +133,16 @@ async def test_digest_now_without_a_platform_connection_answers_with_the_digest(
     assert "already" in (await ask(services, "digest now", platform="console", channel="cli")).text
 
 
-async def test_plain_digest_is_the_periods_top_stories_one_cited_line_each(services, clock):
+def carried(section) -> tuple[int, set[str]]:
+    """What a card's note line tells a reader: how many outlets, and the ones it names."""
+    (note,) = section.paragraphs[-1]
+    assert not note.refs, "the outlet count is briefbot's own words, not a quote"
+    m = re.fullmatch(r"Carried by (\d+) outlets?: (.+?)(?: and \d+ more)?\.", note.text)
+    assert m, note.text
+    return int(m.group(1)), set(m.group(2).split(", "))
+
+
+async def test_plain_digest_is_the_periods_top_stories_as_cards(services, clock):
     for a in DAY1:
         services.index.add(a)
     clock.set(datetime(2026, 7, 13, 20, 0, tzinfo=UTC))
@@ -139,15 +150,30 @@ async def test_plain_digest_is_the_periods_top_stories_one_cited_line_each(servi
     assert reply.title.startswith("Top stories of the last 24 hours")
     # Two publishers outrank one: the summit story comes first.
     assert [s.heading for s in reply.sections] == [
-        "Budapest chosen as venue for Trump-Putin meeting · 2 articles",
+        "Budapest chosen as venue for Trump-Putin meeting",
         "Heatwave grips southern Europe as temperatures pass 44C"]
     for section in reply.sections:
-        assert len(re.findall(r"\[\d+\]", section.body)) == 1, section.body
+        claims = section.paragraphs[0]
+        assert 2 <= len(claims) <= 3 and all(c.refs for c in claims), section.body
+    assert carried(reply.sections[0]) == (2, {"Reuters", "Associated Press"})
+    assert carried(reply.sections[1]) == (1, {"BBC"})
+    assert "Firefighters in Greece battled dozens of wildfires" in reply.sections[1].body
     clock.set(datetime(2026, 9, 1, tzinfo=UTC))  # the corpus is now old
     old = await ask(services, "digest")
     assert "24 hours up to the newest article" in old.title and "13 Jul 2026 11:00" in old.title
     assert "nothing in the last 24 hours" in old.title
     assert len(old.sections) == 2
+
+
+async def test_a_period_of_only_fragments_says_so_instead_of_showing_them(services, clock):
+    services.index.add(article("Live: summit latest", "Reuters", 13, 9,
+                               "Live Updates From Budapest",
+                               "He said it was over.",
+                               "'We will never accept this."))
+    clock.set(datetime(2026, 7, 13, 20, 0, tzinfo=UTC))
+    reply = await ask(services, "digest")
+    assert reply.kind == "empty" and "only headlines or fragments" in reply.text
+    assert "He said" not in reply.text and not reply.sources
 
 
 async def test_unknown_digest_option_is_refused(services):
@@ -160,5 +186,12 @@ async def test_plain_digest_on_the_seeds_names_the_newest_day_and_cites_it(seede
     assert reply.title == ("Top stories of 17 Oct 2025, the newest day in the index "
                            "(nothing in the last 24 hours)")
     assert "Putin" in reply.text and "Latin America" not in reply.text
+    for section in reply.sections:  # a card: 2-3 whole cited sentences, then the outlets
+        claims = section.paragraphs[0]
+        assert 2 <= len(claims) <= 3 and all(c.refs for c in claims), section.body
+        for claim in claims:
+            assert junk_reason(claim.text) is None and not dangles(claim.text), claim.text
+        (note,) = section.paragraphs[-1]
+        assert not note.refs and note.text.startswith(("Carried by", "From ")), note.text
     assert all(s.published and s.published.date().isoformat() == "2025-10-17"
                for s in reply.sources)

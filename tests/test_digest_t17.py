@@ -15,6 +15,8 @@ from bot.digests.manage import subscribe
 from bot.digests.runner import DigestRunner
 from bot.digests.store import DigestStore
 from bot.ingest.model import Article
+from summarizer.filters import junk_reason
+from summarizer.lexical import dangles
 from summarizer.sentences import split_sentences
 
 T17 = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "eval" / "t17" / \
@@ -82,8 +84,8 @@ def digests(tmp_path_factory, encoder):
 
 
 def quoted(section) -> list[str]:
-    body = section.body.split("\nSources:")[0]
-    return [m.strip() for m in re.findall(r"(.+?)\s\[\d+\]", body)]
+    """The cited sentences of a card, as a reader sees them."""
+    return [c.text for p in section.paragraphs for c in p if c.refs]
 
 
 def test_later_days_never_repeat_a_sentence_already_shown(digests):
@@ -101,10 +103,33 @@ def test_a_story_the_channel_was_told_comes_back_only_as_an_update(digests):
     for reply, told_before in digests[1:]:
         cited = {src.n: src.article_id for src in reply.sources}
         for section in reply.sections:
-            for n in re.findall(r"\[(\d+)\]", section.body.split("\nSources:")[0]):
+            for n in re.findall(r"\[(\d+)\]", section.body):
                 assert cited[int(n)] not in told_before  # new sentences come from new articles
             listed = {cited[int(n)] for n in re.findall(r"\[(\d+)\]", section.body)}
             if listed & told_before:
                 assert section.heading.startswith("Update: "), section.heading
             updates += section.heading.startswith("Update: ")
     assert updates >= 1  # the oil spill is a running story: it moved on
+
+
+def test_each_new_story_is_a_card_of_whole_sentences_and_its_outlets(digests):
+    cards = 0
+    for reply, _ in digests:
+        by_n = {src.n: src for src in reply.sources}
+        for section in reply.sections:
+            claims, (note,) = section.paragraphs[0], section.paragraphs[-1]
+            assert all(c.refs for c in claims) and not note.refs
+            for claim in claims:  # never a subheading, a dangling "He said..." or a quote piece
+                assert junk_reason(claim.text) is None and not dangles(claim.text), claim.text
+            m = re.fullmatch(r"Carried by (\d+) outlets?: (.+?)(?: and (\d+) more)?\.", note.text)
+            assert m, note.text
+            count, named = int(m.group(1)), m.group(2).split(", ")
+            assert count == len(set(named)) + int(m.group(3) or 0)
+            cited_outlets = {by_n[n].publisher for c in claims for n in c.refs}
+            assert cited_outlets <= set(named) or count > len(named), (cited_outlets, named)
+            if not section.heading.startswith("Update: "):
+                assert 2 <= len(claims) <= 3, section.body
+                cards += 1
+            else:
+                assert 1 <= len(claims) <= 3, section.body
+    assert cards >= 2

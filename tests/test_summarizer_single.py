@@ -89,6 +89,8 @@ def test_pacsum_prefers_the_sentence_that_introduces_what_follows():
     ("Talks resume on Monday.", "too short"),
     ("'Latin America has got a lot of cartels.", "piece of a longer quote"),
     ("‘We will not accept any deal that divides our country.", "piece of a longer quote"),
+    ("US President Donald Trump and Russian President Vladimir Putin had a 'good and productive call'",
+     "heading or fragment (no closing punctuation)"),
 ])
 def test_junk_is_recognised(text, reason):
     assert junk_reason(text) == reason

@@ -1,7 +1,7 @@
 """`digest`: the period's top stories; `digest now` posts this channel's digest; `digest preview`.
 
 - `digest` — the top stories of the last 24 hours (or of the 24 hours up to the
-  newest article when the corpus is older), one cited line each. Records nothing.
+  newest article when the corpus is older), one card each. Records nothing.
 - `digest now` — this channel's digest at once, claimed in the digest log like a
   scheduled one (once per local day: asking twice, or a platform retrying the
   request, never posts twice). The scheduled digest still comes, with what is

@@ -5,7 +5,12 @@ Two kinds:
   digest (novelty applied, followed topics first); what it tells is recorded by
   the runner once it is posted.
 - `period_digest`: the plain `digest` command (CLI and chat): the period's top
-  stories, one cited line each, no memory of earlier digests.
+  stories, no memory of earlier digests.
+
+Each story is a card (summarizer/cards.py): its headline, two or three cited
+sentences that read on their own (what happened, where and when, what it means),
+and how many outlets carried it. An "Update:" to a story a channel was told shows
+only its new sentences.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.citations import Citations, publishers
+from bot.citations import Citations
 from bot.core import Claim, Reply, ReplyKind, Section
 from bot.digests.novelty import Item, plan_items
 from bot.digests.stories import entity_weights, group_stories, rank_stories
 from bot.digests.store import DigestStore, Subscription
 from bot.digests.timing import zone
+from summarizer.cards import story_card
 
 #: The first digest of a channel (and the plain `digest`) covers this much.
 PERIOD = timedelta(hours=24)
@@ -28,7 +34,7 @@ PERIOD = timedelta(hours=24)
 LOOKBACK = timedelta(days=7)
 #: Told stories are remembered this long when deciding what is an update.
 MEMORY = timedelta(days=14)
-#: Sources listed per item (quoted ones first).
+#: Outlets named on a card's "Carried by" line; the rest are counted.
 MAX_SOURCES = 4
 #: Stories in the plain `digest`.
 PERIOD_STORIES = 10
@@ -114,7 +120,7 @@ def channel_digest(services, store: DigestStore, sub: Subscription, now: datetim
         since = f"your last digest ({_local(start, sub.tz)})" if last else f"{_local(start, sub.tz)}"
         reply = Reply.plain(f"Nothing new since {since}.", title=title, kind=ReplyKind.EMPTY)
         return Draft(reply, True, (start, now), frozenset(), ())
-    reply = _render(index, items, title, full_sources=True)
+    reply = _render(index, items, title)
     told_now = frozenset(a for it in items for a in it.story.article_ids)
     shown = tuple((s.id, s.article_id) for it in items for s in it.sentences)
     return Draft(reply, False, (start, now), told_now, shown)
@@ -128,29 +134,29 @@ def _mark_followed(index, stories, topics: Sequence[str], new_ids: set[int]) -> 
                 story.followed = topic
 
 
-def _render(index, items: Sequence[Item], title: str, *, full_sources: bool) -> Reply:
+def _render(index, items: Sequence[Item], title: str) -> Reply:
+    """One story card per item: the headline, one paragraph of cited sentences, and an
+    uncited line saying how many outlets carried the story."""
     cites = Citations(index)
     sections = []
     for item in items:
-        paragraphs: list[tuple[Claim, ...]] = [cites.claims(item.sentences)]
-        if full_sources:
-            paragraphs.append((_sources_line(cites, item),))
         heading = ("Update: " if item.update else "") + item.headline
         if item.followed:
             heading += f" (following: {item.followed})"
-        sections.append(Section(tuple(paragraphs), heading=heading))
+        carried = Claim(carried_by(item.story.publishers, len(item.story.articles)))
+        sections.append(Section((cites.claims(item.sentences), (carried,)), heading=heading))
     return Reply(sections=tuple(sections), title=title, sources=cites.sources())
 
 
-def _sources_line(cites: Citations, item: Item) -> Claim:
-    """Who carried the story: "Sources: Reuters, AP; BBC [1][2]" (quoted articles first)."""
-    quoted = list(dict.fromkeys(s.article_id for s in item.sentences))
-    others = [a.id for a in item.story.articles if a.id not in quoted]
-    listed = (quoted + others)[:MAX_SOURCES]
-    parts = [", ".join(publishers(cites.row(aid)) or ["source"]) for aid in listed]
-    extra = len(item.story.articles) - len(listed)
-    text = "Sources: " + "; ".join(parts) + (f"; and {extra} more" if extra > 0 else "")
-    return Claim(text, tuple(cites.number(aid) for aid in listed))
+def carried_by(names: Sequence[str], articles: int) -> str:
+    """The note under a card: "Carried by 3 outlets: Reuters, BBC, AP." (the first few named,
+    the rest counted)."""
+    if not names:
+        return f"From {articles} {'article' if articles == 1 else 'articles'}; no outlet named."
+    listed = ", ".join(names[:MAX_SOURCES])
+    rest = len(names) - MAX_SOURCES
+    more = f" and {rest} more" if rest > 0 else ""
+    return f"Carried by {len(names)} {'outlet' if len(names) == 1 else 'outlets'}: {listed}{more}."
 
 
 def period_window(index, now: datetime) -> tuple[datetime, datetime, list, bool]:
@@ -180,7 +186,7 @@ def _period_title(start: datetime, end: datetime, latest: bool) -> str:
 
 
 def period_digest(services, now: datetime) -> Reply:
-    """The plain `digest`: top stories of the period, one cited line each."""
+    """The plain `digest`: the period's top stories, one card each."""
     index = services.index
     start, end, rows, latest = period_window(index, now)
     if not rows and index.is_empty():
@@ -195,12 +201,12 @@ def period_digest(services, now: datetime) -> Reply:
     items = []
     for story in ranked[:PERIOD_STORIES]:
         rep = story.representative()
-        pool = by_article.get(rep.id, [])
-        summary = services.summarizer.summarize_article(pool, max_sentences=1).sentences
-        ids = {s.id for s in pool}
-        line = [s for s in summary if s.id in ids][:1] or pool[:1]
-        if line:
-            count = len(story.articles)
-            headline = (rep.title or "Untitled") + (f" · {count} articles" if count > 1 else "")
-            items.append(Item(story=story, headline=headline, sentences=tuple(line)))
-    return _render(index, items, title, full_sources=False)
+        others = [a for a in story.articles if a.id != rep.id]
+        card = story_card(by_article.get(a.id, []) for a in [rep, *others])
+        if card:
+            items.append(Item(story=story, headline=rep.title or "Untitled", sentences=tuple(card)))
+    if not items:
+        return Reply.plain(f"The {len(rows)} {'article' if len(rows) == 1 else 'articles'} of this "
+                           "period hold only headlines or fragments, no sentence that reads on "
+                           "its own.", title=title, kind=ReplyKind.EMPTY)
+    return _render(index, items, title)

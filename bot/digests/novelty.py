@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.digests.stories import Story
+from summarizer.cards import story_card
 
 #: Cosine above which a sentence repeats a told one (a re-report, a light rewording)...
 SAME_SENTENCE = 0.85
@@ -109,13 +110,10 @@ def _verbatim(chosen: Sequence, pool: Sequence) -> list:
     return [s for s in chosen if s.id in ids]
 
 
-def _pick(summarizer, pool: Sequence, *, single_article: bool) -> list:
+def _pick(summarizer, pool: Sequence) -> list:
+    """The newest non-redundant sentences of several articles (what an update adds)."""
     if not pool:
         return []
-    if single_article:
-        picked = _verbatim(summarizer.summarize_article(pool, max_sentences=2).sentences, pool)
-        if picked:
-            return picked
     return _verbatim(summarizer.summarize(pool, query=None, budget_words=60,
                                           prefer_recent=True).sentences, pool)
 
@@ -132,17 +130,15 @@ def plan_items(stories: Sequence[Story], *, new_ids: set[int], told_ids: set[int
         if not fresh:
             continue
         update = any(a.id in told_ids for a in story.articles)
-        if update:
-            pool = novel([s for a in fresh for s in sentences_by_article.get(a.id, [])], known)
-            chosen = _pick(summarizer, pool, single_article=False)
-        else:
+        chosen = []
+        if not update:  # a new story gets a card: 2-3 sentences of its representative
             rep = story.representative(fresh)
-            own = sentences_by_article.get(rep.id, [])
-            chosen = novel(_pick(summarizer, own, single_article=True), known)
-            if not chosen:  # the lead repeats what was told; anything new elsewhere?
-                pool = novel([s for a in fresh for s in sentences_by_article.get(a.id, [])], known)
-                chosen = _pick(summarizer, pool, single_article=False)
-        chosen = _trim(chosen)  # summarizers return reading order
+            others = [a for a in fresh if a.id != rep.id]
+            chosen = story_card(novel(sentences_by_article.get(a.id, []), known)
+                                for a in [rep, *others])
+        if not chosen:  # an update, or a lead that repeats what was told: only what is new
+            pool = novel([s for a in fresh for s in sentences_by_article.get(a.id, [])], known)
+            chosen = list(_trim(_pick(summarizer, pool)))
         if not chosen:
             continue
         by_id = {a.id: a for a in story.articles}
