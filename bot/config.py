@@ -68,6 +68,11 @@ class Settings:
     #: Networks fetches may reach even though they are not public, e.g. ("10.9.0.0/16",).
     fetch_allow_networks: tuple[str, ...] = ()
     fetch_user_agent: str = "briefbot/0.1 (+self-hosted news briefing bot)"
+    # web status pages and pictures
+    #: Required (HTTP Basic password) when `briefbot web` listens beyond loopback.
+    web_token: Secret = Secret("")
+    #: Coverage charts on web pages and attached to `timeline` replies in chat.
+    charts: bool = True
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env",
@@ -129,7 +134,8 @@ _ENV_NAMES = {
     "slack_api_url": "SLACK_API_URL",
 }
 
-_SECRETS = {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
+_SECRETS = {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret",
+            "web_token"}
 
 
 def _convert(attr: str, name: str, raw: str) -> object:

@@ -196,6 +196,9 @@ class CommandSpec:
     requires_manage: bool = False
     #: Example shown by `help`.
     usage: str = ""
+    #: Changes state (subscriptions, feeds, the index, a posted digest): read-only
+    #: surfaces such as the web pages never offer it.
+    writes: bool = False
 
 
 class Registry:
@@ -206,7 +209,8 @@ class Registry:
 
     def command(self, name: str, description: str, *, arg: str | None = None,
                 arg_description: str = "", arg_required: bool = False,
-                requires_manage: bool = False, usage: str = "") -> Callable[[Handler], Handler]:
+                requires_manage: bool = False, usage: str = "",
+                writes: bool = False) -> Callable[[Handler], Handler]:
         """Decorator: register `handler` under `name`; duplicate names are a bug."""
 
         def register(handler: Handler) -> Handler:
@@ -217,7 +221,8 @@ class Registry:
             self._commands[name] = CommandSpec(
                 name=name, description=description, handler=handler, arg_name=arg,
                 arg_description=arg_description, arg_required=arg_required,
-                requires_manage=requires_manage, usage=usage or f"{name} {arg or ''}".strip())
+                requires_manage=requires_manage, usage=usage or f"{name} {arg or ''}".strip(),
+                writes=writes or requires_manage)
             return handler
 
         return register
