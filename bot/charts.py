@@ -150,3 +150,16 @@ def _metadata(fmt: ChartFormat) -> dict[str, str | None]:
     if fmt is ChartFormat.SVG:
         return {"Date": None, "Creator": None}
     return {"Software": None}
+
+
+#: Chat platforms that show a picture beside a reply; the CLI and the web page do not
+#: need one attached (the web page links its own chart).
+PICTURE_PLATFORMS = frozenset({"discord", "slack"})
+
+
+def attachment(name: str, published: Sequence[datetime | None]):
+    """The PNG chart as a reply attachment (Discord shows it in the embed, Slack in the thread)."""
+    from bot.core import Attachment
+
+    chart = draw(name, published, ChartFormat.PNG)
+    return Attachment(filename=chart.filename, data=chart.data, mime=chart.fmt.mime, alt=chart.alt)

@@ -144,6 +144,17 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that goes with a reply, such as a coverage chart; `alt` says what it shows,
+    and a surface that cannot show the file shows the reply without it."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What a command answers: structured sections; adapters escape and format them."""
 
@@ -152,6 +163,7 @@ class Reply:
     sources: tuple[Source, ...] = ()
     ephemeral: bool = False
     kind: ReplyKind = ReplyKind.ANSWER
+    attachments: tuple[Attachment, ...] = ()
 
     @classmethod
     def plain(cls, text: str, *, title: str | None = None, kind: ReplyKind = ReplyKind.ANSWER,

@@ -33,7 +33,7 @@ def test_manifest_asks_for_the_scopes_and_events_the_bot_uses():
     manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "app_mentions:read", "im:history", "im:read", "im:write",
-        "users:read", "channels:read", "groups:read"} == set(BOT_SCOPES)
+        "users:read", "channels:read", "groups:read", "files:write"} == set(BOT_SCOPES)
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention",
                                                                          "message.im"]
     assert manifest["settings"]["socket_mode_enabled"] is True

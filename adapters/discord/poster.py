@@ -14,6 +14,7 @@ import logging
 
 import discord
 
+from adapters.discord.attachments import files_for, show_in
 from adapters.discord.render import Outgoing, render, render_text
 from bot.core import Reply
 
@@ -49,6 +50,12 @@ def can_reply_to(channel: discord.abc.Messageable) -> bool:
     return perms is None or perms.read_message_history
 
 
+def can_attach(channel: discord.abc.Messageable) -> bool:
+    """A picture inside an embed needs Attach Files and Embed Links."""
+    perms = _own_permissions(channel)
+    return perms is None or (perms.attach_files and perms.embed_links)
+
+
 def outgoing_for(channel: discord.abc.Messageable, reply: Reply) -> list[Outgoing]:
     if can_embed(channel):
         return render(reply)
@@ -68,6 +75,9 @@ async def send_reply(channel: discord.abc.Messageable, reply: Reply, *, nonce_ke
         if part.content:
             kwargs["content"] = part.content
             kwargs["suppress_embeds"] = True  # no link previews under a plain-text answer
+        if i == 0 and reply.attachments and part.embeds and can_attach(channel):
+            show_in(part.embeds, reply.attachments)
+            kwargs["files"] = files_for(reply.attachments)
         if reference is not None and i == 0:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False

@@ -25,6 +25,7 @@ BOT_SCOPES = (
     "users:read",         # is_admin / is_owner for channel-settings commands
     "channels:read",      # channel creator for channel-settings commands
     "groups:read",        # the same in private channels
+    "files:write",        # coverage charts beside `timeline` answers
 )
 BOT_EVENTS = ("app_mention", "message.im")
 MAX_DESCRIPTION = 2000
