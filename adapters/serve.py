@@ -42,7 +42,8 @@ def resolve_sync(sync: str, services: Services) -> str:
 
 
 async def serve(services: Services, platforms: Sequence[str], *, http: bool = False,
-                host: str = "0.0.0.0", port: int = 3000, sync: str = "auto") -> None:
+                host: str = "0.0.0.0", port: int = 3000, sync: str = "auto",
+                web: tuple[str, int] | None = None) -> None:
     """Run until cancelled (Ctrl-C) or until a platform stops with an error."""
     from bot.feeds.notice import channel_notifier
     from bot.feeds.poll import register_feed_jobs
@@ -69,9 +70,16 @@ async def serve(services: Services, platforms: Sequence[str], *, http: bool = Fa
     # The live posters dict: Discord's poster joins it after login, and is used from then on.
     register_feed_jobs(scheduler.aps, services,
                        notify=channel_notifier(scheduler.runner.posters))
+    site = None
+    if web is not None:
+        from bot.web.app import start_web
+
+        site = await start_web(services, *web)
     log.info("serving %s; digests and feed polling scheduled", ", ".join(platforms))
     try:
         await asyncio.gather(*runs)
     finally:
+        if site is not None:
+            await site.cleanup()
         scheduler.shutdown()
         worker.close()

@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
                           "instant), globally (can take a while to appear) or not at all; "
                           "auto (default) is guild when DISCORD_GUILD_IDS is set, else global")
 
+    srv.add_argument("--web-port", type=int, metavar="N",
+                     help="also serve the read-only status pages on this port")
+    srv.add_argument("--web-host", default="127.0.0.1",
+                     help="bind address of the status pages (default 127.0.0.1; any other "
+                          "address needs BRIEFBOT_WEB_TOKEN)")
+
+    web = sub.add_parser("web", help="serve the read-only status pages (overview, feeds, "
+                                     "people and events, search)")
+    web.add_argument("--host", default="127.0.0.1",
+                     help="bind address (default 127.0.0.1; any other needs BRIEFBOT_WEB_TOKEN)")
+    web.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+
     man = sub.add_parser("slack-manifest", help="print the Slack app manifest built from the commands")
     man.add_argument("--request-url", help="HTTP mode: the public URL Slack should call "
                                            "(https://HOST/slack/events); default Socket Mode")
@@ -291,8 +303,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.require_discord()
     if "slack" in platforms:
         settings.require_slack(http=args.http)
+    if args.web_port is not None:
+        from bot.web.app import check_bind
+
+        check_bind(args.web_host, str(settings.web_token or ""))
     asyncio.run(serve(_services(settings), platforms, http=args.http, host=args.host,
-                      port=args.port, sync=args.sync))
+                      port=args.port, sync=args.sync,
+                      web=(args.web_host, args.web_port) if args.web_port is not None else None))
+    return 0
+
+
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.web.app import check_bind, serve_web
+
+    check_bind(args.host, str(settings.web_token or ""))
+    print(f"briefbot: status pages on http://{args.host}:{args.port}/ "
+          f"(database {settings.db_path}); Ctrl-C stops", file=sys.stderr)
+    asyncio.run(serve_web(_services(settings), args.host, args.port))
     return 0
 
 
@@ -313,6 +340,7 @@ _HANDLERS = {
     "digest": cmd_digest,
     "entities": cmd_entities,
     "serve": cmd_serve,
+    "web": cmd_web,
     "slack-manifest": cmd_slack_manifest,
 }
 

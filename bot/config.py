@@ -103,9 +103,15 @@ class Settings(BaseSettings):
     fetch_allow_networks: Annotated[tuple[str, ...], Listed] = Field(
         (), description="networks in CIDR form, e.g. 10.9.0.0/16, comma separated")
     fetch_user_agent: str = "briefbot/0.1 (+self-hosted news briefing bot)"
+    # web status pages and pictures
+    #: Required (HTTP Basic password) when `briefbot web` listens beyond loopback.
+    web_token: Secret = Secret("")
+    #: Coverage charts on web pages and attached to `timeline` replies in chat.
+    charts: bool = True
 
     _SECRETS: ClassVar[frozenset[str]] = frozenset(
-        {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"})
+        {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret",
+         "web_token"})
 
     def __init__(self, **values: Any) -> None:
         try:

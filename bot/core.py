@@ -178,6 +178,17 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that goes with a reply, such as a coverage chart; `alt` says what it shows,
+    and a surface that cannot show the file shows the reply without it."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What a command answers: structured sections; adapters escape and format them."""
 
@@ -186,6 +197,7 @@ class Reply:
     sources: tuple[Source, ...] = ()
     ephemeral: bool = False
     kind: ReplyKind = ReplyKind.ANSWER
+    attachments: tuple[Attachment, ...] = ()
 
     @classmethod
     def plain(cls, text: str, *, title: str | None = None, kind: ReplyKind = ReplyKind.ANSWER,
@@ -255,6 +267,9 @@ class CommandSpec:
     usage: str = ""
     #: Its topic may carry a time window ("Zelensky this week") that limits the articles.
     windowed: bool = False
+    #: Changes state (subscriptions, feeds, the index, a posted digest): read-only
+    #: surfaces such as the web pages never offer it.
+    writes: bool = False
 
 
 class Registry:
@@ -266,7 +281,7 @@ class Registry:
     def command(self, name: str, description: str, *, arg: str | None = None,
                 arg_description: str = "", arg_required: bool = False,
                 requires_manage: bool = False, usage: str = "",
-                windowed: bool = False) -> Callable[[Handler], Handler]:
+                windowed: bool = False, writes: bool = False) -> Callable[[Handler], Handler]:
         """Decorator: register `handler` under `name`; duplicate names are a bug."""
 
         def register(handler: Handler) -> Handler:
@@ -278,7 +293,7 @@ class Registry:
                 name=name, description=description, handler=handler, arg_name=arg,
                 arg_description=arg_description, arg_required=arg_required,
                 requires_manage=requires_manage, usage=usage or f"{name} {arg or ''}".strip(),
-                windowed=windowed)
+                windowed=windowed, writes=writes or requires_manage)
             return handler
 
         return register

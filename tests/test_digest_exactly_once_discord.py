@@ -196,8 +196,9 @@ async def test_without_read_message_history_a_doubtful_digest_is_never_resent(
             "channel's history") in shown and "Read Message History" in shown
 
 
-def test_the_invite_links_ask_for_read_message_history():
-    """Without it a doubtful digest can only be reported, never checked (docs and README)."""
+def test_the_invite_links_ask_for_every_permission_the_bot_uses():
+    """Without Read Message History a doubtful digest can only be reported, never checked;
+    without Attach Files a timeline has no chart (docs and README)."""
     root = Path(__file__).resolve().parent.parent
     for doc in (root / "README.md", root / "docs" / "discord.md"):
         values = {int(v) for v in re.findall(r"permissions=(\d+)", doc.read_text("utf-8"))}
@@ -205,4 +206,4 @@ def test_the_invite_links_ask_for_read_message_history():
         for value in values:
             perms = discord.Permissions(value)
             assert perms.read_message_history and perms.send_messages and perms.view_channel
-            assert perms.embed_links and perms.send_messages_in_threads
+            assert perms.embed_links and perms.send_messages_in_threads and perms.attach_files

@@ -55,13 +55,17 @@ class RecordingFollowup:
 class RecordingInteraction:
     """What discord.py hands a command callback, as far as the bot uses it."""
 
-    def __init__(self, *, guild_id: int | None = 555, manage_channels: bool = False) -> None:
+    def __init__(self, *, guild_id: int | None = 555, manage_channels: bool = False,
+                 attach_files: bool = True) -> None:
         self.calls: list = []
         self.guild_id = guild_id
         self.channel_id = 777
         self.user = discord.Object(id=888)
         self.permissions = discord.Permissions(send_messages=True,
                                                manage_channels=manage_channels)
+        #: What the bot itself may do in the channel (Discord sends it with the interaction).
+        self.app_permissions = discord.Permissions(send_messages=True, embed_links=True,
+                                                   attach_files=attach_files)
         self.response = RecordingResponse(self.calls)
         self.followup = RecordingFollowup(self.calls)
         self.command = None

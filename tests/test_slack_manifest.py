@@ -34,7 +34,7 @@ def test_manifest_asks_for_the_scopes_and_events_the_bot_uses():
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "app_mentions:read", "im:history", "im:read", "im:write",
         "users:read", "channels:read", "groups:read", "channels:history",
-        "groups:history"} == set(BOT_SCOPES)
+        "groups:history", "files:write"} == set(BOT_SCOPES)
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention",
                                                                          "message.im"]
     assert manifest["settings"]["socket_mode_enabled"] is True

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.app_commands import build_commands
+from adapters.discord.attachments import files_for, show_in
 from adapters.discord.poster import NO_MENTIONS, DiscordPoster, send_reply
 from adapters.discord.render import render
 from adapters.discord.worker import DispatchWorker
@@ -183,9 +184,15 @@ class BriefBot(discord.Client):
             # visibility; settle that message, answer privately, then remove it.
             await interaction.edit_original_response(content="Answered privately.",
                                                      allowed_mentions=NO_MENTIONS)
-        for part in parts:
+        perms = interaction.app_permissions
+        pictures = reply.attachments if perms.attach_files and perms.embed_links else ()
+        for i, part in enumerate(parts):
+            extra: dict = {}
+            if pictures and i == 0:
+                show_in(part.embeds, pictures)
+                extra["files"] = files_for(pictures)
             await interaction.followup.send(embeds=part.embeds, ephemeral=private,
-                                            allowed_mentions=NO_MENTIONS, wait=True)
+                                            allowed_mentions=NO_MENTIONS, wait=True, **extra)
         if private and not deferred_private:
             try:
                 await interaction.delete_original_response()

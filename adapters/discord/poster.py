@@ -22,6 +22,7 @@ from datetime import datetime
 import aiohttp
 import discord
 
+from adapters.discord.attachments import files_for, show_in
 from adapters.discord.render import CONTENT_MAX, Outgoing, render, render_text
 from bot.core import Reply
 from bot.digests.delivery import (
@@ -68,6 +69,12 @@ def can_read_history(channel: discord.abc.Messageable) -> bool:
     return perms is None or perms.read_message_history
 
 
+def can_attach(channel: discord.abc.Messageable) -> bool:
+    """A picture inside an embed needs Attach Files and Embed Links."""
+    perms = _own_permissions(channel)
+    return perms is None or (perms.attach_files and perms.embed_links)
+
+
 def outgoing_for(channel: discord.abc.Messageable, reply: Reply) -> list[Outgoing]:
     if can_embed(channel):
         return render(reply)
@@ -87,6 +94,9 @@ async def send_reply(channel: discord.abc.Messageable, reply: Reply, *, nonce_ke
         if part.content:
             kwargs["content"] = part.content
             kwargs["suppress_embeds"] = True  # no link previews under a plain-text answer
+        if i == 0 and reply.attachments and part.embeds and can_attach(channel):
+            show_in(part.embeds, reply.attachments)
+            kwargs["files"] = files_for(reply.attachments)
         if reference is not None and i == 0:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False

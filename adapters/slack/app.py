@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.permissions import ManageChecker
+from adapters.slack.attachments import upload
 from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
 from adapters.slack.worker import CommandWorker
@@ -174,9 +175,12 @@ class SlackBot:
                 extra={"team_id": command.get("team_id", "")})
             reply = await self._run(request)
             try:
-                await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
+                answered = await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
             except Exception:  # the bot lives on; the user sees Slack's own failure notice
                 log.exception("could not answer /%s through response_url", spec.name)
+                return
+            if answered and reply.attachments and not reply.ephemeral:
+                await upload(self.client, channel, reply.attachments)
 
         handle.__name__ = f"slash_{spec.name}"
         return handle
@@ -225,3 +229,6 @@ class SlackBot:
                                ephemeral_user=user if private else None)
         except Exception:
             log.exception("could not post the answer in channel %s", channel)
+            return
+        if reply.attachments and not private:
+            await upload(self.client, channel, reply.attachments, thread_ts=thread_ts)

@@ -27,6 +27,7 @@ BOT_SCOPES = (
     "groups:read",        # the same in private channels
     "channels:history",   # was a digest whose answer got lost delivered? (message metadata)
     "groups:history",     # the same in private channels
+    "files:write",        # coverage charts beside `timeline` answers
 )
 BOT_EVENTS = ("app_mention", "message.im")
 MAX_DESCRIPTION = 2000

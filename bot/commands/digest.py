@@ -37,7 +37,7 @@ class _ReplyPoster:
 
 @registry.command("digest", "Top stories; `now` posts this channel's digest, `preview` shows it to you",
                   arg="mode", arg_description="empty for the top stories, `now` or `preview`",
-                  usage="digest | digest now | digest preview")
+                  usage="digest | digest now | digest preview", writes=True)
 async def digest(req: Request, services: Services) -> Reply:
     mode = req.text.strip().lower()
     if not mode:

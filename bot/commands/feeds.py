@@ -18,7 +18,7 @@ _ALIASES = {"ls": "list", "rm": "remove", "delete": "remove", "del": "remove", "
 
 @registry.command("feeds", "Follow RSS/Atom feeds: list, add URL, remove ID, resume ID",
                   arg="action", arg_description="list | add URL | remove ID | resume ID",
-                  usage="feeds add https://example.com/rss")
+                  usage="feeds add https://example.com/rss", writes=True)
 async def feeds(req: Request, services: Services) -> Reply:
     word, _, rest = req.text.strip().partition(" ")
     action = _ALIASES.get(word.lower(), word.lower()) or "list"

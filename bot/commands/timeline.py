@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from bot.charts import PICTURE_PLATFORMS
+from bot.charts import attachment as coverage_attachment
 from bot.citations import Citations
 from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
-from bot.core import Claim, Reply, Request, Section
+from bot.core import Attachment, Claim, Reply, ReplyKind, Request, Section
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
@@ -44,7 +47,17 @@ async def timeline(req: Request, services: Services) -> Reply:
     topic = await resolve(services, req.text, req.window)
     if topic.kind == "none" or not topic.article_ids:
         return no_coverage(services, req.text, req.window)
-    return await asyncio.to_thread(_timeline, services, topic, tidy_topic(req.text))
+    reply = await asyncio.to_thread(_timeline, services, topic, tidy_topic(req.text))
+    if (reply.kind is ReplyKind.ANSWER and services.settings.charts
+            and req.platform in PICTURE_PLATFORMS):
+        reply = replace(reply, attachments=(await asyncio.to_thread(_chart, services, topic),))
+    return reply
+
+
+def _chart(services: Services, topic) -> Attachment:
+    """How the topic's coverage rose and fell: every article, not only those read."""
+    dates = services.index.publication_dates(topic.article_ids)
+    return coverage_attachment(topic.name, list(dates.values()))
 
 
 def _timeline(services: Services, topic, asked: str) -> Reply:

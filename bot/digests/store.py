@@ -452,6 +452,12 @@ class DigestStore:
                        "ORDER BY sent_at DESC, id DESC LIMIT 1", [platform, channel_id]).fetchone()
         return _row(r) if r else None
 
+    def recent_deliveries(self, limit: int = 10) -> list[DigestRow]:
+        """The newest digests that reached any channel: for the status page."""
+        rows = self._exec(f"SELECT {_LOG_COLUMNS} FROM digest_log WHERE status = 'sent' "
+                          "ORDER BY sent_at DESC, id DESC LIMIT ?", [limit]).fetchall()
+        return [_row(r) for r in rows]
+
     def told(self, platform: str, channel_id: str, since: datetime | None = None) -> Told:
         """Articles and sentences earlier digests gave this channel (sent after `since`)."""
         rows = self._exec(

@@ -292,6 +292,15 @@ class FeedStore:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def stored_per_day(self, feed_id: int, days: int = 14) -> list[tuple[str, int]]:
+        """(UTC date, items that became articles) for the feed's last `days` days with items."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT substr(seen_at, 1, 10) AS day, SUM(outcome = 'stored') FROM feed_items "
+                "WHERE feed_id = ? GROUP BY day ORDER BY day DESC LIMIT ?",
+                [feed_id, days]).fetchall()
+        return [(r[0], int(r[1] or 0)) for r in reversed(rows)]
+
     # --- helpers ------------------------------------------------------------------------
     def _update(self, feed_id: int, **values: object) -> None:
         sets = ", ".join(f"{k} = ?" for k in values)

@@ -17,7 +17,7 @@ import numpy as np
 from bot.index import entity_store
 from bot.index.events import GROUP
 from bot.index.gazetteer import gazetteer
-from bot.index.rows import ArticleRow, EntityRow, EventRow, SourceRef, Topic, iso_utc
+from bot.index.rows import ArticleRow, EntityRow, EventRow, IndexStats, SourceRef, Topic, iso_utc
 from bot.index.text import fold, phrase_key
 from summarizer.types import Sentence
 
@@ -365,3 +365,18 @@ def newest_published(conn: Conn, until: datetime) -> datetime | None:
 
 
 __all__ = ["GROUP", "articles", "resolve_topic", "search", "suggest"]
+
+
+def stats(conn: Conn) -> IndexStats:
+    """What the index holds, in counts: for status pages and `ask -v`."""
+    def one(sql: str):
+        return conn.execute(sql).fetchone()[0]
+
+    publishers = one("SELECT COUNT(DISTINCT publisher) FROM ("
+                     "SELECT publisher FROM articles WHERE publisher IS NOT NULL UNION "
+                     "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL)")
+    return IndexStats(articles=one("SELECT COUNT(*) FROM articles"),
+                      publishers=publishers,
+                      entities=one("SELECT COUNT(*) FROM entities"),
+                      events=one("SELECT COUNT(*) FROM events"),
+                      newest=_dt(one("SELECT MAX(published) FROM articles")))

@@ -57,6 +57,15 @@ class EventRow:
     article_ids: list[int] = field(default_factory=list)  # newest first
 
 
+@dataclass(frozen=True)
+class IndexStats:
+    articles: int
+    publishers: int
+    entities: int
+    events: int
+    newest: datetime | None
+
+
 @dataclass
 class Topic:
     kind: str  # "event" | "entity" | "text" | "none"

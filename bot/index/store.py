@@ -28,8 +28,8 @@ from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
-from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, SourceRef, Topic,
-                            iso_utc)
+from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats, SourceRef,
+                            Topic, iso_utc)
 from bot.index.schema import COMPONENT, STEPS
 from bot.index.shared import shared_encoder, shared_nlp
 from bot.ingest.model import Article
@@ -386,6 +386,10 @@ class Index:
     def article_count(self) -> int:
         with self._lock:
             return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def stats(self) -> IndexStats:
+        with self._lock:
+            return queries.stats(self.conn)
 
     def is_empty(self) -> bool:
         with self._lock:

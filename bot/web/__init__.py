@@ -1,0 +1,1 @@
+"""A small read-only web app: status, feeds, entity and event pages, search, charts."""
