@@ -1,8 +1,8 @@
 """HTML for the status pages: every string from articles, feeds or users is escaped here.
 
 There are no templates with holes a value can fall out of: pages are built from small
-functions that escape every argument, and a link is only ever made from an http(s) URL,
-labelled with that URL's own host name. No script is sent, so the page's
+functions that escape every argument, and a link is only ever made from an http(s) URL
+that bot.links accepts, labelled with that URL's own host name. No script is sent, so the page's
 Content-Security-Policy can forbid every script.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from html import escape
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from bot.core import Claim, Reply, Source
+from bot.links import defuse, domain_of, safe_link, source_view
 from bot.text_hygiene import clean_line, clean_text
 
 STYLESHEET = """
@@ -43,35 +44,12 @@ def line(value: object) -> str:
     return escape(clean_line(str(value)), quote=True)
 
 
-def http_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) URL with a host, else None (never a link)."""
-    if not url:
-        return None
-    url = clean_line(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        return None
-    return url
-
-
-def domain_of(url: str | None) -> str | None:
-    """The host a link really goes to, without "www.": what a reader should see."""
-    safe = http_url(url)
+def link(url: str | None) -> str:
+    """An outbound link labelled with its own host; plain text if it is no safe http(s) URL."""
+    safe = safe_link(url)
     if safe is None:
-        return None
-    host = (urlsplit(safe).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
-
-
-def link(url: str | None, label: str | None = None) -> str:
-    """An outbound link labelled with its own host (or `label`, escaped); plain text if unsafe."""
-    safe = http_url(url)
-    if safe is None:
-        return line(label or url or "")
-    shown = line(label) if label else line(domain_of(safe))
+        return line(defuse(url or ""))
+    shown = line(domain_of(safe))
     return (f'<a href="{escape(safe, quote=True)}" rel="noopener noreferrer nofollow" '
             f'referrerpolicy="no-referrer">{shown}</a>')
 
@@ -125,15 +103,16 @@ def claim(c: Claim) -> str:
 
 
 def source(s: Source) -> str:
-    """`Title — Publisher, date · host`: the title is text, the link shows its real host."""
-    parts = [f"<cite>{line(s.title or 'untitled')}</cite>"]
-    meta = [line(s.publisher) if s.publisher else "publisher unknown",
-            when(s.published, "%d %b %Y") if s.published else "date unknown"]
-    parts.append(" — " + ", ".join(meta))
-    if http_url(s.url):
-        parts.append(f' · <span class="domain">{link(s.url)}</span>')
-    elif s.origin:
-        parts.append(f' · <span class="domain">{line(s.origin)}</span>')
+    """`Title — Publisher, date · host`: the rule of bot.links decides what is shown and
+    linked, as on Discord, Slack and the CLI; here the link is always its real host."""
+    view = source_view(s)
+    parts = [f"<cite>{line(view.title)}</cite>",
+             " — " + ", ".join([line(view.publisher or "publisher unknown"),
+                                line(view.when or "date unknown")])]
+    if view.url:
+        parts.append(f' · <span class="domain">{link(view.url)}</span>')
+    elif view.origin:
+        parts.append(f' · <span class="domain">{line(view.origin)}</span>')
     return f'<li id="src-{s.n}" value="{s.n}">{"".join(parts)}</li>'
 
 
