@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.index.db import StorageError, translate
 from bot.questions import Window, parse_question, split_window
 from bot.text_hygiene import clean_line, clean_text
 
@@ -357,12 +359,26 @@ class Registry:
             raise
         except UserError as exc:
             return Reply.plain(str(exc), kind=ReplyKind.ERROR, ephemeral=True)
+        except (StorageError, sqlite3.Error) as exc:
+            fault = exc if isinstance(exc, StorageError) else translate(
+                exc, services.settings.db_path)
+            if fault is None:  # not a storage fault: a bug, handled below
+                return self._crashed(spec, request)
+            # disk full, read-only: the operator's problem, said plainly to the user
+            log.error("command %s: %s", spec.name, fault)
+            return Reply.plain(f"Sorry, I could not do that: the bot's database is unavailable "
+                               f"({fault.fault.value}). The operator can see why in the log.",
+                               kind=ReplyKind.ERROR, ephemeral=True)
         except Exception:  # one failing command must not take the bot down
-            log.exception("command %s failed (platform=%s channel=%s)",
-                          spec.name, request.platform, request.channel_id)
-            return Reply.plain(
-                "Sorry, something went wrong while answering that. The error was logged.",
-                kind=ReplyKind.ERROR, ephemeral=True)
+            return self._crashed(spec, request)
+
+    @staticmethod
+    def _crashed(spec: CommandSpec, request: Request) -> Reply:
+        log.exception("command %s failed (platform=%s channel=%s)",
+                      spec.name, request.platform, request.channel_id)
+        return Reply.plain(
+            "Sorry, something went wrong while answering that. The error was logged.",
+            kind=ReplyKind.ERROR, ephemeral=True)
 
 
 def _a(noun: str) -> str:

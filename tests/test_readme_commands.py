@@ -23,7 +23,7 @@ _SKIP = (
     (re.compile(r"python3 -m venv|pip install"), "installs the venv"),
     (re.compile(r"-m pytest"), "runs the tests"),
     (re.compile(r"\bbench/"), "benchmark, run by hand"),
-    (re.compile(r"\bserve\b|\.env\.example"), "serves until stopped"),
+    (re.compile(r"\bserve\b|\bweb\b|\.env\.example"), "serves until stopped"),
 )
 
 
@@ -74,6 +74,7 @@ def test_every_readme_command_exits_0_in_order(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("command, reason", [
     (".venv/bin/briefbot --db briefbot.db feeds add https://example.org/rss.xml", "placeholder"),
     (".venv/bin/briefbot --db briefbot.db serve discord", "serves until stopped"),
+    (".venv/bin/briefbot --db briefbot.db web", "serves until stopped"),
 ])
 def test_only_placeholders_and_servers_are_skipped(command, reason):
     assert (command, reason) in readme_commands()

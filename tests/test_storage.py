@@ -275,6 +275,23 @@ def test_a_read_only_database_answers_and_refuses_writes_in_one_line(seeded_copy
     assert digest(seeded_copy) == before
 
 
+async def test_a_chat_command_that_writes_to_a_read_only_database_is_told_why(seeded_copy):
+    from bot.core import ReplyKind
+    from bot.services import build_services
+    from tests.conftest import make_settings
+
+    seeded_copy.chmod(0o444)
+    services = build_services(make_settings(seeded_copy))
+    try:
+        request = services.registry.parse("subscribe 08:00 Europe/Kyiv", platform="slack",
+                                          channel_id="C1", can_manage=True)
+        reply = await services.registry.dispatch(request, services)
+        assert reply.kind is ReplyKind.ERROR and "read-only" in reply.text
+        assert "went wrong" not in reply.text
+    finally:
+        services.index.close()
+
+
 def test_a_database_on_a_read_only_file_system_still_answers(seeded_db, tiny_disk, capsys):
     path = tiny_disk / "seeds.db"
     shutil.copy(seeded_db, path)
