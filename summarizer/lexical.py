@@ -12,9 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_STOP = frozenset("""a an the of on in at to for from by with about and or but is are was were be been
+#: The one list of words that carry no topic: function words and the words of asking
+#: ("latest", "news", "timeline"). Query parsing, search and word overlap all use it.
+STOPWORDS = frozenset("""a an the of on in at to for from by with about and or but is are was were be been
 what whats what's who whom whose how why when where which latest news new update updates tell me
-on the any there this that these those it its s""".split())
+on the any there this that these those it its s has have did do does happening going
+timeline story stories please""".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Openers that point back at an earlier sentence; out of context they dangle.
 _DANGLING = re.compile(r"""[\"“‘']?(?:But|And|Or|So|Yet|Also|However|Still|Meanwhile|Then|Instead|That|This|
@@ -51,7 +54,7 @@ def query_overlap(query: str, texts: Sequence[str]) -> np.ndarray:
     IDF is computed over the candidate sentences themselves, so in a pile of
     summit stories "Budapest" counts for more than "summit".
     """
-    terms = sorted({_stem(t) for t in _TOKEN.findall(query.lower()) if t not in _STOP})
+    terms = sorted({_stem(t) for t in _TOKEN.findall(query.lower()) if t not in STOPWORDS})
     if not terms or not texts:
         return np.zeros(len(texts))
     bags = [{_stem(t) for t in _TOKEN.findall(x.lower())} for x in texts]

@@ -13,8 +13,10 @@ from collections.abc import Callable
 import numpy as np
 
 from bot.citations import Citations
-from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
+from bot.commands._common import (answer_or_decline, naming_sentence_ids, no_coverage, resolve,
+                                  tidy_topic)
 from bot.core import Claim, Reply, Request, Section
+from bot.index.rows import Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
@@ -42,16 +44,21 @@ WHEN_BONUS = 0.1
                   arg_required=True, usage="timeline Alaska summit")
 async def timeline(req: Request, services: Services) -> Reply:
     topic = await resolve(services, req.text)
-    if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text)
+    declined = await asyncio.to_thread(answer_or_decline, services, topic, req.text)
+    if declined is not None:
+        return declined
     return await asyncio.to_thread(_timeline, services, topic, tidy_topic(req.text))
 
 
-def _timeline(services: Services, topic, asked: str) -> Reply:
+def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
     index = services.index
     query = topic.name if topic.kind in {"event", "entity"} else asked
     q = index.encoder.encode([query])[0]
-    rows = index.articles(_oldest(index, topic.article_ids))
+    # Articles about the topic give entries; one that only mentions it gives at most the
+    # sentence naming it, so BP's share price is no entry in the Libya war's timeline.
+    # Passing mentions are read only when too few articles are about the topic.
+    passing = set(topic.passing_ids) if len(topic.about_ids) < MAX_ENTRIES else set()
+    rows = index.articles(_oldest(index, topic.about_ids) + _oldest(index, list(passing)))
     dated = sorted((r for r in rows if r.published), key=lambda r: r.published)
     undated = [r for r in rows if not r.published]
     all_sentences = index.sentences([r.id for r in rows])
@@ -66,7 +73,8 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
     about = naming_sentence_ids(index, topic, [r.id for r in rows])
     for row in dated + undated:
         sentences = by_article.get(row.id, [])
-        best = _best_sentence([s for s in sentences if s.id in about] or sentences, score, chosen)
+        naming = [s for s in sentences if s.id in about]
+        best = _best_sentence(naming if naming or row.id in passing else sentences, score, chosen)
         if best is None:
             continue
         chosen.append(best.embedding)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import entity_store, event_store, queries
+from bot.index import aboutness, entity_store, event_store, queries
 from bot.index.db import connect, migrate
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
@@ -214,6 +214,7 @@ class Index:
             sentence_ids.append(sid)
         self._write_entities(article_id, p.mentions or [], sentence_ids)
         self._write_events(article_id, p, sentence_ids)
+        aboutness.refresh_article(c, article_id)
         return AddResult("stored", article_id)
 
     def _add_source(self, article_id: int, a: Article, now: str) -> None:
@@ -349,6 +350,12 @@ class Index:
             return set()
         with self._lock:
             return queries.mentioning_sentence_ids(self.conn, kind, target_id, article_ids)
+
+    def text_sentence_ids(self, topic: str, article_ids: Sequence[int]) -> set[int]:
+        """Ids of the sentences of these articles that contain a free-text topic's
+        distinctive words (see queries.distinctive_terms)."""
+        with self._lock:
+            return queries.text_sentence_ids(self.conn, topic, article_ids)
 
     def most_covered(self, k: int = 3) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""
