@@ -13,7 +13,7 @@ from bot.index.rows import Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
-from summarizer.lexical import query_overlap
+from summarizer.lexical import content_words, query_overlap
 from summarizer.types import Sentence
 
 #: About six or seven news sentences: enough to brief, short enough for chat.
@@ -62,7 +62,7 @@ def _brief(services: Services, topic: Topic, asked: str,
     summary = services.summarizer.summarize(sentences, query=query, budget_words=BUDGET_WORDS,
                                             prefer_recent=True, bonus=bonus)
     cites = Citations(index)
-    claims = cites.claims(summary.sentences)
+    claims = tuple(cites.claim(s, also=summary.also.get(s.id, ())) for s in summary.sentences)
     if not claims:  # nothing scored as on topic ("WHO" embeds as a question word): where it is named
         claims = tuple(naming_claims(index, cites, topic, ids[:MAX_PASSING]))
     if not claims:
@@ -84,8 +84,10 @@ def _focus(index, topic, sentences: list[Sentence], ids: list[int],
         # the lead of every story he appears in.
         named = naming_sentence_ids(index, topic, ids)
         return [s for s in sentences if s.id in named] or sentences, {}
-    if topic.kind == "text":
-        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough
+    if topic.kind == "text" and len(content_words(asked)) == 1:
+        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough.
+        # A longer topic ("the Russian drone that crashed in Poland") is told by sentences
+        # that need not repeat its words ("it had a Chinese engine").
         overlap = query_overlap(asked, [s.text for s in sentences])
         using = [s for s, o in zip(sentences, overlap, strict=True) if o >= 0.5]
         return (using if len(using) >= MIN_NAMED else sentences), {}

@@ -20,7 +20,8 @@ from bot.index.rows import Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
-from summarizer.lexical import dangles, query_overlap
+from summarizer.filters import is_junk
+from summarizer.lexical import dangles, pronoun_subject, query_overlap
 from summarizer.types import Sentence
 
 MAX_ENTRIES = 12
@@ -106,9 +107,11 @@ def _oldest(index, article_ids: list[int]) -> list[int]:
 
 
 def _entry_worthy(s: Sentence) -> bool:
-    """A dated entry states something: long enough to, and not a question."""
+    """A dated entry is a sentence that states something on its own: long enough to, not a
+    question, heading or other junk (summarizer/filters.py), and not about a "he" or "it"
+    named only in a sentence the reader will not see."""
     return (s.embedding is not None and len(s.text.split()) >= 6
-            and not s.text.rstrip(" \"'”’)").endswith("?"))
+            and not is_junk(s.text) and not pronoun_subject(s.text))
 
 
 def _scorer(sentences: list[Sentence], query: str, q: np.ndarray,

@@ -30,10 +30,13 @@ CENTRAL_SHARE = 0.2
 CENTRAL_PROMINENCE = 0.5
 #: Central, or in the lead, needs at least this many sentences: one is a passing mention.
 REPEATED = 2
+#: A name the text returns to this often is central at half the share.
+RECURRING = 3
 #: Articles rank first by tier of aboutness (in the headline, central, in the lead: one
 #: point each), then by recency: small differences of share do not beat news.
 TIER_SQL = (f"(ab.in_title + (ab.sentences >= {REPEATED} AND (ab.share >= {CENTRAL_SHARE} "
-            f"OR ab.prominence >= {CENTRAL_PROMINENCE})) + ab.in_lead)")
+            f"OR ab.prominence >= {CENTRAL_PROMINENCE} OR (ab.sentences >= {RECURRING} "
+            f"AND ab.share >= {CENTRAL_SHARE / 2}))) + ab.in_lead)")
 
 
 class AboutKind(StrEnum):
@@ -65,8 +68,9 @@ class Presence:
 
     @property
     def central(self) -> bool:
-        return self.sentences >= REPEATED and (self.share >= CENTRAL_SHARE
-                                               or self.prominence >= CENTRAL_PROMINENCE)
+        return self.sentences >= REPEATED and (
+            self.share >= CENTRAL_SHARE or self.prominence >= CENTRAL_PROMINENCE
+            or (self.sentences >= RECURRING and self.share >= CENTRAL_SHARE / 2))
 
     @property
     def about(self) -> bool:
