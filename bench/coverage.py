@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-story", type=int, default=50, help="articles ingested per story")
     ap.add_argument("--max-sentences", type=int, default=20, help="sentences kept per article")
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--ingest", default="", metavar="LABEL,LABEL",
+                    help="ingest these stories instead of a seeded choice (e.g. EgyptianProtest,haiti)")
     ap.add_argument("--refresh-aboutness", action="store_true",
                     help="recompute stored aboutness on the working copy (after changing its rule)")
     ap.add_argument("--json", action="store_true")
@@ -238,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ingested, held = split_stories(rows, stories=args.stories, seed=args.seed)
+    if args.ingest:
+        chosen = sorted(set(args.ingest.split(",")))
+        unknown = set(chosen) - set(ingested) - set(held)
+        if unknown:
+            print(f"error: --ingest: no story {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        ingested, held = chosen, sorted(set(ingested + held) - set(chosen))
     cached, labels = build_index(rows, stories=ingested, per_story=args.per_story,
                                  max_sentences=args.max_sentences, seed=args.seed)
     work = Path(tempfile.mkdtemp(prefix="briefbot-coverage-")) / "t17.db"

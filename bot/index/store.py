@@ -306,7 +306,8 @@ class Index:
             return queries.search(self.conn, text, limit=limit)
 
     def resolve_topic(self, text: str) -> Topic:
-        """What a user means by a topic: an event, else an entity, else a text search."""
+        """What a user means by a topic (an event, an entity, or the articles with its
+        distinctive words), with the articles about it and those only mentioning it."""
         with self._lock:
             return queries.resolve_topic(self.conn, text)
 
