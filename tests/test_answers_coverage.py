@@ -118,3 +118,33 @@ def test_any_topic_text_resolves_to_disjoint_about_and_passing_articles(seeded_s
     assert (about | passing) <= set(topic.article_ids)
     assert topic.coverage is (Coverage.ABOUT if about else
                               Coverage.PASSING if passing else Coverage.NONE)
+
+
+async def test_one_fact_reported_by_two_sources_is_shown_once_citing_both(services):
+    """End to end through ingest and latest: the wire sentence two publishers carried is
+    one claim with both citations."""
+    from datetime import UTC, datetime
+
+    from bot.ingest.model import Article
+
+    wire = ("A Russian drone crashed and exploded in a cornfield near the Polish village of Osiny "
+            "on Wednesday, Polish officials said.")
+    pages = [
+        ("Drone crashes in eastern Poland", "Daily One", 20, [
+            wire, "Poland's defence minister called the Osiny drone crash a provocation against NATO.",
+            "Officials said the drone that fell near Osiny had a Chinese engine."]),
+        ("Poland investigates Osiny drone crash", "Daily Two", 21, [
+            wire.replace("Polish officials said", "officials in Warsaw said"),
+            "Polish prosecutors opened an investigation into the Osiny drone crash on Thursday.",
+            "Investigators in Osiny collected the remains of the drone and its warhead."]),
+    ]
+    services.index.add_many([
+        Article(title=t, text="\n".join(lines), publisher=pub, origin=f"test/{day}",
+                published=datetime(2025, 8, day, 12, tzinfo=UTC), date_source="metadata")
+        for t, pub, day, lines in pages])
+    for question in ("latest on the Osiny drone crash", "what's new on the drone crash in Osiny"):
+        reply = await ask(services, question)
+        assert reply.kind == ReplyKind.ANSWER, reply.text
+        claims = [c for s in reply.sections for c in s.claims if "cornfield" in c.text]
+        assert len(claims) == 1, reply.text
+        assert len(claims[0].refs) == 2 and {s.publisher for s in reply.sources} == {"Daily One", "Daily Two"}

@@ -16,7 +16,7 @@ from bot.citations import Citations
 from bot.commands._common import (answer_or_decline, naming_sentence_ids, no_coverage, resolve,
                                   tidy_topic)
 from bot.core import Claim, Reply, Request, Section
-from bot.index.rows import Topic
+from bot.index.rows import ArticleRow, Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
@@ -67,10 +67,8 @@ def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
     by_article: dict[int, list[Sentence]] = {}
     for s in all_sentences:  # in reading order within each article
         by_article.setdefault(s.article_id, []).append(s)
-    cites = Citations(index)
     chosen: list[np.ndarray] = []
-    by_day: dict[str, list[Claim]] = {}
-    loose: list[Claim] = []
+    entries: list[tuple[ArticleRow, Sentence]] = []
     about = naming_sentence_ids(index, topic, [r.id for r in rows])
     for row in dated + undated:
         sentences = by_article.get(row.id, [])
@@ -79,13 +77,22 @@ def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
         if best is None:
             continue
         chosen.append(best.embedding)
-        line = cites.claim(best)
+        entries.append((row, best))
+        if len(chosen) >= MAX_ENTRIES:
+            break
+    cites = Citations(index)
+    by_day: dict[str, list[Claim]] = {}
+    loose: list[Claim] = []
+    worthy = [s for s in all_sentences if _entry_worthy(s)]
+    for row, best in entries:
+        # the same report in other articles read: one entry, every source cited
+        echoes = [s for s in worthy if s.article_id != row.id
+                  and float(s.embedding @ best.embedding) > REPEAT_SIMILARITY]
+        line = cites.claim(best, also=echoes)
         if row.published:
             by_day.setdefault(f"{row.published:%d %b %Y}", []).append(line)
         else:
             loose.append(line)
-        if len(chosen) >= MAX_ENTRIES:
-            break
     if not chosen:
         return no_coverage(services, asked)
     sections = [Section.lines(lines, heading=day) for day, lines in by_day.items()]
