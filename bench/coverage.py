@@ -46,7 +46,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bench.t17 import (QUERIES, T17, build_index, detokenize, load_articles,  # noqa: E402
-                       sample, split_stories, story)
+                       sample, split_stories)
 
 #: Topics no Timeline17 story is about, several sharing a common word with one.
 UNRELATED = [
@@ -84,7 +84,6 @@ def services_for(path: Path):
 
 def ingested_names(index, labels_by_id: dict[int, str], stories: list[str]) -> dict[str, list[str]]:
     """Per ingested story, its own names: entities and events in OWN_ARTICLES of its articles."""
-    size = Counter(labels_by_id.values())
     out: dict[str, list[tuple[int, str]]] = {s: [] for s in stories}
     conn = index.conn
     rows = conn.execute("SELECT e.name, e.type, m.article_id FROM mentions m JOIN entities e "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from bot.citations import Citations
 from bot.commands._common import (MAX_PASSING, answer_or_decline, naming_claims,
@@ -46,10 +45,9 @@ def story_articles(topic: Topic) -> list[int]:
     return topic.about_ids[:MAX_ARTICLES]
 
 
-def _brief(services: Services, topic: Topic, asked: str,
-           pick: Callable[[Topic], list[int]] = story_articles) -> Reply:
+def _brief(services: Services, topic: Topic, asked: str) -> Reply:
     index = services.index
-    rows = index.articles(pick(topic))
+    rows = index.articles(story_articles(topic))
     rows.sort(key=lambda r: (r.published is not None, r.published or r.added_at), reverse=True)
     ids = [r.id for r in rows]
     sentences = index.sentences(ids)
