@@ -398,12 +398,8 @@ def mentioning_sentence_ids(conn: Conn, kind: str, target_id: int,
         "AND sentence_id IS NOT NULL", [target_id, *ids])}
 
 
-#: Only names some article is about are offered: a passing mention would answer nothing.
-_COVERED = "e.id IN (SELECT target_id FROM aboutness WHERE kind = '{kind}' AND about = 1)"
-
-
 def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
-    """Covered names whose aliases look like `text` (spelling) or share its words."""
+    """Names whose aliases look like `text` (spelling) or share its words."""
     query = phrase_key(clean_topic(text))[:200]
     if not query:
         return []
@@ -413,14 +409,12 @@ def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM entity_aliases a "
         "JOIN entities e ON e.id = a.entity_id LEFT JOIN (SELECT entity_id, COUNT(*) AS n "
         "FROM mentions GROUP BY entity_id) c ON c.entity_id = e.id "
-        f"WHERE {_COVERED.format(kind=AboutKind.ENTITY)} ORDER BY c.n DESC LIMIT ?",
-        [SUGGEST_POOL]).fetchall()
+        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
     candidates += [(k, name, n * 3) for k, name, n in conn.execute(
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM event_aliases a "
         "JOIN events e ON e.id = a.event_id LEFT JOIN (SELECT event_id, COUNT(*) AS n "
         "FROM event_articles GROUP BY event_id) c ON c.event_id = e.id "
-        f"WHERE {_COVERED.format(kind=AboutKind.EVENT)} ORDER BY c.n DESC LIMIT ?",
-        [SUGGEST_POOL])]
+        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL])]
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(query)
     best: dict[str, float] = {}
