@@ -12,6 +12,7 @@ from bot.index.rows import Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
+from summarizer.filters import is_junk
 from summarizer.lexical import content_words, query_overlap
 from summarizer.types import Sentence
 
@@ -63,6 +64,9 @@ def _brief(services: Services, topic: Topic, asked: str) -> Reply:
     claims = tuple(cites.claim(s, also=summary.also.get(s.id, ())) for s in summary.sentences)
     if not claims:  # nothing scored as on topic ("WHO" embeds as a question word): where it is named
         claims = tuple(naming_claims(index, cites, topic, ids[:MAX_PASSING]))
+    if not claims:  # named only in the headlines: the leads of those articles tell it
+        firsts = {s.article_id: s for s in reversed(sentences) if not is_junk(s.text)}
+        claims = tuple(cites.claim(firsts[a]) for a in ids[:MAX_PASSING] if a in firsts)
     if not claims:
         return no_coverage(services, asked)
     sources = cites.sources()
