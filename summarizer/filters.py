@@ -70,7 +70,7 @@ def junk_reason(text: str, *, min_words: int = MIN_WORDS, max_words: int = MAX_W
         return None
     if t.endswith("?") or t.rstrip(_CLOSE_Q).endswith("?"):
         return "question"
-    if t.rstrip(_CLOSE_Q + ")]")[-1:] not in _FULL_STOP:
+    if t.rstrip(_CLOSE_Q + ")] ")[-1:] not in _FULL_STOP:
         # "…had a 'good and productive call'": a subheading quoting someone, not a sentence
         return "heading or fragment (no closing punctuation)"
     if not _LOWER_WORD.search(t):
