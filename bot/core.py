@@ -96,6 +96,8 @@ class ReplyKind(StrEnum):
     ANSWER = "answer"
     HELP = "help"
     NO_COVERAGE = "no_coverage"
+    #: No article is about the topic; the sentences that merely mention it, cited.
+    PASSING_MENTIONS = "passing_mentions"
     ERROR = "error"
     FORBIDDEN = "forbidden"
     EMPTY = "empty"

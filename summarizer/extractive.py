@@ -48,8 +48,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from summarizer.embeddings import Encoder
+from summarizer.facets import fact_density, hedges, shared_figures
 from summarizer.filters import is_junk
-from summarizer.lexical import dangles, leans_on_context, normalised, query_overlap
+from summarizer.lexical import (dangles, leans_on_context, normalised, pronoun_subject,
+                                query_overlap)
 from summarizer.single import DEFAULTS as PACSUM_DEFAULTS
 from summarizer.single import PacSumParams, select_sentences
 from summarizer.types import Sentence, Summary
@@ -99,6 +101,19 @@ class MMRParams:
     #: after it, so it never appears without what it continues. 0 turns this off.
     carry_max_words: int = 12
     carry_share: float = 0.8
+    #: Key facts over filler: what, where, when, who and how many a sentence states
+    #: (summarizer/facets.py fact_density) count for it, as a tie-breaker: at 0.12 it
+    #: cost 0.5 ROUGE-1 on bench/latest_quality.py (journalists' entries are not lists
+    #: of names and numbers)...
+    w_facts: float = 0.03
+    #: ...and saying what is not known ("it's unclear if...") counts against it.
+    w_hedge: float = 0.2
+    #: The same fact reported by other sources (near-identical sentences of other
+    #: articles, up to three) ranks it higher; it is shown once, citing them all.
+    w_agree: float = 0.03
+    #: Two sentences stating the same figure ("1,500–1,600 km") and at least this similar
+    #: tell one fact: only one is shown.
+    fact_duplicate_cosine: float = 0.55
 
 
 class ExtractiveSummarizer:
@@ -142,7 +157,7 @@ class ExtractiveSummarizer:
     def _summarize(self, pool: list[Sentence], query: str | None, budget_words: int,
                    prefer_recent: bool, bonus: Mapping[int, float]) -> Summary:
         p = self.mmr
-        cands = _unique(pool, newest_first=prefer_recent)
+        cands, twins = _unique(pool, newest_first=prefer_recent)
         if not cands:
             return Summary(())
         emb = self._embeddings(cands)
@@ -164,14 +179,20 @@ class ExtractiveSummarizer:
             keep = np.ones(len(cands), dtype=bool)
             needs = {}
             weights = np.ones(len(cands))
+        keep, needs = _pronouns_follow(cands, keep, needs)
         if not keep.any():
             return Summary(())
         centroid = (weights[:, None] * emb).sum(0)
         norm = np.linalg.norm(centroid)
         cent = emb @ (centroid / norm) if norm > 0 else np.zeros(len(cands))
         dangling = np.array([bool(dangles(s.text)) for s in cands])
+        facts = np.array([fact_density(s.text) for s in cands])
+        hedged = np.array([hedges(s.text) for s in cands])
+        agree = _agreement(cands, emb, keep, p.duplicate_cosine) + np.array(
+            [len({t.article_id for t in twins.get(s.id, ())}) for s in cands])
         base = (p.w_rel * rel + p.w_cent * cent + p.w_lead * lead + p.w_support * support
-                - p.w_dangling * dangling)
+                - p.w_dangling * dangling + p.w_facts * facts - p.w_hedge * hedged
+                + p.w_agree * np.minimum(agree, 3) / 3)
         if prefer_recent:
             base = base + p.w_recent * _recency(cands, p.recency_half_life_days)
         if bonus:
@@ -180,11 +201,23 @@ class ExtractiveSummarizer:
         floor = p.min_score_ratio * float(base[keep].max())
         idx = [int(i) for i in np.flatnonzero(keep & (base >= floor))]
         idx.sort(key=lambda i: (-base[i], cands[i].article_id, cands[i].position, cands[i].id))
-        chosen = self._mmr(cands, emb, base, idx[:p.pool], budget_words, needs)
+        chosen, same = self._mmr(cands, emb, base, idx[:p.pool], budget_words, needs)
         picked = [cands[i] for i in chosen]
         if prefer_recent:
             picked.sort(key=_recent_reading_key)
-        return Summary(tuple(picked))
+        picked = _after_predecessors(picked, {cands[i].id: cands[j].id for i, j in needs.items()})
+        also = {}
+        on_topic = np.flatnonzero(keep)
+        for i in chosen:
+            sims = emb[on_topic] @ emb[i]
+            echoes = [int(k) for k, sim in zip(on_topic, sims, strict=True)
+                      if sim >= p.duplicate_cosine or (sim >= p.fact_duplicate_cosine
+                                                       and shared_figures(cands[k].text, cands[i].text))]
+            others = [*twins.get(cands[i].id, ()), *(cands[k] for k in [*same.get(i, ()), *echoes])]
+            sources = {s.article_id: s for s in others if s.article_id != cands[i].article_id}
+            if sources:
+                also[cands[i].id] = tuple(sources.values())
+        return Summary(tuple(picked), also)
 
     def _relevance(self, cands: list[Sentence], emb: np.ndarray, query: str,
                    q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -242,9 +275,11 @@ class ExtractiveSummarizer:
         return rel, keep, topical, needs
 
     def _mmr(self, cands: list[Sentence], emb: np.ndarray, base: np.ndarray, pool: list[int],
-             budget_words: int, needs: dict[int, int]) -> list[int]:
+             budget_words: int, needs: dict[int, int]) -> tuple[list[int], dict[int, list[int]]]:
+        """(chosen indices, {chosen: the same fact from other sentences, skipped})."""
         p = self.mmr
         chosen: list[int] = []
+        same: dict[int, list[int]] = {}
         per_article: dict[int, int] = {}
         used = 0
         remaining = list(pool)
@@ -262,17 +297,36 @@ class ExtractiveSummarizer:
             if best < 0:
                 break
             remaining.remove(best)
+            twin = self._same_fact(cands, emb, best, chosen, chosen_texts)
+            if twin is not None:
+                same.setdefault(twin, []).append(best)
+                continue
             words = len(cands[best].text.split())
-            text = normalised(cands[best].text)
-            if (max_sim[best] >= p.duplicate_cosine or used + words > budget_words
-                    or any(text in t or t in text for t in chosen_texts)):
+            if used + words > budget_words:
                 continue
             chosen.append(best)
-            chosen_texts.append(text)
+            chosen_texts.append(normalised(cands[best].text))
             used += words
             per_article[cands[best].article_id] = per_article.get(cands[best].article_id, 0) + 1
             max_sim = np.maximum(max_sim, emb @ emb[best])
-        return chosen
+        return chosen, same
+
+    def _same_fact(self, cands: list[Sentence], emb: np.ndarray, i: int, chosen: list[int],
+                   chosen_texts: list[str]) -> int | None:
+        """The chosen sentence that already tells what sentence i tells, if any: the same
+        words (one inside the other), near-identical wording, or the same figure in
+        similar words ("a range of roughly 1,500–1,600 km" twice)."""
+        if not chosen:
+            return None
+        text = normalised(cands[i].text)
+        sims = emb[chosen] @ emb[i]
+        for k, j in enumerate(chosen):
+            if (text in chosen_texts[k] or chosen_texts[k] in text
+                    or sims[k] >= self.mmr.duplicate_cosine
+                    or (sims[k] >= self.mmr.fact_duplicate_cosine
+                        and shared_figures(cands[i].text, cands[j].text))):
+                return j
+        return None
 
     def _embeddings(self, sentences: Sequence[Sentence]) -> np.ndarray:
         """Stored embeddings where present; the encoder fills in the rest."""
@@ -322,22 +376,66 @@ def _dim(sentences: Sequence[Sentence], fresh: np.ndarray | None) -> int:
     return int(np.asarray(sentences[0].embedding).shape[-1])
 
 
-def _unique(sentences: list[Sentence], *, newest_first: bool = False) -> list[Sentence]:
+def _unique(sentences: list[Sentence], *, newest_first: bool = False
+            ) -> tuple[list[Sentence], dict[int, list[Sentence]]]:
     """Drop exact repeats (same words): keep the first in (article, position) order, or the
-    newest copy when `newest_first`. The result is in (article, position) order."""
+    newest copy when `newest_first`. Returns the kept sentences in (article, position)
+    order, and {kept id: its repeats} (the same wire sentence in other sources)."""
     def key(s: Sentence) -> tuple:
         t = _timestamp(s.published)
         age = (1, 0.0) if t is None else (0, -t)
         return (*(age if newest_first else ()), s.article_id, s.position, s.id)
 
-    seen: set[str] = set()
-    out = []
+    kept: dict[str, Sentence] = {}
+    twins: dict[int, list[Sentence]] = {}
     for s in sorted(sentences, key=key):
         text = normalised(s.text)
-        if text not in seen:
-            seen.add(text)
-            out.append(s)
-    return sorted(out, key=lambda s: (s.article_id, s.position, s.id))
+        if text in kept:
+            twins.setdefault(kept[text].id, []).append(s)
+        else:
+            kept[text] = s
+    return sorted(kept.values(), key=lambda s: (s.article_id, s.position, s.id)), twins
+
+
+def _agreement(cands: list[Sentence], emb: np.ndarray, keep: np.ndarray,
+               threshold: float) -> np.ndarray:
+    """For each on-topic sentence, how many other articles have a near-identical one."""
+    out = np.zeros(len(cands))
+    idx = np.flatnonzero(keep)
+    if len(idx) < 2:
+        return out
+    sims = emb[idx] @ emb[idx].T
+    articles = np.array([cands[i].article_id for i in idx])
+    for row, i in enumerate(idx):
+        close = (sims[row] >= threshold) & (articles != articles[row])
+        out[i] = len(set(articles[close].tolist()))
+    return out
+
+
+def _pronouns_follow(cands: list[Sentence], keep: np.ndarray,
+                     needs: dict[int, int]) -> tuple[np.ndarray, dict[int, int]]:
+    """A sentence whose subject is a pronoun ("He wants any deal...") may be shown only
+    right after the sentence before it in its article, which names who that is."""
+    keep, needs = keep.copy(), dict(needs)
+    for i, s in enumerate(cands):
+        if not keep[i] or i in needs or not pronoun_subject(s.text):
+            continue
+        prev = cands[i - 1] if i else None
+        if prev is not None and prev.article_id == s.article_id and prev.position == s.position - 1:
+            needs[i] = i - 1
+        else:
+            keep[i] = False
+    return keep, needs
+
+
+def _after_predecessors(picked: list[Sentence], needs: dict[int, int]) -> list[Sentence]:
+    """Move each sentence that continues another right after it, whatever the order."""
+    order = [s for s in picked if s.id not in needs]
+    for s in picked:
+        if s.id in needs:
+            at = next((k for k, t in enumerate(order) if t.id == needs[s.id]), len(order) - 1)
+            order.insert(at + 1, s)
+    return order
 
 
 def _timestamp(d: datetime | None) -> float | None:

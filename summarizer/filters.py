@@ -37,7 +37,8 @@ _SINGLE_CLOSE = re.compile(r"’(?=[\s,.;:!?—-]|$)")
 _STRAIGHT_CLOSE = re.compile(r"(?<=\S)'(?=[\s,.;:!?—-]|$)")
 _OPEN_Q = "\"'‘“"
 _CLOSE_Q = "\"'’”"
-_END = ".!…\"'’”)"
+#: What a sentence ends with, once closing quotes and brackets are set aside.
+_FULL_STOP = tuple(".!…")
 #: Real sentences almost always have a lower-case word of 4+ letters (a verb); title-case headlines do not.
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]{3,}")
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
@@ -69,8 +70,8 @@ def junk_reason(text: str, *, min_words: int = MIN_WORDS, max_words: int = MAX_W
         return None
     if t.endswith("?") or t.rstrip(_CLOSE_Q).endswith("?"):
         return "question"
-    if t[-1] not in _END or (t[-1] in _CLOSE_Q and t.rstrip(_CLOSE_Q)[-1:] not in ".!…"):
-        # ...had a 'good and productive call'  <- a standfirst ending in a quotation
+    if t.rstrip(_CLOSE_Q + ")] ")[-1:] not in _FULL_STOP:
+        # "…had a 'good and productive call'": a subheading quoting someone, not a sentence
         return "heading or fragment (no closing punctuation)"
     if not _LOWER_WORD.search(t):
         return "headline (title case)"

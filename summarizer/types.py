@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -28,6 +28,9 @@ class Summary:
     """Chosen sentences in reading order; every one is a verbatim source sentence."""
 
     sentences: tuple[Sentence, ...]
+    #: Per chosen sentence id, the same fact as other sources worded it (near-identical
+    #: sentences of other articles): shown once, citing every source.
+    also: Mapping[int, tuple[Sentence, ...]] = field(default_factory=dict)
 
 
 class Summarizer(Protocol):

@@ -7,12 +7,17 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.core import Reply, ReplyKind, Section
+from bot.citations import Citations
+from bot.core import Claim, Reply, ReplyKind, Section
+from bot.index.rows import Coverage, Topic, TopicKind
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.index.store import Topic
     from bot.questions import Window
     from bot.services import Services
+    from summarizer.types import Sentence
+
+#: Passing mentions shown when no article is about a topic.
+MAX_PASSING = 6
 
 _LEADING = re.compile(r"^(?:the|a|an|on|about|of|for)\s+", re.I)
 
@@ -33,8 +38,10 @@ async def resolve(services: Services, text: str, window: Window | None = None) -
     topic = await asyncio.to_thread(services.index.resolve_topic, tidy_topic(text))
     if window is None or not topic.article_ids:
         return topic
-    kept = await asyncio.to_thread(within, services, topic.article_ids, window)
-    return replace(topic, article_ids=kept)
+    kept = set(await asyncio.to_thread(within, services, topic.article_ids, window))
+    return replace(topic, article_ids=[a for a in topic.article_ids if a in kept],
+                   about_ids=[a for a in topic.about_ids if a in kept],
+                   passing_ids=[a for a in topic.passing_ids if a in kept])
 
 
 def within(services: Services, article_ids: list[int], window: Window) -> list[int]:
@@ -79,14 +86,52 @@ def _outside_window(services: Services, shown: str) -> str:
     return told + "; ask without the time window to see them."
 
 
-def naming_sentence_ids(index, topic, article_ids: list[int]) -> set[int]:
-    """Sentences of these articles that name the event or entity itself ("the Alaska
-    summit exposed...", "Zelensky said..."); empty for a free-text topic."""
-    if topic.kind == "event" and topic.event is not None:
+def naming_sentence_ids(index, topic: Topic, article_ids: list[int]) -> set[int]:
+    """Sentences of these articles that name the topic itself ("the Alaska summit
+    exposed...", "Zelensky said...", "…Tomahawk missiles…")."""
+    if topic.kind == TopicKind.EVENT and topic.event is not None:
         return index.mentioning_sentence_ids("event", topic.event.id, article_ids)
-    if topic.kind == "entity" and topic.entity is not None:
+    if topic.kind == TopicKind.ENTITY and topic.entity is not None:
         return index.mentioning_sentence_ids("entity", topic.entity.id, article_ids)
+    if topic.kind == TopicKind.TEXT:
+        return index.text_sentence_ids(topic.name, article_ids)
     return set()
+
+
+def answer_or_decline(services: Services, topic: Topic, asked: str,
+                      window: Window | None = None) -> Reply | None:
+    """The reply when nothing is *about* the topic (passing mentions, or no coverage);
+    None when there is something to brief on."""
+    if topic.coverage is Coverage.ABOUT:
+        return None
+    if topic.coverage is Coverage.PASSING:
+        return passing_mentions(services, topic)
+    return no_coverage(services, asked, window)
+
+
+def passing_mentions(services: Services, topic: Topic) -> Reply:
+    """No article is about the topic: say so, and show where it is mentioned, cited, so the
+    reader can judge (newest first, one sentence per article)."""
+    cites = Citations(services.index)
+    claims = naming_claims(services.index, cites, topic, topic.passing_ids[:MAX_PASSING])
+    if not claims:
+        return no_coverage(services, topic.name)
+    n = len(topic.passing_ids)
+    note = (f"No article is about “{topic.name}”; {n} mention{'s' if n != 1 else ''} it in passing"
+            + (f", the newest {len(claims)} here:" if n > len(claims) else ":"))
+    return Reply(sections=(Section.lines(claims, heading=note),),
+                 title=f"Only passing mentions of {topic.name}", sources=cites.sources(),
+                 kind=ReplyKind.PASSING_MENTIONS)
+
+
+def naming_claims(index, cites: Citations, topic: Topic, article_ids: list[int]) -> list[Claim]:
+    """The first sentence naming the topic in each of these articles, cited, in their order."""
+    named = naming_sentence_ids(index, topic, article_ids)
+    first: dict[int, Sentence] = {}
+    for s in index.sentences(article_ids):
+        if s.id in named and s.article_id not in first:
+            first[s.article_id] = s
+    return [cites.claim(first[a]) for a in article_ids if a in first]
 
 
 def date_label(row) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from bot.citations import Citations
-from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
+from bot.commands._common import (MAX_PASSING, answer_or_decline, naming_claims,
+                                  naming_sentence_ids, no_coverage, resolve, tidy_topic)
 from bot.core import Reply, Request, Section
+from bot.index.rows import Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
-from summarizer.lexical import query_overlap
+from summarizer.filters import is_junk
+from summarizer.lexical import content_words, query_overlap
 from summarizer.types import Sentence
 
 #: About six or seven news sentences: enough to brief, short enough for chat.
@@ -31,18 +34,23 @@ MIN_NAMED = 3
                   arg_required=True, usage="latest Budapest summit", windowed=True)
 async def latest(req: Request, services: Services) -> Reply:
     topic = await resolve(services, req.text, req.window)
-    if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text, req.window)
+    declined = await asyncio.to_thread(answer_or_decline, services, topic, req.text, req.window)
+    if declined is not None:
+        return declined
     return await asyncio.to_thread(_brief, services, topic, tidy_topic(req.text))
 
 
-def _brief(services: Services, topic, asked: str) -> Reply:
+def story_articles(topic: Topic) -> list[int]:
+    """The articles a briefing reads: the most about the topic, newest first within
+    each tier of aboutness (see bot/index/aboutness.py), never a passing mention."""
+    return topic.about_ids[:MAX_ARTICLES]
+
+
+def _brief(services: Services, topic: Topic, asked: str) -> Reply:
     index = services.index
-    # events and entities list their articles newest first; a text search, by relevance
-    ids = topic.article_ids if topic.kind == "text" else topic.article_ids[:MAX_ARTICLES]
-    rows = index.articles(ids)
+    rows = index.articles(story_articles(topic))
     rows.sort(key=lambda r: (r.published is not None, r.published or r.added_at), reverse=True)
-    ids = [r.id for r in rows[:MAX_ARTICLES]]
+    ids = [r.id for r in rows]
     sentences = index.sentences(ids)
     sentences, bonus = _focus(index, topic, sentences, ids, asked)
     query = topic.name if topic.kind in {"event", "entity"} else asked
@@ -52,10 +60,15 @@ def _brief(services: Services, topic, asked: str) -> Reply:
         query = ". ".join([query, *(r.title for r in rows[:TITLES_IN_QUERY] if r.title)])
     summary = services.summarizer.summarize(sentences, query=query, budget_words=BUDGET_WORDS,
                                             prefer_recent=True, bonus=bonus)
-    if not summary.sentences:
-        return no_coverage(services, asked)
     cites = Citations(index)
-    claims = cites.claims(summary.sentences)
+    claims = tuple(cites.claim(s, also=summary.also.get(s.id, ())) for s in summary.sentences)
+    if not claims:  # nothing scored as on topic ("WHO" embeds as a question word): where it is named
+        claims = tuple(naming_claims(index, cites, topic, ids[:MAX_PASSING]))
+    if not claims:  # named only in the headlines: the leads of those articles tell it
+        firsts = {s.article_id: s for s in reversed(sentences) if not is_junk(s.text)}
+        claims = tuple(cites.claim(firsts[a]) for a in ids[:MAX_PASSING] if a in firsts)
+    if not claims:
+        return no_coverage(services, asked)
     sources = cites.sources()
     dated = [s.published for s in sources if s.published]
     note = f"From {len(sources)} source{'s' if len(sources) != 1 else ''}"
@@ -73,8 +86,10 @@ def _focus(index, topic, sentences: list[Sentence], ids: list[int],
         # the lead of every story he appears in.
         named = naming_sentence_ids(index, topic, ids)
         return [s for s in sentences if s.id in named] or sentences, {}
-    if topic.kind == "text":
-        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough
+    if topic.kind == "text" and len(content_words(asked)) == 1:
+        # "any news on Tomahawk": the sentences that say "Tomahawk", when there are enough.
+        # A longer topic ("the Russian drone that crashed in Poland") is told by sentences
+        # that need not repeat its words ("it had a Chinese engine").
         overlap = query_overlap(asked, [s.text for s in sentences])
         using = [s for s, o in zip(sentences, overlap, strict=True) if o >= 0.5]
         return (using if len(using) >= MIN_NAMED else sentences), {}

@@ -16,12 +16,15 @@ import numpy as np
 from bot.charts import PICTURE_PLATFORMS
 from bot.charts import attachment as coverage_attachment
 from bot.citations import Citations
-from bot.commands._common import naming_sentence_ids, no_coverage, resolve, tidy_topic
+from bot.commands._common import (answer_or_decline, naming_sentence_ids, no_coverage, resolve,
+                                  tidy_topic)
 from bot.core import Attachment, Claim, Reply, ReplyKind, Request, Section
+from bot.index.rows import ArticleRow, Topic
 from bot.registry import registry
 from bot.services import Services
 from summarizer.facets import says_when
-from summarizer.lexical import dangles, query_overlap
+from summarizer.filters import is_junk
+from summarizer.lexical import dangles, pronoun_subject, query_overlap
 from summarizer.types import Sentence
 
 MAX_ENTRIES = 12
@@ -45,8 +48,9 @@ WHEN_BONUS = 0.1
                   arg_required=True, usage="timeline Alaska summit", windowed=True)
 async def timeline(req: Request, services: Services) -> Reply:
     topic = await resolve(services, req.text, req.window)
-    if topic.kind == "none" or not topic.article_ids:
-        return no_coverage(services, req.text, req.window)
+    declined = await asyncio.to_thread(answer_or_decline, services, topic, req.text, req.window)
+    if declined is not None:
+        return declined
     reply = await asyncio.to_thread(_timeline, services, topic, tidy_topic(req.text))
     if (reply.kind is ReplyKind.ANSWER and services.settings.charts
             and req.platform in PICTURE_PLATFORMS):
@@ -54,17 +58,21 @@ async def timeline(req: Request, services: Services) -> Reply:
     return reply
 
 
-def _chart(services: Services, topic) -> Attachment:
-    """How the topic's coverage rose and fell: every article, not only those read."""
+def _chart(services: Services, topic: Topic) -> Attachment:
+    """How the topic's coverage rose and fell: every article naming it, not only those read."""
     dates = services.index.publication_dates(topic.article_ids)
     return coverage_attachment(topic.name, list(dates.values()))
 
 
-def _timeline(services: Services, topic, asked: str) -> Reply:
+def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
     index = services.index
     query = topic.name if topic.kind in {"event", "entity"} else asked
     q = index.encoder.encode([query])[0]
-    rows = index.articles(_oldest(index, topic.article_ids))
+    # Articles about the topic give entries; one that only mentions it gives at most the
+    # sentence naming it, so BP's share price is no entry in the Libya war's timeline.
+    # Passing mentions are read only when too few articles are about the topic.
+    passing = set(topic.passing_ids) if len(topic.about_ids) < MAX_ENTRIES else set()
+    rows = index.articles(_oldest(index, topic.about_ids) + _oldest(index, list(passing)))
     dated = sorted((r for r in rows if r.published), key=lambda r: r.published)
     undated = [r for r in rows if not r.published]
     all_sentences = index.sentences([r.id for r in rows])
@@ -72,24 +80,32 @@ def _timeline(services: Services, topic, asked: str) -> Reply:
     by_article: dict[int, list[Sentence]] = {}
     for s in all_sentences:  # in reading order within each article
         by_article.setdefault(s.article_id, []).append(s)
-    cites = Citations(index)
     chosen: list[np.ndarray] = []
-    by_day: dict[str, list[Claim]] = {}
-    loose: list[Claim] = []
+    entries: list[tuple[ArticleRow, Sentence]] = []
     about = naming_sentence_ids(index, topic, [r.id for r in rows])
     for row in dated + undated:
         sentences = by_article.get(row.id, [])
-        best = _best_sentence([s for s in sentences if s.id in about] or sentences, score, chosen)
+        naming = [s for s in sentences if s.id in about]
+        best = _best_sentence(naming if naming or row.id in passing else sentences, score, chosen)
         if best is None:
             continue
         chosen.append(best.embedding)
-        line = cites.claim(best)
+        entries.append((row, best))
+        if len(chosen) >= MAX_ENTRIES:
+            break
+    cites = Citations(index)
+    by_day: dict[str, list[Claim]] = {}
+    loose: list[Claim] = []
+    worthy = [s for s in all_sentences if _entry_worthy(s)]
+    for row, best in entries:
+        # the same report in other articles read: one entry, every source cited
+        echoes = [s for s in worthy if s.article_id != row.id
+                  and float(s.embedding @ best.embedding) > REPEAT_SIMILARITY]
+        line = cites.claim(best, also=echoes)
         if row.published:
             by_day.setdefault(f"{row.published:%d %b %Y}", []).append(line)
         else:
             loose.append(line)
-        if len(chosen) >= MAX_ENTRIES:
-            break
     if not chosen:
         return no_coverage(services, asked)
     sections = [Section.lines(lines, heading=day) for day, lines in by_day.items()]
@@ -111,9 +127,11 @@ def _oldest(index, article_ids: list[int]) -> list[int]:
 
 
 def _entry_worthy(s: Sentence) -> bool:
-    """A dated entry states something: long enough to, and not a question."""
+    """A dated entry is a sentence that states something on its own: long enough to, not a
+    question, heading or other junk (summarizer/filters.py), and not about a "he" or "it"
+    named only in a sentence the reader will not see."""
     return (s.embedding is not None and len(s.text.split()) >= 6
-            and not s.text.rstrip(" \"'”’)").endswith("?"))
+            and not is_junk(s.text) and not pronoun_subject(s.text))
 
 
 def _scorer(sentences: list[Sentence], query: str, q: np.ndarray,

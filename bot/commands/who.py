@@ -61,7 +61,8 @@ def _profile(services: Services, entity, keep: set[int] | None = None) -> Reply:
     summary = services.summarizer.summarize(rest, query=entity.name,
                                             budget_words=RECENT_BUDGET_WORDS, prefer_recent=True)
     if summary.sentences:
-        sections.append(Section.cited(cites.claims(summary.sentences), heading="Recently"))
+        sections.append(Section.cited([cites.claim(s, also=summary.also.get(s.id, ()))
+                                       for s in summary.sentences], heading="Recently"))
     if not sections:
         return no_coverage(services, entity.name)
     others = [a for a in entity.aliases if a != entity.name][:6]

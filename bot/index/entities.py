@@ -92,7 +92,8 @@ def surname_key(name: str) -> str:
     return key.split()[-1] if key else ""
 
 
-def _is_title(token: str) -> bool:
+def is_title(token: str) -> bool:
+    """A title or office word before a name: "President", "Mr.", "Gen"."""
     return fold(token).rstrip(".") in _TITLE_WORDS or fold(token) in _TITLE_WORDS
 
 
@@ -124,9 +125,9 @@ def clean_person(text: str) -> tuple[str, str | None] | None:
     tokens = [strip_possessive(t).strip(",;:\"“”()") for t in tokens]
     tokens = [t for t in tokens if t]
     prefix: list[str] = []
-    while len(tokens) > 1 and (_is_title(tokens[0]) or _demonym(tokens[0])):
+    while len(tokens) > 1 and (is_title(tokens[0]) or _demonym(tokens[0])):
         prefix.append(tokens.pop(0))
-    if len(tokens) == 1 and _is_title(tokens[0]):
+    if len(tokens) == 1 and is_title(tokens[0]):
         return None
     while tokens and not tokens[-1][:1].isupper():
         tokens.pop()
@@ -200,10 +201,10 @@ def rule_spans(sentence: str) -> list[tuple[int, int, str]]:
             name = m.group("name")
             # stop a greedy name at a title-cased verb or a second title
             parts = name.split()
-            while len(parts) > 1 and (_is_title(parts[-1]) or fold(parts[-1]) in _NOT_NAMES):
+            while len(parts) > 1 and (is_title(parts[-1]) or fold(parts[-1]) in _NOT_NAMES):
                 parts.pop()
             name = " ".join(parts)
-            if _is_title(parts[0]) or gazetteer().lookup(name, venues=False):
+            if is_title(parts[0]) or gazetteer().lookup(name, venues=False):
                 continue
             spans.append((m.start("name"), m.start("name") + len(name), name))
     return spans

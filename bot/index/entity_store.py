@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 
+from bot.index.aboutness import AboutKind, refresh_articles
 from bot.index.entities import clean_person, name_key, name_skeleton, surname_key
 from bot.index.gazetteer import gazetteer
 from bot.index.text import fold, phrase_key, word_key
@@ -104,6 +105,8 @@ def _absorb_surname_only(conn: Conn, keep: int, surname: str) -> None:
 
 def merge(conn: Conn, keep: int, drop: int) -> None:
     """Move everything of entity `drop` onto `keep` and delete `drop`."""
+    touched = [r[0] for r in conn.execute(
+        "SELECT DISTINCT article_id FROM mentions WHERE entity_id = ?", [drop])]
     conn.execute("UPDATE mentions SET entity_id = ? WHERE entity_id = ?", [keep, drop])
     for table, col in (("entity_aliases", "alias"), ("entity_labels", "label"),
                        ("entity_roles", "role")):
@@ -113,7 +116,10 @@ def merge(conn: Conn, keep: int, drop: int) -> None:
             f"SELECT ?, {col}{extra}, count FROM {table} WHERE entity_id = ? "
             f"ON CONFLICT DO UPDATE SET count = {table}.count + excluded.count", [keep, drop])
         conn.execute(f"DELETE FROM {table} WHERE entity_id = ?", [drop])
+    conn.execute("DELETE FROM aboutness WHERE kind = ? AND target_id = ?",
+                 [str(AboutKind.ENTITY), drop])
     conn.execute("DELETE FROM entities WHERE id = ?", [drop])
+    refresh_articles(conn, touched)  # what those articles are about changed hands
 
 
 def other_entity(conn: Conn, name: str, label: str) -> int:

@@ -12,6 +12,7 @@ import sqlite3
 from collections import Counter
 from datetime import datetime
 
+from bot.index.aboutness import refresh_articles
 from bot.index.events import GROUP, KIND_PREFERENCE, EventMention
 from bot.index.gazetteer import SPECIFICITY
 from bot.index.rows import iso_utc
@@ -69,6 +70,7 @@ def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int
                      [event_id, aid, sid, place, place_kind, phrase])
         conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
                      "ON CONFLICT DO UPDATE SET mentions = mentions + 1", [event_id, aid])
+    refresh_articles(conn, [r[0] for r in rows])  # they now mention the event too
 
 
 def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], article_id: int,

@@ -7,6 +7,7 @@ by a user (quotes, NEAR(, *, OR, -, ^) is searched for, never executed.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -14,11 +15,15 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from bot.index import entity_store
+from bot.index import aboutness, entity_store
+from bot.index.aboutness import AboutKind, Presence
 from bot.index.events import GROUP
 from bot.index.gazetteer import gazetteer
-from bot.index.rows import ArticleRow, EntityRow, EventRow, IndexStats, SourceRef, Topic, iso_utc
-from bot.index.text import fold, phrase_key
+from bot.index.entities import is_title
+from bot.index.rows import (ArticleRow, Coverage, EntityRow, EventRow, IndexStats, SourceRef, Topic,
+                            TopicKind, iso_utc)
+from bot.index.text import fold, phrase_key, words
+from summarizer.lexical import STOPWORDS
 from summarizer.types import Sentence
 
 Conn = sqlite3.Connection
@@ -27,9 +32,11 @@ Conn = sqlite3.Connection
 SUGGEST_POOL = 5000
 #: Most tokens a search query keeps (a 10k-character paste is cut, not refused).
 MAX_QUERY_TOKENS = 24
-_STOPWORDS = set("""a an the of on in at to for and or with about from by is are was were be
-what whats what's new latest news update updates on tell me who is timeline story stories
-any has have did do does happening going""".split())
+#: A query word whose IDF is at least this share of the query's rarest word's is one
+#: an article must contain: "World Cup" needs "cup", not just the common "world".
+REQUIRED_IDF_SHARE = 0.4
+#: Most articles a free-text topic is weighed over.
+TEXT_POOL = 400
 _LEADING = re.compile(
     r"^(?:(?:what(?:'s| is)?\s+(?:new|happening|going on)\s+(?:with|on|about|in)|latest\s+(?:on|about|news\s+on)|"
     r"news\s+(?:on|about)|updates?\s+on|timeline\s+of|who\s+is|tell\s+me\s+about|"
@@ -96,7 +103,7 @@ def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
     tokens = fts_tokens(text)
     if not tokens:
         return []
-    content = [t for t in tokens if t.lower() not in _STOPWORDS] or tokens
+    content = [t for t in tokens if t.lower() not in STOPWORDS] or tokens
     quoted = ['"' + t.replace('"', '""') + '"' for t in content]
     for joiner in (" AND ", " OR "):
         rows = conn.execute(
@@ -117,23 +124,129 @@ def clean_topic(text: str) -> str:
 
 
 def resolve_topic(conn: Conn, text: str) -> Topic:
+    """What a user means by a topic, with the articles about it and those that only
+    mention it: an event, else an entity, else the articles that contain the topic's
+    distinctive words. The first of these with articles about it wins; failing that,
+    the first with passing mentions. An entity stands for the topic only when its name
+    accounts for every word asked ("Kenya election violence" is not Kenya)."""
     topic = clean_topic(text)
     if not topic:
-        return Topic("none", text.strip()[:100])
+        return Topic(TopicKind.NONE, text.strip()[:100])
+    found: list[Topic] = []
     event_id = find_event(conn, topic)
     if event_id:
         ev = event_row(conn, event_id)
         assert ev is not None
-        return Topic("event", ev.name, ev.article_ids, event=ev)
+        about, passing = aboutness.articles_of(conn, AboutKind.EVENT, ev.id)
+        found.append(Topic(TopicKind.EVENT, ev.name, ev.article_ids, event=ev, about_ids=about,
+                           passing_ids=passing))
     entity_id = entity_store.lookup(conn, topic)
-    if entity_id:
+    if entity_id and not _unexplained_words(conn, topic, entity_id):
         ent = entity_row(conn, entity_id)
         assert ent is not None
-        return Topic("entity", ent.name, ent.article_ids, entity=ent)
-    ids = search(conn, topic)
-    if ids:
-        return Topic("text", topic, ids)
-    return Topic("none", topic)
+        about, passing = aboutness.articles_of(conn, AboutKind.ENTITY, ent.id)
+        found.append(Topic(TopicKind.ENTITY, ent.name, ent.article_ids, entity=ent,
+                           about_ids=about, passing_ids=passing))
+    if not any(t.about_ids for t in found):
+        found.append(text_topic(conn, topic))
+    for want in (Coverage.ABOUT, Coverage.PASSING):
+        for t in found:
+            if t.coverage is want:
+                return t
+    return Topic(TopicKind.NONE, topic)
+
+
+def _unexplained_words(conn: Conn, topic: str, entity_id: int) -> set[str]:
+    """Words of the topic that are neither the entity's name, an alias, a title nor a
+    stopword: "election violence" in "Kenya election violence"."""
+    names = {w for (a,) in conn.execute("SELECT alias FROM entity_aliases WHERE entity_id = ? "
+                                        "UNION SELECT name FROM entities WHERE id = ?",
+                                        [entity_id, entity_id]) for w in words(a)}
+    return {w for w in words(topic) if w not in names and w not in STOPWORDS
+            and not is_title(w) and len(w) > 1}
+
+
+def _term(word: str) -> str:
+    """A query word as an FTS5 term: longer forms ("Libya" finds "Libyan") and the singular
+    of a plural ("protests" finds "protest"), but never a shorter stem ("Atlantis" does not
+    find "Atlantic"); short words match exactly ("war" is not "warning")."""
+    quoted = '"' + word.replace('"', '""') + '"'
+    term = quoted + "*" if len(word) >= 4 else quoted
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return f'({term} OR "{word[:-1]}")'
+    return term
+
+
+def distinctive_terms(conn: Conn, text: str) -> list[str]:
+    """The FTS5 terms of a topic's words that an article must contain, rarest in the index
+    first: the words whose IDF over all articles is near the rarest one's. A word no article
+    has is the rarest of all, so "World Cup 2026" finds nothing where only "world" is known."""
+    words = list(dict.fromkeys(fold(t) for t in fts_tokens(text) if fold(t) not in STOPWORDS))
+    if not words:
+        return []
+    total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    terms = list(dict.fromkeys(_term(w) for w in words))
+    idf = {t: math.log(1 + total / (1 + _doc_count(conn, "articles_fts", t))) for t in terms}
+    top = max(idf.values())
+    return sorted((t for t in terms if idf[t] >= REQUIRED_IDF_SHARE * top), key=lambda t: -idf[t])
+
+
+def _doc_count(conn: Conn, table: str, expr: str) -> int:
+    return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?", [expr]).fetchone()[0]
+
+
+def text_topic(conn: Conn, topic: str) -> Topic:
+    """A free-text topic: the articles with all its distinctive words, sorted into those
+    about it (all of them in the headline or lead, or running through the text) and the rest."""
+    terms = distinctive_terms(conn, topic)
+    if not terms:
+        return Topic(TopicKind.NONE, topic)
+    ids = [r[0] for r in conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+        "ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT ?", [" AND ".join(terms), TEXT_POOL])]
+    if not ids:
+        return Topic(TopicKind.NONE, topic)
+    expr = " AND ".join(terms)
+    marks = ",".join("?" * len(ids))
+    in_title = {r[0] for r in conn.execute(
+        f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
+        [f"title : ({expr})", *ids])}
+    in_lead = {r[0] for r in conn.execute(
+        f"SELECT rowid FROM article_leads_fts WHERE article_leads_fts MATCH ? AND rowid IN ({marks})",
+        [expr, *ids])}
+    # the sentences that name the topic: as many as name its least-named word
+    naming: dict[int, int] = {}
+    for n, term in enumerate(terms):
+        counts = dict(conn.execute(
+            "SELECT s.article_id, COUNT(*) FROM sentences_fts f JOIN sentences s ON s.id = f.rowid "
+            f"WHERE sentences_fts MATCH ? AND s.article_id IN ({marks}) GROUP BY s.article_id",
+            [term, *ids]).fetchall())
+        naming = counts if n == 0 else {a: min(c, counts.get(a, 0)) for a, c in naming.items()}
+    totals = aboutness.sentence_counts(conn, ids)
+    presence = {a: Presence(a in in_title, a in in_lead, naming.get(a, 0), *totals.get(a, (0, 0)))
+                for a in ids}
+    dates = publication_dates(conn, ids)
+    newest = sorted(ids, key=lambda a: (dates.get(a) is None, -(_stamp(dates.get(a))), -a))
+    about = [a for a in newest if presence[a].about]
+    about.sort(key=lambda a: -presence[a].tier)  # stable: newest first within a tier
+    passing = [a for a in newest if not presence[a].about]
+    return Topic(TopicKind.TEXT, topic, ids, about_ids=about, passing_ids=passing)
+
+
+def text_sentence_ids(conn: Conn, topic: str, article_ids: Sequence[int]) -> set[int]:
+    """Sentences of these articles with every distinctive word of a free-text topic."""
+    terms = distinctive_terms(conn, clean_topic(topic))
+    ids = list(article_ids)
+    if not terms or not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    return {r[0] for r in conn.execute(
+        "SELECT s.id FROM sentences_fts f JOIN sentences s ON s.id = f.rowid "
+        f"WHERE sentences_fts MATCH ? AND s.article_id IN ({marks})", [" AND ".join(terms), *ids])}
+
+
+def _stamp(d: datetime | None) -> float:
+    return d.timestamp() if d else 0.0
 
 
 _KIND_QUERY = re.compile(r"\b(summits?|meetings?|meet|talks|negotiations|calls?|phone|"
@@ -161,7 +274,7 @@ def find_event(conn: Conn, topic: str) -> int | None:
         return None
     place = max(places, key=lambda p: p.specificity)
     rest = [w for w in phrase_key(_KIND_QUERY.sub(" ", topic)).split()
-            if w not in _STOPWORDS and w not in phrase_key(place.name).split()]
+            if w not in STOPWORDS and w not in phrase_key(place.name).split()]
     if group is None and (place.kind == "country" or rest):
         return None  # "Hungary" alone is the country, not an event held there
     groups = [group] if group else ["meet"]
@@ -290,7 +403,7 @@ def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
     query = phrase_key(clean_topic(text))[:200]
     if not query:
         return []
-    qwords = set(query.split()) - _STOPWORDS
+    qwords = set(query.split()) - STOPWORDS
     candidates: list[tuple[str, str, int]] = []  # (alias key, display name, weight)
     candidates += conn.execute(
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM entity_aliases a "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 
 
 @dataclass
@@ -66,13 +67,41 @@ class IndexStats:
     newest: datetime | None
 
 
+class TopicKind(StrEnum):
+    """What a user's topic turned out to be."""
+
+    EVENT = "event"
+    ENTITY = "entity"
+    TEXT = "text"
+    NONE = "none"
+
+
+class Coverage(StrEnum):
+    """How the index covers a topic: articles about it, only passing mentions, or nothing."""
+
+    ABOUT = "about"
+    PASSING = "passing"
+    NONE = "none"
+
+
 @dataclass
 class Topic:
-    kind: str  # "event" | "entity" | "text" | "none"
+    kind: TopicKind
     name: str
+    #: Every article that names the topic, newest first (text: by relevance).
     article_ids: list[int] = field(default_factory=list)
     entity: EntityRow | None = None
     event: EventRow | None = None
+    #: Articles about the topic, most about first, then newest (see bot/index/aboutness.py).
+    about_ids: list[int] = field(default_factory=list)
+    #: Articles that only mention it in passing, newest first.
+    passing_ids: list[int] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> Coverage:
+        if self.about_ids:
+            return Coverage.ABOUT
+        return Coverage.PASSING if self.passing_ids else Coverage.NONE
 
 
 def iso_utc(dt: datetime) -> str:

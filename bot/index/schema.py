@@ -119,5 +119,23 @@ def _v4_place_mentions(db: sqlite_utils.Database) -> None:
     db["place_mentions"].create_index(["region"])
 
 
+def _v6_aboutness(db: sqlite_utils.Database) -> None:
+    # What each article is about (per entity and event: in the headline, in the lead, share
+    # of its sentences), decided at ingest; the lead's text for free-text topics. Existing
+    # databases are backfilled here, in the step's own transaction.
+    from bot.index.aboutness import refresh_article
+
+    db["aboutness"].create({
+        "article_id": int, "kind": str, "target_id": int, "in_title": int, "in_lead": int,
+        "sentences": int, "share": float, "prominence": float, "about": int,
+    }, pk=("kind", "target_id", "article_id"), foreign_keys=[("article_id", "articles", "id")],
+        not_null={"in_title", "in_lead", "sentences", "share", "prominence", "about"})
+    db["aboutness"].create_index(["article_id"])
+    db.execute("CREATE VIRTUAL TABLE article_leads_fts USING fts5("
+               "lead, tokenize='unicode61 remove_diacritics 2')")
+    for (article_id,) in db.execute("SELECT id FROM articles ORDER BY id").fetchall():
+        refresh_article(db.conn, article_id)
+
+
 STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,
-         speakers.create_and_backfill]
+         speakers.create_and_backfill, _v6_aboutness]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import entity_store, event_store, queries, speakers
+from bot.index import aboutness, entity_store, event_store, queries, speakers
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
@@ -219,6 +219,7 @@ class Index:
         self._write_entities(article_id, p.mentions or [], sentence_ids)
         speakers.record_article(c, article_id)
         self._write_events(article_id, p, sentence_ids)
+        aboutness.refresh_article(c, article_id)
         return AddResult("stored", article_id)
 
     def _add_source(self, article_id: int, a: Article, now: str) -> None:
@@ -310,7 +311,8 @@ class Index:
             return queries.search(self.conn, text, limit=limit)
 
     def resolve_topic(self, text: str) -> Topic:
-        """What a user means by a topic: an event, else an entity, else a text search."""
+        """What a user means by a topic (an event, an entity, or the articles with its
+        distinctive words), with the articles about it and those only mentioning it."""
         with self._lock:
             return queries.resolve_topic(self.conn, text)
 
@@ -359,6 +361,12 @@ class Index:
         """Sentences of these articles in which the entity speaks (see bot.index.speakers)."""
         with self._lock:
             return speakers.statement_ids(self.conn, entity_id, article_ids)
+
+    def text_sentence_ids(self, topic: str, article_ids: Sequence[int]) -> set[int]:
+        """Ids of the sentences of these articles that contain a free-text topic's
+        distinctive words (see queries.distinctive_terms)."""
+        with self._lock:
+            return queries.text_sentence_ids(self.conn, topic, article_ids)
 
     def most_covered(self, k: int = 3) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""
