@@ -95,7 +95,10 @@ def test_the_backfill_of_an_existing_database_equals_what_ingest_stores(seeded_d
     stored = conn.execute("SELECT * FROM aboutness ORDER BY kind, target_id, article_id").fetchall()
     conn.execute("DROP TABLE aboutness")
     conn.execute("DROP TABLE article_leads_fts")
-    conn.execute("UPDATE schema_versions SET version = 4 WHERE component = 'index'")
+    from bot.index.schema import STEPS, _v6_aboutness
+
+    conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'index'",
+                 [STEPS.index(_v6_aboutness)])  # the step before aboutness
     conn.commit()
     conn.close()
     index = Index(path, make_settings(path), encoder=encoder)

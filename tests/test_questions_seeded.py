@@ -96,8 +96,15 @@ def test_databases_from_before_speakers_are_backfilled(seeded_db, tmp_path):
     index = Index(path)
     ingested = index.conn.execute("SELECT sentence_id, mention_id, cue FROM speeches "
                                   "ORDER BY 1, 2").fetchall()
-    index.conn.execute("DROP TABLE speeches")  # as a database made before the step existed
-    index.conn.execute("UPDATE schema_versions SET version = version - 1 WHERE component = 'index'")
+    from bot.index import speakers
+    from bot.index.schema import STEPS
+
+    # as a database made before the step existed: its version is the step before it, and
+    # every later step's tables are not there yet either
+    before = STEPS.index(speakers.create_and_backfill)
+    for table in ("speeches", "aboutness", "article_leads_fts"):
+        index.conn.execute(f"DROP TABLE IF EXISTS {table}")
+    index.conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'index'", [before])
     index.close()
     reopened = Index(path)
     try:
