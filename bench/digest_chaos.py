@@ -41,15 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from digest_fakes import DAY1, ManualClock, SlackPeer, make_services
-from slack_sdk.web.async_client import AsyncWebClient
+from digest_fakes import DAY1, ManualClock, SlackPeer, make_services  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
-from adapters.slack.poster import SlackPoster
-from bot.digests.delivery import PartTag
-from bot.digests.manage import subscribe
-from bot.digests.runner import STALE_AFTER
-from bot.digests.store import DigestStore
-from bot.scheduler import DigestScheduler
+from adapters.slack.poster import SlackPoster  # noqa: E402
+from bot.digests.delivery import PartTag  # noqa: E402
+from bot.digests.manage import subscribe  # noqa: E402
+from bot.digests.runner import STALE_AFTER  # noqa: E402
+from bot.digests.store import DigestStore  # noqa: E402
+from bot.scheduler import DigestScheduler  # noqa: E402
 
 DUE = datetime(2026, 7, 13, 20, 0, tzinfo=UTC)
 DAY = "2026-07-13"

@@ -34,7 +34,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core import UserError, parse_free_text  # noqa: E402
+from bot.core import UserError  # noqa: E402
+from bot.questions import parse_question  # noqa: E402
 from bot.feeds.items import item_keys  # noqa: E402
 from bot.feeds.parse import FeedItem, parse_feed  # noqa: E402
 from bot.ingest.clean import clean_lines  # noqa: E402
@@ -269,7 +270,7 @@ def make_surfaces(workdir: Path) -> dict[str, tuple[Callable[[random.Random], ob
         "sentence splitting": (hostile_text, split_sentences),
         "feed XML (bot.feeds.parse)": (hostile_feed, lambda b: parse_feed(b, "https://feed.example/rss")),
         "feed item keys (bot.feeds.items)": (make_item, feed_keys),
-        "questions (parse_free_text)": (lambda r: hostile_text(r, 300), lambda t: parse_free_text(t, registry)),
+        "questions (parse_question)": (lambda r: hostile_text(r, 300), lambda t: parse_question(t, registry)),
     }
 
 

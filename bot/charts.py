@@ -109,6 +109,7 @@ def draw(name: str, published: Sequence[datetime | None],
     matplotlib.use("Agg", force=True)
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     cov = coverage(published)
     alt = alt_text(name, cov)
@@ -118,14 +119,14 @@ def draw(name: str, published: Sequence[datetime | None],
             if cov.buckets:
                 xs = [d for d, _ in cov.buckets]
                 ys = [n for _, n in cov.buckets]
-                ax.bar(xs, ys, width=6 if cov.weekly else 0.8, color="#3b6ea5")
+                ax.bar(mdates.date2num(xs), ys, width=6 if cov.weekly else 0.8, color="#3b6ea5")
                 for d, n in cov.key_dates:
-                    ax.annotate(f"{d:%d %b}", (d, n), textcoords="offset points", xytext=(0, 3),
+                    ax.annotate(f"{d:%d %b}", (float(mdates.date2num(d)), n), textcoords="offset points", xytext=(0, 3),
                                 ha="center", fontsize=8)
                 ax.set_ylim(0, max(ys) * 1.25 + 0.5)
                 # at least a week wide, so one busy day is a bar, not a day cut into hours
                 pad = max(timedelta(days=1), (MIN_SPAN - (xs[-1] - xs[0])) / 2)
-                ax.set_xlim(xs[0] - pad, xs[-1] + pad)
+                ax.set_xlim(float(mdates.date2num(xs[0] - pad)), float(mdates.date2num(xs[-1] + pad)))
                 locator = mdates.AutoDateLocator(maxticks=8)
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -133,7 +134,7 @@ def draw(name: str, published: Sequence[datetime | None],
                 ax.text(0.5, 0.5, "no dated articles", ha="center", va="center",
                         transform=ax.transAxes)
                 ax.set_xticks([])
-            ax.yaxis.get_major_locator().set_params(integer=True)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel("articles / week" if cov.weekly else "articles / day", fontsize=8)
             ax.set_title(f"Coverage of {name}", fontsize=10)
             ax.spines[["top", "right"]].set_visible(False)

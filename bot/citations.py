@@ -71,5 +71,6 @@ def publishers(row: ArticleRow) -> list[str]:
 
 def newest_first(rows: Sequence[ArticleRow]) -> list[ArticleRow]:
     """Dated articles newest first, undated ones last (their order kept)."""
-    dated = sorted((r for r in rows if r.published), key=lambda r: r.published, reverse=True)
+    dated = sorted((r for r in rows if r.published), key=lambda r: r.published or r.added_at,
+                   reverse=True)
     return dated + [r for r in rows if not r.published]

@@ -15,6 +15,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -138,12 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.cmd:
         parser.print_help()
         return 0
-    db_path: object = args.db
+    db_path: str | Path | None = args.db
     try:
         if args.db is not None and not args.db.strip():
             raise CliError("--db '' names no file: give the path of a SQLite database file")
-        overrides = {"db_path": Path(args.db).expanduser()} if args.db else {}
-        settings = Settings.load(dotenv=args.env_file, **overrides)
+        settings = (Settings.load(dotenv=args.env_file, db_path=Path(args.db).expanduser())
+                    if args.db else Settings.load(dotenv=args.env_file))
         db_path = settings.db_path
         if not args.verbose:
             logging.getLogger().setLevel(settings.log_level.upper())
@@ -267,7 +268,7 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     if args.type:
         rows = [r for r in rows if r.type.upper() == args.type.upper()]
     events = [] if args.type and args.type.upper() != "EVENT" else index.events()
-    items = [{"name": r.name, "type": r.type, "aliases": r.aliases,
+    items: list[dict[str, Any]] = [{"name": r.name, "type": r.type, "aliases": r.aliases,
               "articles": len(r.article_ids)} for r in rows]
     items += [{"name": e.name, "type": "EVENT", "aliases": e.aliases,
                "articles": len(e.article_ids)} for e in events]

@@ -121,7 +121,8 @@ class Settings(BaseSettings):
             raise ConfigError(_LINE_BREAKS.sub(" ", _first_problem(exc))) from None
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+    def settings_customise_sources(  # type: ignore[override]  # only init_settings is used
+            cls, settings_cls: type[BaseSettings],
                                    init_settings: PydanticBaseSettingsSource,
                                    **_: PydanticBaseSettingsSource
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -60,8 +61,8 @@ class Encoder:
         self.model_dir = Path(model_dir) if model_dir else bundled_model_dir()
         self.max_tokens = max_tokens
         self._lock = threading.Lock()
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None
+        self._tokenizer: Any = None
 
     def _load(self) -> None:
         if self._model is not None:

@@ -53,7 +53,7 @@ HEDGE = re.compile(
 #: A name or a place: a capitalised word that does not open the sentence, or an acronym.
 _NAMED = re.compile(r"(?<=[\s(\"“‘'-])(?:[A-Z][a-z]+|[A-Z]{2,})(?:[\s-](?:[A-Z][a-z]+|[A-Z]{2,}))*")
 #: A quantity: digits ("70 miles", "1,500", "10") or a number word before a unit-like noun.
-_NUMBER = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
+_QUANTITY = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
                      r"thousands?|millions?|billions?)\b", re.IGNORECASE)
 
 
@@ -62,7 +62,7 @@ def fact_density(text: str) -> float:
     names and places (up to three), a number, a time. "A drone exploded in a cornfield in
     Osiny, 70 miles from the border" states more than "That could mean it was a decoy"."""
     names = {m.group(0) for m in _NAMED.finditer(text)}
-    cues = min(len(names), 3) + 2 * bool(_NUMBER.search(text)) + bool(says_when(text))
+    cues = min(len(names), 3) + 2 * bool(_QUANTITY.search(text)) + bool(says_when(text))
     return min(cues / 4.0, 1.0)
 
 

@@ -20,6 +20,7 @@ and can label the text as machine-written (`is_generated`).
 from __future__ import annotations
 
 import threading
+from typing import Any
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -45,8 +46,8 @@ class Seq2SeqSummarizer:
         self.max_new_tokens = max_new_tokens
         self.num_beams = num_beams
         self._lock = threading.Lock()
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None
+        self._tokenizer: Any = None
 
     def _load(self) -> None:
         if self._model is not None:

@@ -50,11 +50,12 @@ def make_command(spec: CommandSpec, answer: Answer) -> app_commands.Command:
         async def callback(interaction: discord.Interaction) -> None:
             await answer(interaction, spec, "")
     elif spec.arg_required:
-        async def callback(interaction: discord.Interaction, value: QueryText) -> None:
+        async def callback(  # type: ignore[misc]  # one signature per kind of option
+                interaction: discord.Interaction, value: QueryText) -> None:
             await answer(interaction, spec, value)
     else:
-        async def callback(interaction: discord.Interaction,
-                           value: Optional[QueryText] = None) -> None:
+        async def callback(  # type: ignore[misc]  # one signature per kind of option
+                interaction: discord.Interaction, value: Optional[QueryText] = None) -> None:
             await answer(interaction, spec, value or "")
 
     callback.__name__ = callback.__qualname__ = f"slash_{spec.name.replace('-', '_')}"

@@ -18,8 +18,8 @@ from adapters.discord.app_commands import build_commands
 from adapters.discord.attachments import files_for, show_in
 from adapters.discord.poster import NO_MENTIONS, DiscordPoster, send_reply
 from adapters.discord.render import render
-from adapters.discord.worker import DispatchWorker
-from bot.core import MAX_QUERY_CHARS, CommandSpec, Reply, Request, clean_query
+from adapters.discord.worker import Dispatcher, DispatchWorker
+from bot.core import MAX_QUERY_CHARS, CommandSpec, Reply, ReplyKind, Request, clean_query
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class BriefTree(app_commands.CommandTree):
 
 
 async def _apologise(interaction: discord.Interaction, text: str) -> None:
-    embed = render(Reply.plain(text, kind="error"))[0].embeds[0]
+    embed = render(Reply.plain(text, kind=ReplyKind.ERROR))[0].embeds[0]
     try:
         if interaction.response.is_done():
             await interaction.followup.send(embed=embed, ephemeral=True,
@@ -89,7 +89,7 @@ class BriefBot(discord.Client):
     """briefbot on Discord. Commands come from `services.registry`, built at start."""
 
     def __init__(self, services: Services, *, sync: str = "none",
-                 worker: DispatchWorker | None = None,
+                 worker: Dispatcher | None = None,
                  on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None,
                  intents: discord.Intents | None = None) -> None:
         if sync not in SYNC_MODES:
@@ -233,7 +233,7 @@ class BriefBot(discord.Client):
             log.exception("answering message %s in channel %s failed",
                           message.id, message.channel.id)
             try:
-                await send_reply(message.channel, Reply.plain(APOLOGY, kind="error"),
+                await send_reply(message.channel, Reply.plain(APOLOGY, kind=ReplyKind.ERROR),
                                  nonce_key=f"apology:{message.id}")
             except discord.HTTPException:
                 log.warning("could not send the apology either", exc_info=True)

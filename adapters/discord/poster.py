@@ -49,7 +49,7 @@ def _own_permissions(channel: discord.abc.Messageable) -> discord.Permissions | 
     guild = getattr(channel, "guild", None)
     if guild is None or guild.me is None:
         return None
-    return channel.permissions_for(guild.me)
+    return channel.permissions_for(guild.me)  # type: ignore[attr-defined]  # a guild channel
 
 
 def can_embed(channel: discord.abc.Messageable) -> bool:
@@ -148,7 +148,7 @@ class DiscordPoster:
         channel = self.client.get_channel(int(channel_id))
         if channel is None:
             channel = await self.client.fetch_channel(int(channel_id))
-        return channel
+        return channel  # type: ignore[return-value]  # a channel id names a messageable channel
 
     async def post(self, channel_id: str, reply: Reply) -> str:
         """Post `reply` to the channel and return the id of its first message.

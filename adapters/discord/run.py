@@ -9,7 +9,7 @@ import discord
 
 from adapters.discord.client import SYNC_MODES, BriefBot
 from adapters.discord.poster import DiscordPoster
-from adapters.discord.worker import DispatchWorker
+from adapters.discord.worker import Dispatcher
 from bot.config import ConfigError
 from bot.services import Services
 
@@ -28,7 +28,7 @@ def check_discord_settings(services: Services, sync: str) -> None:
 
 async def run_discord(services: Services, *, sync: str = "none",
                       on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None,
-                      worker: DispatchWorker | None = None) -> None:
+                      worker: Dispatcher | None = None) -> None:
     """Run the Discord bot until it is closed or cancelled.
 
     sync: "global" (all servers; Discord may take up to an hour to show changes),

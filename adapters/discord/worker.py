@@ -10,11 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
-from bot.core import Reply, Request
+from bot.core import Reply, ReplyKind, Request
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    """What the Discord client needs to answer: its own worker, or serve's shared one."""
+
+    async def dispatch(self, request: Request) -> Reply: ...
+
+    def close(self) -> None: ...
 
 
 class DispatchWorker:
@@ -37,7 +46,7 @@ class DispatchWorker:
                           request.command, request.platform)
             return Reply.plain(
                 "Sorry, something went wrong while answering that. The error was logged.",
-                kind="error", ephemeral=True)
+                kind=ReplyKind.ERROR, ephemeral=True)
 
     def close(self) -> None:
         """Stop taking work; a command already running finishes in its thread."""

@@ -27,7 +27,7 @@ from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError
-from bot.core import CommandSpec, Registry, Reply, Request
+from bot.core import CommandSpec, Registry, Reply, ReplyKind, Request
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class SlackBot:
                 return Reply.plain(
                     f"/{spec.name} changes this channel's settings, so only workspace admins "
                     "and owners and the channel's creator can use it.",
-                    kind="forbidden", ephemeral=True)
+                    kind=ReplyKind.FORBIDDEN, ephemeral=True)
             request = replace(request, can_manage=allowed)
         return await self.worker.dispatch(self.registry, request, self.services)
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.core import Registry, Reply, Request
+from bot.core import Registry, Reply, ReplyKind, Request
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class CommandWorker:
             return await asyncio.wrap_future(future)
         except Exception:
             log.exception("dispatch of %s failed (platform=%s)", request.command, request.platform)
-            return Reply.plain(APOLOGY, kind="error", ephemeral=True)
+            return Reply.plain(APOLOGY, kind=ReplyKind.ERROR, ephemeral=True)
 
     async def call(self, func: Callable[[], T]) -> T:
         """Run a blocking function on the worker thread (same single writer as commands)."""

@@ -73,7 +73,7 @@ def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
     # Passing mentions are read only when too few articles are about the topic.
     passing = set(topic.passing_ids) if len(topic.about_ids) < MAX_ENTRIES else set()
     rows = index.articles(_oldest(index, topic.about_ids) + _oldest(index, list(passing)))
-    dated = sorted((r for r in rows if r.published), key=lambda r: r.published)
+    dated = sorted((r for r in rows if r.published), key=lambda r: r.published or r.added_at)
     undated = [r for r in rows if not r.published]
     all_sentences = index.sentences([r.id for r in rows])
     score = _scorer(all_sentences, query, q, event=topic.kind == "event")
@@ -87,7 +87,7 @@ def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
         sentences = by_article.get(row.id, [])
         naming = [s for s in sentences if s.id in about]
         best = _best_sentence(naming if naming or row.id in passing else sentences, score, chosen)
-        if best is None:
+        if best is None or best.embedding is None:
             continue
         chosen.append(best.embedding)
         entries.append((row, best))
@@ -99,7 +99,8 @@ def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
     worthy = [s for s in all_sentences if _entry_worthy(s)]
     for row, best in entries:
         # the same report in other articles read: one entry, every source cited
-        echoes = [s for s in worthy if s.article_id != row.id
+        echoes = [s for s in worthy if s.article_id != row.id and s.embedding is not None
+                  and best.embedding is not None
                   and float(s.embedding @ best.embedding) > REPEAT_SIMILARITY]
         line = cites.claim(best, also=echoes)
         if row.published:

@@ -62,6 +62,7 @@ def unsubscribe(store: DigestStore, platform: str, channel_id: str) -> bool:
 def next_digest(sub: Subscription, now: datetime) -> datetime:
     """When the next digest is due (aware, in the subscription's zone)."""
     nxt = build_trigger(sub.time, sub.tz).get_next_fire_time(None, now)
+    assert nxt is not None  # a daily cron trigger always fires again
     return nxt.astimezone(zone(sub.tz))
 
 

@@ -226,9 +226,11 @@ _HELD = f"status IN ('{DigestStatus.CLAIMED}', '{DigestStatus.SENDING}')"
 
 
 def _row(r: Sequence) -> DigestRow:
+    claimed_at = _dt(r[9])
+    assert claimed_at is not None  # NOT NULL in digest_log
     return DigestRow(id=r[0], platform=r[1], channel_id=r[2], local_date=r[3], slot=r[4],
                      status=DigestStatus(r[5]), trigger=r[6], owner=r[7], attempts=r[8],
-                     claimed_at=_dt(r[9]), next_attempt_at=_dt(r[10]), error=r[11],
+                     claimed_at=claimed_at, next_attempt_at=_dt(r[10]), error=r[11],
                      message_id=r[12], sent_at=_dt(r[13]), wall_sent_at=_dt(r[14]),
                      period_start=_dt(r[15]), period_end=_dt(r[16]), started_at=_dt(r[17]))
 

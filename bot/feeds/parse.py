@@ -247,7 +247,9 @@ def _utc(stamp: object) -> datetime | None:
     if not stamp:
         return None
     try:
-        return datetime(*tuple(stamp)[:6], tzinfo=UTC)  # type: ignore[arg-type]
+        fields: tuple[Any, ...] = tuple(stamp)[:6]  # type: ignore[arg-type]  # struct_time or junk
+        year, month, day, hour, minute, second = (int(v) for v in fields)
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
 

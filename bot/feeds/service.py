@@ -114,8 +114,8 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
                                 next_poll_at=now + poller.interval(feed), etag=result.etag,
                                 last_modified=result.last_modified, rejected=tally.rejected,
                                 item_error=tally.last_reason)
-        feed = await asyncio.to_thread(store.get, feed.id)
-        return AddedFeed(feed, tally, services.settings.feed_backfill_days,  # type: ignore[arg-type]
+        fresh = await asyncio.to_thread(store.get, feed.id)
+        return AddedFeed(fresh or feed, tally, services.settings.feed_backfill_days,
                          parsed.warning)
     finally:
         store.close()

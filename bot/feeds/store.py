@@ -190,7 +190,9 @@ class FeedStore:
                 feed_id = cur.lastrowid
         except sqlite3.IntegrityError:  # added by someone else a moment ago
             raise UserError(f"Already following {url}.") from None
-        return self.get(feed_id)  # type: ignore[return-value]
+        row = self.get(feed_id) if feed_id is not None else None
+        assert row is not None  # just inserted, in this transaction's connection
+        return row
 
     def get(self, feed_id: int) -> FeedRow | None:
         rows = self._select("WHERE f.id = ?", [feed_id])
@@ -278,7 +280,8 @@ class FeedStore:
                     "article_id, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [feed_id, item.guid, item.link, item.title, _iso(item.published),
                      outcome.value, item.article_id, item.reason, _iso(now)])
-                item_id = int(cur.lastrowid)
+                item_id = cur.lastrowid
+                assert item_id is not None
                 self.db.conn.executemany(
                     "INSERT OR IGNORE INTO feed_item_keys(key, item_id) VALUES (?, ?)",
                     [(k, item_id) for k in dict.fromkeys(item.keys)])

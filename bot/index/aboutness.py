@@ -145,7 +145,8 @@ def _names(conn: Conn, kind: AboutKind, target: int) -> list[str]:
 def articles_of(conn: Conn, kind: AboutKind, target: int) -> tuple[list[int], list[int]]:
     """(articles about the target, most about first, then newest; articles that only
     mention it in passing, newest first)."""
-    about, passing = [], []
+    about: list[int] = []
+    passing: list[int] = []
     for aid, is_about in conn.execute(
             "SELECT ab.article_id, ab.about FROM aboutness ab JOIN articles a "
             "ON a.id = ab.article_id WHERE ab.kind = ? AND ab.target_id = ? "

@@ -85,7 +85,7 @@ def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], articl
             "INSERT INTO events(name, kind, place, key, region) VALUES (?, ?, ?, ?, ?)",
             [ev.phrase, ev.kind, ev.place.name if ev.place else None, key,
              ev.place.region if ev.place else None]).lastrowid
-        if ev.group == "meet" and ev.place:
+        if ev.group == "meet" and ev.place and event_id is not None:
             _link_earlier_places(conn, event_id, ev.place.region, article_id, published)
     conn.execute(
         "INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, place_kind, "

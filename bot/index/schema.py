@@ -14,83 +14,83 @@ COMPONENT = "index"
 
 
 def _v1_tables(db: sqlite_utils.Database) -> None:
-    db["articles"].create({
+    db.table("articles").create({
         "id": int, "title": str, "text": str, "publisher": str, "published": str, "url": str,
         "origin": str, "date_source": str, "added_at": str, "content_hash": str,
     }, pk="id", not_null={"title", "text", "origin", "date_source", "added_at", "content_hash"})
-    db["articles"].create_index(["content_hash"])
-    db["articles"].create_index(["added_at"])
-    db["articles"].create_index(["published"])
+    db.table("articles").create_index(["content_hash"])
+    db.table("articles").create_index(["added_at"])
+    db.table("articles").create_index(["published"])
 
-    db["article_sources"].create({
+    db.table("article_sources").create({
         "id": int, "article_id": int, "publisher": str, "url": str, "origin": str, "title": str,
         "added_at": str,
     }, pk="id", foreign_keys=[("article_id", "articles", "id")], not_null={"article_id"})
-    db["article_sources"].create_index(["article_id"])
+    db.table("article_sources").create_index(["article_id"])
 
-    db["article_keys"].create({"key": str, "article_id": int}, pk="key",
+    db.table("article_keys").create({"key": str, "article_id": int}, pk="key",
                               foreign_keys=[("article_id", "articles", "id")])
 
     # LSH buckets of each article's MinHash signature: one row per band.
-    db["minhash_bands"].create({"band": int, "bucket": int, "article_id": int},
+    db.table("minhash_bands").create({"band": int, "bucket": int, "article_id": int},
                                foreign_keys=[("article_id", "articles", "id")])
-    db["minhash_bands"].create_index(["band", "bucket"])
+    db.table("minhash_bands").create_index(["band", "bucket"])
 
-    db["sentences"].create({
+    db.table("sentences").create({
         "id": int, "article_id": int, "position": int, "text": str, "embedding": bytes,
     }, pk="id", foreign_keys=[("article_id", "articles", "id")], not_null={"article_id", "text"})
-    db["sentences"].create_index(["article_id", "position"], unique=True)
+    db.table("sentences").create_index(["article_id", "position"], unique=True)
 
-    db["entities"].create({
+    db.table("entities").create({
         "id": int, "name": str, "type": str, "key": str, "surname": str,
     }, pk="id", not_null={"name", "type", "key"})
-    db["entities"].create_index(["key"])
-    db["entities"].create_index(["surname"])
+    db.table("entities").create_index(["key"])
+    db.table("entities").create_index(["surname"])
 
-    db["entity_aliases"].create({"entity_id": int, "alias": str, "key": str, "count": int},
+    db.table("entity_aliases").create({"entity_id": int, "alias": str, "key": str, "count": int},
                                 pk=("entity_id", "alias"),
                                 foreign_keys=[("entity_id", "entities", "id")])
-    db["entity_aliases"].create_index(["key"])
+    db.table("entity_aliases").create_index(["key"])
 
-    db["entity_labels"].create({"entity_id": int, "label": str, "count": int},
+    db.table("entity_labels").create({"entity_id": int, "label": str, "count": int},
                                pk=("entity_id", "label"),
                                foreign_keys=[("entity_id", "entities", "id")])
 
-    db["entity_roles"].create({"entity_id": int, "role": str, "count": int},
+    db.table("entity_roles").create({"entity_id": int, "role": str, "count": int},
                               pk=("entity_id", "role"),
                               foreign_keys=[("entity_id", "entities", "id")])
 
-    db["mentions"].create({
+    db.table("mentions").create({
         "id": int, "entity_id": int, "article_id": int, "sentence_id": int, "surface": str,
     }, pk="id", foreign_keys=[("entity_id", "entities", "id"), ("article_id", "articles", "id"),
                               ("sentence_id", "sentences", "id")])
-    db["mentions"].create_index(["entity_id", "article_id"])
-    db["mentions"].create_index(["article_id"])
-    db["mentions"].create_index(["sentence_id"])
+    db.table("mentions").create_index(["entity_id", "article_id"])
+    db.table("mentions").create_index(["article_id"])
+    db.table("mentions").create_index(["sentence_id"])
 
-    db["events"].create({
+    db.table("events").create({
         "id": int, "name": str, "kind": str, "place": str, "key": str, "region": str,
         "first_seen": str, "last_seen": str,
     }, pk="id", not_null={"name", "kind", "key"})
-    db["events"].create_index(["key"])
+    db.table("events").create_index(["key"])
 
-    db["event_aliases"].create({"event_id": int, "alias": str, "key": str},
+    db.table("event_aliases").create({"event_id": int, "alias": str, "key": str},
                                pk=("event_id", "alias"),
                                foreign_keys=[("event_id", "events", "id")])
-    db["event_aliases"].create_index(["key"])
+    db.table("event_aliases").create_index(["key"])
 
     # One row per phrase that named the event: names and places are recounted from these.
-    db["event_mentions"].create({
+    db.table("event_mentions").create({
         "id": int, "event_id": int, "article_id": int, "sentence_id": int, "kind": str,
         "place": str, "place_kind": str, "phrase": str,
     }, pk="id", foreign_keys=[("event_id", "events", "id"), ("article_id", "articles", "id")])
-    db["event_mentions"].create_index(["event_id"])
+    db.table("event_mentions").create_index(["event_id"])
 
-    db["event_articles"].create({"event_id": int, "article_id": int, "mentions": int},
+    db.table("event_articles").create({"event_id": int, "article_id": int, "mentions": int},
                                 pk=("event_id", "article_id"),
                                 foreign_keys=[("event_id", "events", "id"),
                                               ("article_id", "articles", "id")])
-    db["event_articles"].create_index(["article_id"])
+    db.table("event_articles").create_index(["article_id"])
 
 
 def _v1_fts(db: sqlite_utils.Database) -> None:
@@ -106,17 +106,17 @@ def _v1_fts(db: sqlite_utils.Database) -> None:
 def _v3_name_skeletons(db: sqlite_utils.Database) -> None:
     # Spelling-blind person keys so "Moammar Gadhafi" meets "Muammar Gaddafi".
     db.execute("ALTER TABLE entities ADD COLUMN skeleton TEXT")
-    db["entities"].create_index(["skeleton"])
+    db.table("entities").create_index(["skeleton"])
 
 
 def _v4_place_mentions(db: sqlite_utils.Database) -> None:
     # Weak event evidence ("Trump went to Alaska with Putin"), kept so that an event first
     # named by a later article can still be linked to the earlier ones.
-    db["place_mentions"].create({
+    db.table("place_mentions").create({
         "id": int, "article_id": int, "sentence_id": int, "place": str, "place_kind": str,
         "region": str, "phrase": str,
     }, pk="id", foreign_keys=[("article_id", "articles", "id")])
-    db["place_mentions"].create_index(["region"])
+    db.table("place_mentions").create_index(["region"])
 
 
 def _v6_aboutness(db: sqlite_utils.Database) -> None:
@@ -125,12 +125,12 @@ def _v6_aboutness(db: sqlite_utils.Database) -> None:
     # databases are backfilled here, in the step's own transaction.
     from bot.index.aboutness import refresh_article
 
-    db["aboutness"].create({
+    db.table("aboutness").create({
         "article_id": int, "kind": str, "target_id": int, "in_title": int, "in_lead": int,
         "sentences": int, "share": float, "prominence": float, "about": int,
     }, pk=("kind", "target_id", "article_id"), foreign_keys=[("article_id", "articles", "id")],
         not_null={"in_title", "in_lead", "sentences", "share", "prominence", "about"})
-    db["aboutness"].create_index(["article_id"])
+    db.table("aboutness").create_index(["article_id"])
     db.execute("CREATE VIRTUAL TABLE article_leads_fts USING fts5("
                "lead, tokenize='unicode61 remove_diacritics 2')")
     for (article_id,) in db.execute("SELECT id FROM articles ORDER BY id").fetchall():

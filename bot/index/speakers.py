@@ -129,12 +129,12 @@ def record_article(conn: sqlite3.Connection, article_id: int) -> int:
 
 def create_and_backfill(db: sqlite_utils.Database) -> None:
     """Migration step: the `speeches` table, filled for every article already stored."""
-    db["speeches"].create({"sentence_id": int, "mention_id": int, "cue": str},
+    db.table("speeches").create({"sentence_id": int, "mention_id": int, "cue": str},
                           pk=("sentence_id", "mention_id"),
                           foreign_keys=[("sentence_id", "sentences", "id"),
                                         ("mention_id", "mentions", "id")],
                           not_null={"cue"})
-    db["speeches"].create_index(["mention_id"])
+    db.table("speeches").create_index(["mention_id"])
     ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
     if ids:
         log.info("finding who speaks in %d stored articles (once, for this new version)", len(ids))

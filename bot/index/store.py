@@ -208,12 +208,13 @@ class Index:
         self._add_keys(article_id, a.keys)
         c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
                       [(b, k, article_id) for b, k in p.fingerprint.buckets])
-        sentence_ids = []
+        sentence_ids: list[int] = []
         assert p.embeddings is not None
         for pos, (text, vec) in enumerate(zip(p.sentences, p.embeddings)):
             sid = c.execute("INSERT INTO sentences(article_id, position, text, embedding) "
                             "VALUES (?, ?, ?, ?)",
                             [article_id, pos, text, np.asarray(vec, np.float32).tobytes()]).lastrowid
+            assert sid is not None
             c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
             sentence_ids.append(sid)
         self._write_entities(article_id, p.mentions or [], sentence_ids)

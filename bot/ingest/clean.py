@@ -234,7 +234,8 @@ def is_call_to_action(sentence: str, *, alone: bool = False) -> bool:
     first = words[0].lower().replace("’", "'")
     if first not in CTA_VERBS or len(words) > 25:
         return False
-    rest = sentence[_WORD.search(sentence).end():]   # after the first word, even in "Read:more"
+    head = _WORD.search(sentence)  # `words` is not empty, so there is a first word
+    rest = sentence[head.end() if head else 0:]   # after the first word, even in "Read:more"
     strong = bool(_PROMO_STRONG.search(rest))
     weak = alone and bool(_PROMO_WEAK.search(rest))
     if first in {"want", "ready", "stay", "see", "start", "continue", "support", "leave", "comment",

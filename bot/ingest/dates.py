@@ -172,7 +172,8 @@ def date_from_text(text: str) -> datetime | None:
 
 
 def _date_at(snippet: str) -> datetime | None:
-    snippet = snippet[_TIME_PREFIX.match(snippet).end():]
+    prefix = _TIME_PREFIX.match(snippet)  # optional parts only: it always matches
+    snippet = snippet[prefix.end() if prefix else 0:]
     m = _TEXT_DATE.match(snippet) or _ISO_DATE.match(snippet)
     return _from_match(m) if m else None
 
@@ -185,6 +186,6 @@ def _from_match(m: re.Match[str]) -> datetime | None:
         month = groups.get("month") or groups.get("month2") or ""
         day = groups.get("day") or groups.get("day2")
         year = groups.get("year") or groups.get("year2")
-        return utc(datetime(int(year), _MONTHS[month.lower()[:3]], int(day)))
+        return utc(datetime(int(year or ""), _MONTHS[month.lower()[:3]], int(day or "")))
     except (KeyError, TypeError, ValueError):
         return None

@@ -100,7 +100,7 @@ def _related_story(part: Part, *, origin: str, captured: datetime | None,
         # A date-only page date means "some time that day": a story posted minutes or
         # hours before the capture belongs to that day, not to the evening before.
         if (page_date is not None and page_date.time() == time(0) and published < page_date
-                and part.ago < timedelta(days=1)):
+                and part.ago is not None and part.ago < timedelta(days=1)):
             published = page_date
     else:
         published = date_from_text("\n".join(part.lines))

@@ -158,14 +158,14 @@ def _headers(lines: list[str], begin: int, times: Times) -> list[_Header]:
             continue
         title: str | None = lines[j].strip()
         body = j + 1
-        if not _is_headline(title):              # the body follows the header at once:
+        if not title or not _is_headline(title):  # the body follows the header at once:
             title, body = None, j                # the headline may stand above the header
             above = _prev_nonempty(lines, start - 1, begin)
             if above is not None and _is_headline(lines[above]) and not RELATED_MARKER.match(lines[above].strip()):
                 title, start = lines[above].strip(), above
         for _ in range(_MAX_REPEATS if title is not None else 0):   # the headline repeated above
             p = _prev_nonempty(lines, start - 1, begin)
-            if p is None or norm(lines[p]) != norm(title):
+            if p is None or title is None or norm(lines[p]) != norm(title):
                 break
             start = p
         found.append(_Header(start=start, body=body, title=title, publisher=pub, ago=ago))
