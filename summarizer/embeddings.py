@@ -94,6 +94,7 @@ class Encoder:
         self._tokenizer = None
         self._numpy: NumpyBert | None = None
         self._dim = 0
+        self._numpy_runs: bool | None = None  # whether bert_numpy can run model_dir
 
     # --- choosing and loading a backend -----------------------------------------------
     def _require_torch(self, why: str) -> None:
@@ -105,9 +106,11 @@ class Encoder:
         """The backend for a batch of `n_texts`; both give the same vectors."""
         if self.backend is not EncoderBackend.AUTO:
             return self.backend
-        from summarizer.bert_numpy import supports
+        if self._numpy_runs is None:
+            from summarizer.bert_numpy import supports
 
-        if not supports(self.model_dir):
+            self._numpy_runs = supports(self.model_dir)
+        if not self._numpy_runs:
             return EncoderBackend.TORCH  # another architecture: only transformers can run it
         if self._model is not None or (n_texts >= TORCH_MIN_BATCH and torch_installed()):
             return EncoderBackend.TORCH
