@@ -90,13 +90,14 @@ def test_answers_cite_the_same_sentences_with_either_backend(seeded_db, tmp_path
     assert replies[0] == replies[1]
 
 
-def test_cold_ask_loads_neither_torch_nor_spacy(seeded_db, tmp_path):
+def test_cold_ask_loads_no_torch_spacy_or_http_client(seeded_db, tmp_path):
     """What a cold `briefbot ask` imports decides its start time: only what answering needs."""
     db = tmp_path / "cold.db"
     shutil.copy(seeded_db, db)
     script = ("import sys\nfrom bot.cli import main\n"
               f"code = main(['--db', {str(db)!r}, 'ask', 'latest on Budapest summit'])\n"
-              "heavy = sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules)\n"
+              "heavy = sorted(m for m in ('torch', 'transformers', 'spacy', 'aiohttp')\n"
+              "               if m in sys.modules)\n"
               "print('LOADED', ','.join(heavy) or '-', code)\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
