@@ -137,17 +137,18 @@ class NumpyBert:
 
     @staticmethod
     def _layer(w: dict[str, np.ndarray], p: str) -> _Layer:
+        """One layer's weights as transposed views (BLAS reads them as they are: no copies)."""
         att = p + "attention.self."
         return _Layer(
-            qkv_w=np.concatenate([w[att + n + ".weight"].T for n in ("query", "key", "value")], 1),
+            qkv_w=np.concatenate([w[att + n + ".weight"] for n in ("query", "key", "value")]).T,
             qkv_b=np.concatenate([w[att + n + ".bias"] for n in ("query", "key", "value")]),
-            out_w=np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
+            out_w=w[p + "attention.output.dense.weight"].T,
             out_b=w[p + "attention.output.dense.bias"],
             ln1_w=w[p + "attention.output.LayerNorm.weight"],
             ln1_b=w[p + "attention.output.LayerNorm.bias"],
-            ff_in_w=np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
+            ff_in_w=w[p + "intermediate.dense.weight"].T,
             ff_in_b=w[p + "intermediate.dense.bias"],
-            ff_out_w=np.ascontiguousarray(w[p + "output.dense.weight"].T),
+            ff_out_w=w[p + "output.dense.weight"].T,
             ff_out_b=w[p + "output.dense.bias"],
             ln2_w=w[p + "output.LayerNorm.weight"],
             ln2_b=w[p + "output.LayerNorm.bias"])
