@@ -3,17 +3,19 @@
 Importing torch and transformers costs seconds and hundreds of MB in every cold
 `briefbot ask`, only to embed one question. This module runs the same forward
 pass (embeddings + LayerNorm, 6 x [self-attention, GELU feed-forward], mean
-pooling, L2 normalisation) with weights read by `safetensors` and tokens from the
-`tokenizers` library, so its vectors match the torch encoder's (cosine >= 0.9999)
+pooling, L2 normalisation) with weights read from model.safetensors and tokens from
+the `tokenizers` library, so its vectors match the torch encoder's (cosine >= 0.9999)
 and can be compared with the sentence vectors stored at ingest.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -42,6 +44,50 @@ def supports(model_dir: Path) -> bool:
     """Whether the numpy backend can run this directory (BERT weights as safetensors + tokenizer.json)."""
     return (model_type(model_dir) in SUPPORTED_TYPES and (model_dir / "model.safetensors").is_file()
             and (model_dir / "tokenizer.json").is_file())
+
+
+#: safetensors dtype names this reader converts to float32 (BF16 has no numpy type).
+_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
+
+
+def read_safetensors(path: Path, *, skip: str = "") -> dict[str, np.ndarray]:
+    """The float tensors of a .safetensors file as float32 arrays, read with plain file reads.
+
+    The format is an 8-byte little-endian header length, a JSON header giving each
+    tensor's dtype, shape and byte range, then the raw bytes. Reading each range into
+    its own array keeps peak memory at the weights once; the safetensors library maps
+    the file, and the mapped pages plus the arrays doubled a cold `ask`'s peak RSS.
+    Tensors whose name ends with `skip` are not read.
+    """
+    with path.open("rb") as f:
+        try:
+            return _read_tensors(f, skip)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UnsupportedModel(f"{path} is not a readable safetensors file "
+                                   f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _read_tensors(f: BinaryIO, skip: str) -> dict[str, np.ndarray]:
+    total = os.fstat(f.fileno()).st_size
+    size = int.from_bytes(f.read(8), "little")
+    if size > total - 8:
+        raise ValueError(f"header of {size} bytes in a file of {total}")
+    header = json.loads(f.read(size))
+    out: dict[str, np.ndarray] = {}
+    for name, meta in header.items():
+        if name == "__metadata__" or (skip and name.endswith(skip)):
+            continue
+        if meta["dtype"] not in _DTYPES:
+            raise ValueError(f"tensor {name} is {meta['dtype']}; the numpy encoder reads "
+                             "F32/F16/F64 only: use BRIEFBOT_ENCODER=torch")
+        start, end = meta["data_offsets"]
+        if not 0 <= start <= end <= total - 8 - size:
+            raise ValueError(f"tensor {name}: byte range {start}-{end} outside the file")
+        dtype = np.dtype(_DTYPES[meta["dtype"]]).newbyteorder("<")
+        f.seek(8 + size + start)
+        data = np.fromfile(f, dtype=dtype, count=(end - start) // dtype.itemsize)
+        out[name] = data.reshape(meta["shape"]).astype(np.float32, copy=False)
+    return out
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -107,7 +153,6 @@ class NumpyBert:
             raise UnsupportedModel(
                 f"{model_dir} is not a BERT model with model.safetensors and tokenizer.json "
                 "(found model_type " f"{model_type(model_dir) or 'none'!r}); use BRIEFBOT_ENCODER=torch")
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         config = json.loads((model_dir / "config.json").read_text("utf-8"))
@@ -120,9 +165,9 @@ class NumpyBert:
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.max_tokens = min(max_tokens, int(config.get("max_position_embeddings", 512)))
 
-        w = load_file(str(model_dir / "model.safetensors"))
         # Some checkpoints (BertForX) prefix every name with "bert."; the encoder is the same.
-        w = {k.removeprefix("bert."): v.astype(np.float32, copy=False) for k, v in w.items()}
+        w = {k.removeprefix("bert."): v for k, v in read_safetensors(model_dir / "model.safetensors",
+                                                                    skip="position_ids").items()}
         self.word = w["embeddings.word_embeddings.weight"]
         self.position = w["embeddings.position_embeddings.weight"]
         self.token_type = w["embeddings.token_type_embeddings.weight"][0]

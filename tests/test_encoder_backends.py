@@ -121,3 +121,37 @@ def test_torch_backend_without_torch_says_how_to_install_it(tmp_path):
                          timeout=120)
     assert "ModelNotFound" in out.stdout and '.[torch]' in out.stdout, out.stdout + out.stderr
 
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=20).filter(lambda k: k != "__metadata__"),
+                       st.tuples(st.sampled_from(["float32", "float16"]),
+                                 st.lists(st.integers(1, 5), min_size=1, max_size=3)),
+                       min_size=1, max_size=4), st.randoms())
+def test_weights_read_back_as_the_safetensors_library_wrote_them(tmp_path_factory, tensors, rnd):
+    """Our reader against the real writer: every tensor comes back equal, as float32."""
+    from safetensors.numpy import save_file
+
+    from summarizer.bert_numpy import read_safetensors
+
+    arrays = {name: np.array([rnd.uniform(-9, 9) for _ in range(int(np.prod(shape)))],
+                             dtype=dtype).reshape(shape) for name, (dtype, shape) in tensors.items()}
+    path = tmp_path_factory.mktemp("st") / "model.safetensors"
+    save_file(arrays, str(path))
+    back = read_safetensors(path)
+    assert back.keys() == arrays.keys()
+    for name, arr in arrays.items():
+        assert back[name].dtype == np.float32 and np.array_equal(back[name], arr.astype(np.float32))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=200))
+def test_a_damaged_weights_file_is_one_clear_error(tmp_path_factory, junk):
+    from summarizer.bert_numpy import UnsupportedModel, read_safetensors
+
+    path = tmp_path_factory.mktemp("bad") / "model.safetensors"
+    path.write_bytes(junk)
+    try:
+        read_safetensors(path)
+    except UnsupportedModel as exc:
+        assert "safetensors" in str(exc)
