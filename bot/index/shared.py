@@ -9,11 +9,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from summarizer.embeddings import Encoder
+from summarizer.embeddings import Encoder, EncoderBackend
 
 _lock = threading.Lock()
 _nlp: dict[str, Any] = {}
-_encoders: dict[str, Encoder] = {}
+_encoders: dict[tuple[str, EncoderBackend], Encoder] = {}
 
 #: spaCy components entity extraction does not need (sentences come from our splitter).
 _DISABLED = ["parser", "lemmatizer"]
@@ -38,9 +38,11 @@ def shared_nlp(name: str) -> Any:
         return _nlp[name]
 
 
-def shared_encoder(model_dir: str = "") -> Encoder:
+def shared_encoder(model_dir: str = "",
+                   backend: EncoderBackend = EncoderBackend.AUTO) -> Encoder:
     """The sentence encoder for `model_dir` ("" = bundled MiniLM); weights load lazily."""
+    key = (model_dir, EncoderBackend(backend))
     with _lock:
-        if model_dir not in _encoders:
-            _encoders[model_dir] = Encoder(model_dir or None)
-        return _encoders[model_dir]
+        if key not in _encoders:
+            _encoders[key] = Encoder(model_dir or None, backend=key[1])
+        return _encoders[key]

@@ -81,7 +81,7 @@ class Index:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = shared_encoder(self.settings.embedding_model)
+            self._encoder = shared_encoder(self.settings.embedding_model, self.settings.encoder)
         return self._encoder
 
     @property
