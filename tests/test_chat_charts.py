@@ -18,7 +18,8 @@ from adapters.slack.run import EVENTS_PATH, make_bot, start_http
 from bot.registry import load_commands
 from bot.services import Services
 from tests.test_discord_app_commands import RecordingInteraction, invoke
-from tests.test_slack_flows import BOT_USER, FakeSlack, mention, send_event, slack_settings
+from tests.test_slack_flows import (BOT_USER, FakeSlack, mention, send_event, serving,
+                                    slack_settings)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,18 +117,8 @@ class FileSlack(FakeSlack):
 async def file_slack():
     fake = FileSlack(users={"UPLAIN": {"id": "UPLAIN", "is_admin": False}},
                      channels={"C1": {"id": "C1", "creator": "UCREATOR"}})
-    app = web.Application()
-    app.router.add_post("/api/{method}", fake.api)
-    app.router.add_get("/api/{method}", fake.api)
-    app.router.add_post("/response/{hook}", fake.response_url)
-    app.router.add_post("/upload/{file_id}", fake.upload)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    yield fake
-    await runner.cleanup()
+    async with serving(fake, ("POST", "/upload/{file_id}", fake.upload)):
+        yield fake
 
 
 @pytest.fixture

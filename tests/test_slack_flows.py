@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,18 +183,29 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
                "UCREATOR": {"id": "UCREATOR", "is_admin": False},
                "UPLAIN": {"id": "UPLAIN", "is_admin": False, "is_owner": False}},
         channels={"C1": {"id": "C1", "creator": "UCREATOR"}})
+    async with serving(fake):
+        yield fake
+
+
+@asynccontextmanager
+async def serving(fake: FakeSlack, *extra: tuple[str, str, Any]) -> AsyncIterator[FakeSlack]:
+    """Serve `fake` on a free loopback port (plus `extra` (method, path, handler) routes)."""
     app = web.Application()
     app.router.add_post("/api/{method}", fake.api)
     app.router.add_get("/api/{method}", fake.api)
     app.router.add_post("/response/{hook}", fake.response_url)
     app.router.add_get("/socket", fake.socket)
+    for method, path, handler in extra:
+        app.router.add_route(method, path, handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    yield fake
-    await runner.cleanup()
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
 
 
 # --- the bot under test ----------------------------------------------------------------
