@@ -69,6 +69,15 @@ async def test_latest_on_a_word_answers_from_the_sentences_that_use_it(seeded_se
     assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
 
 
+async def test_a_longer_topic_leads_with_the_sentences_that_use_its_distinctive_word(seeded_services):
+    reply = await ask(seeded_services, "any updates on Tomahawk missiles?")
+    claims = [c.text for section in reply.sections for c in section.claims if c.refs]
+    assert reply.title == "Latest on Tomahawk missiles" and len(claims) >= 3
+    assert "Tomahawk" in claims[0], claims
+    assert sum("Tomahawk" in c for c in claims) * 2 > len(claims), claims
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
+
+
 async def test_who_is_steve_witkoff_gives_his_role_from_a_cited_sentence(seeded_services):
     reply = await ask(seeded_services, "who is Steve Witkoff")
     assert reply.title == "Who is Steve Witkoff"

@@ -27,6 +27,9 @@ MAX_ARTICLES = 12
 WHEN_BONUS = 0.15
 #: A free-text topic answers from the sentences using its words when at least this many do.
 MIN_NAMED = 3
+#: Added to a sentence with every distinctive word of a longer free-text topic: as much
+#: as an event's timing sentence gets, so the topic's own sentences lead.
+NAMED_BONUS = WHEN_BONUS
 
 
 @registry.command("latest", "What's new on a topic, person or event, with sources",
@@ -93,6 +96,11 @@ def _focus(index, topic, sentences: list[Sentence], ids: list[int],
         overlap = query_overlap(asked, [s.text for s in sentences])
         using = [s for s, o in zip(sentences, overlap, strict=True) if o >= 0.5]
         return (using if len(using) >= MIN_NAMED else sentences), {}
+    if topic.kind == "text":
+        # "updates on Tomahawk missiles": the sentences with the topic's distinctive words
+        # ("Tomahawk") come first, but others may still tell the story.
+        named = naming_sentence_ids(index, topic, ids)
+        return sentences, {s.id: NAMED_BONUS for s in sentences if s.id in named}
     if topic.kind == "event":
         return sentences, {s.id: WHEN_BONUS for s in sentences if says_when(s.text)}
     return sentences, {}
