@@ -114,7 +114,7 @@ def test_processes_racing_to_create_a_database_all_open_it_with_one_schema(tmp_p
         go.touch()
         for child in children:
             out, err = child.communicate(timeout=120)
-            assert child.returncode == 0 and out.strip() == "opened", err[-500:]
+            assert (child.returncode, out.strip()) == (0, "opened"), (round_, out, err[-2000:])
         with sqlite3.connect(db) as conn:
             versions = dict(conn.execute("SELECT component, version FROM schema_versions"))
             assert versions == {"index": len(schema.STEPS), "digests": len(DIGEST_STEPS),
