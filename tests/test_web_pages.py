@@ -184,3 +184,4 @@ async def test_feeds_page_redacts_keys_as_chat_does(client, web_services):
     assert status == 200 and "SECRETKEY" not in page
     text = visible(page)
     assert "Example <b>News</b>" in text and "failing" in text
+    assert "HTTP 500 from https://news.example/rss?key=…" in text  # the error, key hidden

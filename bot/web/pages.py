@@ -11,9 +11,9 @@ import asyncio
 from bot.charts import ChartFormat, alt_text, coverage, draw
 from bot.core import Reply, ReplyKind, Request
 from bot.digests.manage import next_digest, open_store, status_line
-from bot.feeds.service import describe_feed
 from bot.feeds.store import FeedStore
 from bot.index.rows import Topic
+from bot.redact import redact_urls
 from bot.services import Services
 from bot.web import html
 
@@ -67,7 +67,6 @@ def overview(services: Services) -> str:
 
 
 def feeds_page(services: Services) -> str:
-    minutes = services.settings.feed_poll_minutes
     with FeedStore.open(services.settings.db_path) as store:
         feeds = store.all()
         per_day = {f.id: store.stored_per_day(f.id) for f in feeds}
@@ -76,26 +75,19 @@ def feeds_page(services: Services) -> str:
                                             "<code>briefbot feeds add URL</code>.</p>"))
     rows = []
     for feed in feeds:
-        _heading, body = describe_feed(feed, minutes, redact=True)  # as chat shows it
         state = ('<span class="bad">paused</span>' if feed.paused else
                  '<span class="bad">failing</span>' if feed.failures else
                  '<span class="ok">healthy</span>')
         days = ", ".join(f"{d[5:]}: {n}" for d, n in per_day[feed.id]) or "no items yet"
         rows.append([str(feed.id), html.line(feed.title or "untitled"), state,
                      html.when(feed.last_success_at),
-                     html.line(_last_error(body)) if feed.last_error else "",
+                     # redacted as chat shows it: fetch errors quote the feed's URL and key
+                     (f"{html.when(feed.last_error_at)}: {html.line(redact_urls(feed.last_error))}"
+                      if feed.last_error else ""),
                      html.line(days)])
     return html.page(f"Feeds ({len(feeds)})", html.card(
         "Feeds", html.table(["#", "title", "status", "last success (UTC)", "last error",
                              "articles per day"], rows)))
-
-
-def _last_error(described: str) -> str:
-    """The redacted error line of a feed's description (URLs and keys already hidden)."""
-    for text in described.splitlines():
-        if "error" in text.lower():
-            return text.strip()
-    return ""
 
 
 async def topic_page(services: Services, question: str) -> str:
