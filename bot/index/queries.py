@@ -480,6 +480,10 @@ def newest_published(conn: Conn, until: datetime) -> datetime | None:
 __all__ = ["GROUP", "articles", "resolve_topic", "search", "suggest"]
 
 
+def article_count(conn: Conn) -> int:
+    return conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+
 def stats(conn: Conn) -> IndexStats:
     """What the index holds, in counts: for status pages and `ask -v`."""
     def one(sql: str):
@@ -488,7 +492,7 @@ def stats(conn: Conn) -> IndexStats:
     publishers = one("SELECT COUNT(DISTINCT publisher) FROM ("
                      "SELECT publisher FROM articles WHERE publisher IS NOT NULL UNION "
                      "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL)")
-    return IndexStats(articles=one("SELECT COUNT(*) FROM articles"),
+    return IndexStats(articles=article_count(conn),
                       publishers=publishers,
                       entities=one("SELECT COUNT(*) FROM entities"),
                       events=one("SELECT COUNT(*) FROM events"),

@@ -394,7 +394,7 @@ class Index:
 
     def article_count(self) -> int:
         with self._lock:
-            return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+            return queries.article_count(self.conn)
 
     def stats(self) -> IndexStats:
         with self._lock:
