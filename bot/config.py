@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 
 import annotated_types
 from platformdirs import user_data_dir
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import core_schema
 from pydantic_settings import (BaseSettings, DotEnvSettingsSource, EnvSettingsSource, NoDecode,
                                PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.workspaces import SYNTAX, AllowList, parse_workspace
 from summarizer.embeddings import EncoderBackend
 
 
@@ -52,6 +53,8 @@ def default_db_path() -> Path:
 MiB = 1024 * 1024
 #: Longest feed poll interval: a week, as `feeds add --every` allows.
 MAX_POLL_MINUTES = 7 * 24 * 60
+#: Discord's own ceiling is far lower; this only stops a typo of many digits.
+MAX_SHARDS = 100_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 #: Comma/space separated lists (`DISCORD_GUILD_IDS=1, 2`), not JSON.
@@ -89,11 +92,26 @@ class Settings(BaseSettings):
     discord_guild_ids: Annotated[tuple[Annotated[int, Field(gt=0)], ...], Listed] = Field(
         (), validation_alias="DISCORD_GUILD_IDS",
         description="server ids (positive whole numbers), comma separated")
+    #: Sharding: how many shards the bot runs in all, and which of them this process runs.
+    discord_shard_count: int | None = Field(
+        None, ge=1, le=MAX_SHARDS, validation_alias="DISCORD_SHARD_COUNT",
+        description=f"a whole number of shards from 1 to {MAX_SHARDS}")
+    discord_shard_ids: Annotated[tuple[Annotated[int, Field(ge=0)], ...], Listed] = Field(
+        (), validation_alias="DISCORD_SHARD_IDS",
+        description="shard numbers from 0 to DISCORD_SHARD_COUNT - 1, comma separated")
     # slack
     slack_bot_token: Secret = Field(Secret(""), validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: Secret = Field(Secret(""), validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: Secret = Field(Secret(""), validation_alias="SLACK_SIGNING_SECRET")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    #: Slack's OAuth install flow (many workspaces, one token each) instead of SLACK_BOT_TOKEN.
+    slack_client_id: str = Field("", validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: Secret = Field(Secret(""), validation_alias="SLACK_CLIENT_SECRET")
+    #: Only needed when the app has several Redirect URLs; else Slack uses its only one.
+    slack_redirect_uri: str = Field("", validation_alias="SLACK_REDIRECT_URI")
+    # which servers and workspaces are served
+    #: Empty: every server/workspace the bot is in. See bot.workspaces.
+    workspaces: Annotated[tuple[str, ...], Listed] = Field((), description=SYNTAX)
     # digests
     #: A daily digest missed by less than this is still posted; a day later it is the next one.
     digest_grace_hours: float = Field(12.0, ge=0, le=24)
@@ -117,7 +135,7 @@ class Settings(BaseSettings):
 
     _SECRETS: ClassVar[frozenset[str]] = frozenset(
         {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret",
-         "web_token"})
+         "slack_client_secret", "web_token"})
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -175,10 +193,32 @@ class Settings(BaseSettings):
             raise ValueError(f"expected {cls.model_fields['log_level'].description}")
         return level
 
-    @field_validator("discord_guild_ids", "fetch_allow_networks", mode="before")
+    @field_validator("discord_guild_ids", "discord_shard_ids", "fetch_allow_networks",
+                     "workspaces", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return tuple(x for x in re.split(r"[,\s]+", value) if x) if isinstance(value, str) else value
+
+    @field_validator("workspaces")
+    @classmethod
+    def _workspaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(str(parse_workspace(entry)) for entry in value))
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        if not value:
+            return value
+        count = info.data.get("discord_shard_count")
+        if count is None:
+            raise ValueError("set DISCORD_SHARD_COUNT too: shard numbers mean nothing "
+                             "without the total")
+        if max(value) >= count:
+            raise ValueError(f"shard {max(value)} does not exist: with DISCORD_SHARD_COUNT="
+                             f"{count} shards are numbered 0 to {count - 1}")
+        if len(set(value)) != len(value):
+            raise ValueError("a shard is listed twice")
+        return tuple(sorted(value))
 
     @field_validator("fetch_allow_networks")
     @classmethod
@@ -191,17 +231,23 @@ class Settings(BaseSettings):
                                  "10.9.0.0/16, comma separated") from None
         return value
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "slack_redirect_uri")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
+        if not value and info.field_name == "slack_redirect_uri":
+            return value
         try:
             parts = urlsplit(value)
         except ValueError:
             parts = None
         if (parts is None or parts.scheme not in {"http", "https"} or not parts.hostname
                 or re.search(r"[\s\x00-\x1f\x7f]", value)):
-            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
+            raise ValueError("expected an http(s) URL such as " + (
+                "https://briefbot.example.org/slack/oauth_redirect"
+                if info.field_name == "slack_redirect_uri" else "https://slack.com/api/"))
+        if info.field_name == "slack_redirect_uri":
+            return value
         return value if value.endswith("/") else value + "/"
 
     @field_validator("digest_default_time")
@@ -218,7 +264,8 @@ class Settings(BaseSettings):
 
         return parse_zone(value)
 
-    @field_validator("spacy_model", "embedding_model", "seq2seq_model", "fetch_user_agent")
+    @field_validator("spacy_model", "embedding_model", "seq2seq_model", "fetch_user_agent",
+                     "slack_client_id")
     @classmethod
     def _printable(cls, value: str) -> str:
         value = value.strip()
@@ -236,23 +283,58 @@ class Settings(BaseSettings):
             raise ConfigError("DISCORD_TOKEN is malformed: expected the bot token "
                               "(three dot-separated parts), not a client secret or an ID")
 
+    @property
+    def allow_list(self) -> AllowList:
+        """BRIEFBOT_WORKSPACES as an AllowList (empty: every server and workspace)."""
+        return AllowList.of(self.workspaces)
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Many workspaces through Slack's install flow, rather than one SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id)
+
     def require_slack(self, *, http: bool) -> None:
+        if self.slack_oauth:
+            self._require_slack_oauth(http=http)
+            return
+        if self.slack_client_secret:
+            raise ConfigError("SLACK_CLIENT_SECRET is set but SLACK_CLIENT_ID is not: set both "
+                              "for the install flow, or neither for SLACK_BOT_TOKEN")
         if not self.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set: use the Bot User OAuth Token (xoxb-...)")
         if not self.slack_bot_token.startswith("xoxb-"):
             raise ConfigError("SLACK_BOT_TOKEN is malformed: it must start with xoxb-")
         if http:
-            if not self.slack_signing_secret:
-                raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to "
-                                  "verify Slack's request signatures")
-            if not re.fullmatch(r"[0-9a-f]{32}", self.slack_signing_secret):
-                raise ConfigError("SLACK_SIGNING_SECRET is malformed: expected 32 hex characters")
+            self._require_signing_secret()
         else:
             if not self.slack_app_token:
                 raise ConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level "
                                   "token (xapp-...) with connections:write, or use --http")
             if not self.slack_app_token.startswith("xapp-"):
                 raise ConfigError("SLACK_APP_TOKEN is malformed: it must start with xapp-")
+
+    def _require_slack_oauth(self, *, http: bool) -> None:
+        if self.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: the install "
+                              "flow keeps one token per workspace, so unset SLACK_BOT_TOKEN (or "
+                              "SLACK_CLIENT_ID for the single-workspace mode)")
+        if not http:
+            raise ConfigError("SLACK_CLIENT_ID is set: the install flow needs the HTTP mode "
+                              "(serve slack --http), where Slack can reach its redirect URL")
+        if not self.slack_client_secret:
+            raise ConfigError("SLACK_CLIENT_SECRET is not set: the install flow needs the "
+                              "Client Secret from Basic Information")
+        if not re.fullmatch(r"[0-9]+\.[0-9]+", self.slack_client_id):
+            raise ConfigError("SLACK_CLIENT_ID is malformed: expected the Client ID from Basic "
+                              "Information (digits.digits)")
+        self._require_signing_secret()
+
+    def _require_signing_secret(self) -> None:
+        if not self.slack_signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to "
+                              "verify Slack's request signatures")
+        if not re.fullmatch(r"[0-9a-f]{32}", self.slack_signing_secret):
+            raise ConfigError("SLACK_SIGNING_SECRET is malformed: expected 32 hex characters")
 
 
 # Code and tests written when Settings was a dataclass call dataclasses.replace() and
