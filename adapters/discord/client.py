@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -21,10 +22,13 @@ from adapters.discord.render import render
 from adapters.discord.worker import Dispatcher, DispatchWorker
 from bot.core import MAX_QUERY_CHARS, CommandSpec, Reply, ReplyKind, Request, clean_query
 from bot.services import Services
+from bot.workspaces import ChatPlatform
 
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong while answering that. The error was logged."
+NOT_SERVED = ("This server is not served by this briefbot: its operator has not listed it "
+              "among the servers the bot answers. Ask them to add it, or remove the bot.")
 
 SYNC_MODES = ("global", "guild", "none")
 
@@ -91,14 +95,15 @@ class BriefBot(discord.Client):
     def __init__(self, services: Services, *, sync: str = "none",
                  worker: Dispatcher | None = None,
                  on_start: Callable[[DiscordPoster], Awaitable[None]] | None = None,
-                 intents: discord.Intents | None = None) -> None:
+                 intents: discord.Intents | None = None, **client_options: Any) -> None:
         if sync not in SYNC_MODES:
             raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}, not {sync!r}")
         # A Retry-After longer than a minute raises instead of being slept through, so a
         # digest post waits it out with its claim renewed (bot.digests.runner).
         super().__init__(intents=intents or default_intents(), allowed_mentions=NO_MENTIONS,
-                         max_ratelimit_timeout=60.0)
+                         max_ratelimit_timeout=60.0, **client_options)
         self.services = services
+        self.allow_list = services.settings.allow_list
         self.registry = services.registry
         self._owns_worker = worker is None  # a shared worker is closed by its owner
         self.worker = worker or DispatchWorker(services)
@@ -148,11 +153,39 @@ class BriefBot(discord.Client):
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (id %s) in %d servers",
                  self.user, self.user.id if self.user else "?", len(self.guilds))
+        for guild in list(self.guilds):  # servers joined while the bot was down
+            await self.leave_if_not_served(guild)
+
+    # --- which servers are served (BRIEFBOT_WORKSPACES) ------------------------------
+    def serves(self, guild_id: int | None) -> bool:
+        """DMs always; a server only if the allow-list (when there is one) names it."""
+        return guild_id is None or self.allow_list.allows(ChatPlatform.DISCORD, guild_id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.leave_if_not_served(guild)
+
+    async def leave_if_not_served(self, guild: discord.Guild) -> bool:
+        """Leave a server the allow-list does not name, and say so in the log; True if left."""
+        if self.serves(guild.id):
+            return False
+        log.warning("leaving Discord server %s (%r): it is not in BRIEFBOT_WORKSPACES",
+                    guild.id, guild.name)
+        try:
+            await guild.leave()
+        except discord.HTTPException as exc:
+            log.error("could not leave Discord server %s (%s); its requests are refused",
+                      guild.id, exc)
+        return True
 
     # --- slash commands ----------------------------------------------------------
     async def answer_interaction(self, interaction: discord.Interaction, spec: CommandSpec,
                                  text: str) -> None:
         """Defer at once (Discord allows 3 s), run the command off-loop, follow up."""
+        if not self.serves(interaction.guild_id):
+            log.warning("refused /%s from Discord server %s: not in BRIEFBOT_WORKSPACES",
+                        spec.name, interaction.guild_id)
+            await _apologise(interaction, NOT_SERVED)
+            return
         request = self.interaction_request(interaction, spec, text)
         private = expected_private(spec, request)
         await interaction.response.defer(thinking=True, ephemeral=private)
@@ -222,6 +255,15 @@ class BriefBot(discord.Client):
         text = self.addressed_text(message)
         if text is None:
             return
+        if message.guild is not None and not self.serves(message.guild.id):
+            log.warning("refused a message in Discord server %s: not in BRIEFBOT_WORKSPACES",
+                        message.guild.id)
+            try:
+                await send_reply(message.channel, Reply.plain(NOT_SERVED, kind=ReplyKind.FORBIDDEN),
+                                 nonce_key=f"refused:{message.id}", reference=message)
+            except discord.HTTPException:
+                log.warning("could not send the refusal either", exc_info=True)
+            return
         try:
             request = self.message_request(message, text)
             await self._show_typing(message.channel)
@@ -264,3 +306,20 @@ class BriefBot(discord.Client):
         await super().close()
         if self._owns_worker:
             self.worker.close()
+
+
+class ShardedBriefBot(BriefBot, discord.AutoShardedClient):
+    """briefbot over several gateway shards (DISCORD_SHARD_COUNT / DISCORD_SHARD_IDS)."""
+
+
+def make_discord_bot(services: Services, **options: Any) -> BriefBot:
+    """A BriefBot, or a ShardedBriefBot running this process's shards when sharding is set.
+
+    Discord requires shards once a bot is in 2,500 servers; each process may run a
+    slice of them (DISCORD_SHARD_IDS), all of them agreeing on DISCORD_SHARD_COUNT.
+    """
+    settings = services.settings
+    if settings.discord_shard_count is None:
+        return BriefBot(services, **options)
+    return ShardedBriefBot(services, shard_count=settings.discord_shard_count,
+                           shard_ids=list(settings.discord_shard_ids) or None, **options)

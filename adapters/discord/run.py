@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from adapters.discord.client import SYNC_MODES, BriefBot
+from adapters.discord.client import SYNC_MODES, make_discord_bot
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.worker import Dispatcher
 from bot.config import ConfigError
 from bot.services import Services
+from bot.workspaces import ChatPlatform
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,15 @@ async def run_discord(services: Services, *, sync: str = "none",
     (`serve all`), so SQLite keeps a single writer; by default the bot makes its own.
     """
     check_discord_settings(services, sync)
-    bot = BriefBot(services, sync=sync, on_start=on_start, worker=worker)
+    settings = services.settings
+    if settings.allow_list.restricted:
+        log.info("serving only the Discord servers in BRIEFBOT_WORKSPACES: %s",
+                 ", ".join(settings.allow_list.ids(ChatPlatform.DISCORD)) or "none")
+    if settings.discord_shard_count is not None:
+        log.info("Discord shards %s of %d in this process",
+                 ",".join(map(str, settings.discord_shard_ids)) or "all",
+                 settings.discord_shard_count)
+    bot = make_discord_bot(services, sync=sync, on_start=on_start, worker=worker)
     try:
         async with bot:
             await bot.start(str(services.settings.discord_token))
