@@ -16,25 +16,33 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.permissions import ManageChecker
 from adapters.slack.attachments import upload
+from adapters.slack.installs import SlackInstallStore
+from adapters.slack.permissions import ManageChecker
 from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
+from adapters.slack.tokens import WorkspaceClients
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError
 from bot.core import CommandSpec, Registry, Reply, ReplyKind, Request
 from bot.services import Services
+from bot.workspaces import ChatPlatform
 
 log = logging.getLogger(__name__)
 
 #: Slack retries an event for up to about five minutes; remember ids a while longer.
 SEEN_TTL_SECONDS = 15 * 60
 SEEN_MAX = 10_000
+NOT_SERVED = ("This Slack workspace is not served by this briefbot: its operator has not "
+              "listed it among the workspaces the bot answers. Ask them to add it.")
+NOT_INSTALLED = ("briefbot is not installed in this Slack workspace yet: ask a workspace admin "
+                 "to install it from the bot's install page.")
 TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                  "token_expired", "not_allowed_token_type"}
 
@@ -112,21 +120,36 @@ def _unwrap(m: re.Match[str]) -> str:
 
 
 class SlackBot:
-    """Holds the Bolt app, its Web API client and the command worker."""
+    """Holds the Bolt app, its Web API client(s) and the command worker.
+
+    With `oauth` (the install flow), Bolt finds each request's workspace token in
+    `installs`; answers use the client Bolt hands each handler, which carries it.
+    """
 
     def __init__(self, services: Services, *, client: AsyncWebClient,
                  signing_secret: str | None, registry: Registry | None = None,
-                 worker: CommandWorker | None = None) -> None:
+                 worker: CommandWorker | None = None, installs: SlackInstallStore | None = None,
+                 oauth: AsyncOAuthSettings | None = None) -> None:
         self.services = services
         self.registry = registry or services.registry
         self.client = client
+        self.installs = installs
+        self.clients = WorkspaceClients(client, installs)
+        self.allow_list = services.settings.allow_list
         #: A worker passed in may be shared with other surfaces; only our own is closed.
         self.owns_worker = worker is None
         self.worker = worker or CommandWorker()
         self.seen = SeenIds()
         self.manage = ManageChecker(client)
-        self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
-                            process_before_response=False, logger=BOLT_LOG)
+        if oauth is not None:
+            self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
+                                oauth_settings=oauth, installation_store_bot_only=True,
+                                user_facing_authorize_error_message=NOT_INSTALLED,
+                                process_before_response=False, logger=BOLT_LOG)
+            self.app.enable_token_revocation_listeners()
+        else:
+            self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
+                                process_before_response=False, logger=BOLT_LOG)
         self.app.middleware(self._skip_repeated_events)
         for spec in self.registry:
             self.app.command(slash_name(spec))(self._slash_handler(spec))
@@ -134,7 +157,15 @@ class SlackBot:
         self.app.event("message")(self._on_message)
 
     async def check_token(self) -> str:
-        """auth.test before serving, so a revoked or wrong token stops the start clearly."""
+        """auth.test before serving, so a revoked or wrong token stops the start clearly.
+
+        With the install flow there is no one token to check: say who is installed.
+        """
+        if self.installs is not None:
+            teams = self.installs.installed_teams()
+            log.info("Slack: install flow on; %d workspaces installed (%s)", len(teams),
+                     ", ".join(teams) or "none yet: open /slack/install")
+            return ""
         try:
             resp = await self.client.auth_test()
         except SlackApiError as exc:
@@ -147,6 +178,8 @@ class SlackBot:
     def close(self) -> None:
         if self.owns_worker:
             self.worker.close()
+        if self.installs is not None:
+            self.installs.close()
 
     # --- entry points ----------------------------------------------------------
     async def _skip_repeated_events(self, body: dict[str, Any], request: Any,
@@ -165,22 +198,24 @@ class SlackBot:
         return await next()
 
     def _slash_handler(self, spec: CommandSpec):
-        async def handle(ack: Any, command: dict[str, Any], respond: AsyncRespond) -> None:
+        async def handle(ack: Any, command: dict[str, Any], respond: AsyncRespond,
+                         client: AsyncWebClient) -> None:
             await ack()
             user, channel = command.get("user_id", ""), command.get("channel_id", "")
+            team = command.get("team_id", "")
             request = Request(
                 command=spec.name, text=incoming_text(command.get("text", "")), platform="slack",
                 user_id=user, channel_id=channel,
                 is_direct=command.get("channel_name") == "directmessage",
-                extra={"team_id": command.get("team_id", "")})
-            reply = await self._run(request)
+                extra={"team_id": team})
+            reply = await self._run(request, client, served_team=team)
             try:
                 answered = await respond_reply(respond, render(reply), ephemeral=reply.ephemeral)
             except Exception:  # the bot lives on; the user sees Slack's own failure notice
                 log.exception("could not answer /%s through response_url", spec.name)
                 return
             if answered and reply.attachments and not reply.ephemeral:
-                await upload(self.client, channel, reply.attachments)
+                await upload(client, channel, reply.attachments)
 
         handle.__name__ = f"slash_{spec.name}"
         return handle
@@ -194,16 +229,26 @@ class SlackBot:
         await self._answer_message(event, context, is_direct=True)
 
     # --- answering ----------------------------------------------------------------
-    async def _run(self, request: Request) -> Reply:
-        """Slack's permission rule, then the command itself on the worker thread.
+    async def _run(self, request: Request, client: AsyncWebClient, *, served_team: str) -> Reply:
+        """The allow-list, Slack's permission rule, then the command on the worker thread.
 
+        `served_team` is the workspace the bot answers in (the one it is installed in,
+        which in a channel shared with another organisation is not the asker's).
         can_manage is worked out for every command, since some decide per action
         (`feeds add`). The core refuses requires_manage commands too; refusing here
         first lets the message name Slack's rule instead of Discord's "Manage Channels".
         """
+        if not self.allow_list.allows(ChatPlatform.SLACK, served_team):
+            log.warning("refused %s from Slack workspace %s: not in BRIEFBOT_WORKSPACES",
+                        request.command or "a message", served_team or "(unknown)")
+            return Reply.plain(NOT_SERVED, kind=ReplyKind.FORBIDDEN, ephemeral=True)
+        if self.installs is not None:
+            # digests and feed notices posted here later need this workspace's token
+            await self.worker.call(lambda: self.installs.remember_channel(  # type: ignore[union-attr]
+                request.channel_id, served_team))
         spec = self.registry.get(request.command)
         if spec is not None:
-            allowed = await self.manage.allowed(request.user_id, request.channel_id)
+            allowed = await self.manage.allowed(request.user_id, request.channel_id, client)
             if spec.requires_manage and not allowed:
                 return Reply.plain(
                     f"/{spec.name} changes this channel's settings, so only workspace admins "
@@ -217,18 +262,20 @@ class SlackBot:
         if event.get("bot_id") or event.get("subtype"):
             return
         user, channel = event.get("user", ""), event.get("channel", "")
+        client: AsyncWebClient = context.get("client") or self.client
         request = self.registry.parse(
             incoming_text(event.get("text", ""), context.get("bot_user_id")), platform="slack",
             user_id=user, channel_id=channel, is_direct=is_direct,
             extra={"team_id": event.get("team") or context.get("team_id") or ""})
-        reply = await self._run(request)
+        reply = await self._run(request, client,
+                                served_team=context.get("team_id") or event.get("team") or "")
         thread_ts = event.get("thread_ts") or event.get("ts")
         private = reply.ephemeral and not is_direct
         try:
-            await post_message(self.client, channel, render(reply), thread_ts=thread_ts,
+            await post_message(client, channel, render(reply), thread_ts=thread_ts,
                                ephemeral_user=user if private else None)
         except Exception:
             log.exception("could not post the answer in channel %s", channel)
             return
         if reply.attachments and not private:
-            await upload(self.client, channel, reply.attachments, thread_ts=thread_ts)
+            await upload(client, channel, reply.attachments, thread_ts=thread_ts)

@@ -29,26 +29,30 @@ class ManageChecker:
         self._admins: dict[str, tuple[float, bool]] = {}
         self._creators: dict[str, tuple[float, str]] = {}
 
-    async def allowed(self, user_id: str, channel_id: str) -> bool:
+    async def allowed(self, user_id: str, channel_id: str,
+                      client: AsyncWebClient | None = None) -> bool:
         """True for an admin/owner of the workspace or the creator of the channel.
+
+        `client` is the asking workspace's (the install flow has one token per workspace).
 
         A failed look-up (missing scope, unknown channel, network) answers False:
         refusing is safe, and the user is told who may use the command.
         """
         if not user_id:
             return False
-        if await self._is_admin(user_id):
+        client = client or self._client
+        if await self._is_admin(user_id, client):
             return True
         if not channel_id or channel_id.startswith("D"):  # a DM has no creator to ask about
             return False
-        return await self._creator(channel_id) == user_id
+        return await self._creator(channel_id, client) == user_id
 
-    async def _is_admin(self, user_id: str) -> bool:
+    async def _is_admin(self, user_id: str, client: AsyncWebClient) -> bool:
         cached = self._fresh(self._admins, user_id)
         if cached is not None:
             return cached
         try:
-            user = (await self._client.users_info(user=user_id)).get("user") or {}
+            user = (await client.users_info(user=user_id)).get("user") or {}
         except Exception as exc:  # noqa: BLE001 - any failure means "not shown to be allowed"
             log.warning("users.info failed for permission check: %s", _reason(exc))
             return False
@@ -56,12 +60,12 @@ class ManageChecker:
         self._store(self._admins, user_id, admin)
         return admin
 
-    async def _creator(self, channel_id: str) -> str:
+    async def _creator(self, channel_id: str, client: AsyncWebClient) -> str:
         cached = self._fresh(self._creators, channel_id)
         if cached is not None:
             return cached
         try:
-            channel = (await self._client.conversations_info(channel=channel_id)).get("channel")
+            channel = (await client.conversations_info(channel=channel_id)).get("channel")
         except Exception as exc:  # noqa: BLE001
             log.warning("conversations.info failed for permission check: %s", _reason(exc))
             return ""

@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import MAX_BLOCKS, SlackMessage, render
+from adapters.slack.tokens import WorkspaceClients
 from bot.core import Reply
 from bot.digests.delivery import (
     EVENT_TYPE,
@@ -147,18 +148,33 @@ def carries(message: Any, tag: PartTag) -> bool:
 
 
 class SlackPoster:
-    """bot.core.Poster and bot.digests.delivery.DigestPoster for Slack."""
+    """bot.core.Poster and bot.digests.delivery.DigestPoster for Slack.
+
+    With `clients` (the install flow), each channel is posted to with the token of
+    the workspace it is in; otherwise with `client`'s one token.
+    """
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, *, max_blocks: int = MAX_BLOCKS) -> None:
-        self._client = client
-        self._digest_client = no_retry_client(client)
+    def __init__(self, client: AsyncWebClient, *, max_blocks: int = MAX_BLOCKS,
+                 clients: WorkspaceClients | None = None) -> None:
+        self._clients = clients or WorkspaceClients(client)
+        self._no_retry: dict[str, AsyncWebClient] = {}
         self.max_blocks = max_blocks
+
+    def _client(self, channel_id: str) -> AsyncWebClient:
+        return self._clients.for_channel(channel_id)
+
+    def _digest_client(self, channel_id: str) -> AsyncWebClient:
+        client = self._client(channel_id)
+        copy = self._no_retry.get(client.token or "")
+        if copy is None:
+            copy = self._no_retry[client.token or ""] = no_retry_client(client)
+        return copy
 
     async def post(self, channel_id: str, reply: Reply) -> str:
         """Post `reply` to the channel; returns the message ts."""
-        return await post_message(self._client, channel_id, render(reply))
+        return await post_message(self._client(channel_id), channel_id, render(reply))
 
     # --- digests, exactly once ---------------------------------------------------------
     async def split(self, channel_id: str, reply: Reply) -> list[SlackMessage]:
@@ -167,7 +183,7 @@ class SlackPoster:
     async def send_part(self, channel_id: str, part: SlackMessage, tag: PartTag) -> str:
         """One digest message, tagged; which of arrived / refused / unknown it was."""
         try:
-            resp = await self._digest_client.chat_postMessage(
+            resp = await self._digest_client(channel_id).chat_postMessage(
                 channel=channel_id, text=part.text, blocks=part.blocks, unfurl_links=False,
                 unfurl_media=False, metadata={"event_type": EVENT_TYPE,
                                               "event_payload": tag.payload})
@@ -190,7 +206,7 @@ class SlackPoster:
         cursor = None
         for _ in range(HISTORY_PAGES):
             try:
-                resp = await self._digest_client.conversations_history(
+                resp = await self._digest_client(channel_id).conversations_history(
                     channel=channel_id, oldest=f"{since.timestamp():.6f}",
                     include_all_metadata=True, limit=200, cursor=cursor)
             except SlackApiError as exc:
