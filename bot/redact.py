@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,3 +27,24 @@ def redact_url(url: object) -> str:
 def redact_urls(text: str) -> str:
     """Every http(s) URL inside `text` redacted: fetch errors quote the URL they failed on."""
     return _URL.sub(lambda m: redact_url(m.group(0)), text)
+
+
+#: Slack's tokens (bot xoxb-, user xoxp-, refresh xoxe-, app-level xapp-...) wherever they appear.
+_SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9.\-]+")
+
+
+def redact_tokens(text: str) -> str:
+    """"... 'access_token': 'xoxb-1-2-abc' ..." -> "... 'access_token': 'xoxb-…' ..."."""
+    return _SLACK_TOKEN.sub(lambda m: f"{m.group(1)}-…", text)
+
+
+class TokenFilter(logging.Filter):
+    """Rewrites a log record whose text holds a token; slack_sdk's DEBUG lines print
+    whole response bodies, and oauth.v2.access's body is a new workspace's token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = redact_tokens(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True

@@ -18,3 +18,15 @@ def test_urls_quoted_in_an_error_are_redacted_and_the_sentence_kept():
              "(after https://news.example/old?key=k9).")
     assert redact_urls(error) == ("https://news.example/rss?token=… answered HTTP 503 "
                                   "(after https://news.example/old?key=…).")
+
+
+def test_slack_tokens_are_cut_from_log_records_whatever_carries_them():
+    import logging
+
+    from bot.redact import TokenFilter, redact_tokens
+
+    body = "{'access_token': 'xoxb-2-Two-Secret', 'refresh': 'xoxe-1-abc', 'app': 'xapp-1-A1-9'}"
+    assert redact_tokens(body) == "{'access_token': 'xoxb-…', 'refresh': 'xoxe-…', 'app': 'xapp-…'}"
+    record = logging.LogRecord("slack_sdk", logging.DEBUG, __file__, 1, "body: %s", (body,), None)
+    assert TokenFilter().filter(record) and "Secret" not in record.getMessage()
+    assert redact_tokens("no tokens, just xoxo-gossip") == "no tokens, just xoxo-gossip"

@@ -31,6 +31,7 @@ from adapters.slack.tokens import WorkspaceClients
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError
 from bot.core import CommandSpec, Registry, Reply, ReplyKind, Request
+from bot.redact import TokenFilter
 from bot.services import Services
 from bot.workspaces import ChatPlatform
 
@@ -57,6 +58,10 @@ class _SameTokenNotice(logging.Filter):
 
 BOLT_LOG = logging.getLogger("slack_bolt")
 BOLT_LOG.addFilter(_SameTokenNotice())
+#: The loggers that print Web API request and response bodies (at DEBUG) or OAuth results.
+for _name in ("slack_bolt", "slack_bolt.oauth", "slack_sdk.web.async_base_client",
+              "slack_sdk.web.base_client", "slack_sdk.oauth"):
+    logging.getLogger(_name).addFilter(TokenFilter())
 
 
 def raise_if_token_refused(exc: SlackApiError, setting: str, hint: str) -> None:
