@@ -30,7 +30,7 @@ def redact_urls(text: str) -> str:
 
 
 #: Slack's tokens (bot xoxb-, user xoxp-, refresh xoxe-, app-level xapp-...) wherever they appear.
-_SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9.\-]+")
+_SLACK_TOKEN = re.compile(r"\b(xox[abcdeprs]|xapp)-[A-Za-z0-9.\-]+")
 
 
 def redact_tokens(text: str) -> str:

@@ -30,7 +30,7 @@ from adapters.slack.run import (EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, HttpSe
 from adapters.slack.tokens import NoWorkspaceToken
 from bot.config import ConfigError, Secret, Settings
 from bot.core import Reply
-from tests.test_slack_flows import (BOT_TOKEN, BOT_USER, SIGNING_SECRET, WAIT, FakeSlack,
+from tests.test_slack_flows import (BOT_TOKEN, BOT_USER, SIGNING_SECRET, FakeSlack,
                                     make_test_registry, no_index_services, post, serving,
                                     signed_headers, visible_text)
 
