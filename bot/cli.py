@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "instant), globally (can take a while to appear) or not at all; "
                           "auto (default) is guild when DISCORD_GUILD_IDS is set, else global")
 
+    srv.add_argument("--role", choices=["all", "answer", "ingest"], default="all",
+                     help="all (default): everything in this process; answer: chat and web "
+                          "pages only; ingest: feed polling and digests only, no chat "
+                          "listening (see docs/deploy.md)")
     srv.add_argument("--web-port", type=int, metavar="N",
                      help="also serve the read-only status pages on this port")
     srv.add_argument("--web-host", default="127.0.0.1",
@@ -289,14 +293,15 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.serve import serve
+    from adapters.serve import Role, serve
 
     from bot.index.store import Index
 
     platforms = ["discord", "slack"] if args.platform == "all" else [args.platform]
     index = Index(settings.db_path, settings)  # no models loaded: only to name what will answer
     try:
-        print(f"briefbot: serving {', '.join(platforms)} from the "
+        role = "" if args.role == "all" else f" (role {args.role})"
+        print(f"briefbot: serving {', '.join(platforms)}{role} from the "
               f"{_database_note(settings, index.article_count())}", file=sys.stderr)
     finally:
         index.close()
@@ -309,7 +314,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         check_bind(args.web_host, str(settings.web_token or ""))
     asyncio.run(serve(_services(settings), platforms, http=args.http, host=args.host,
-                      port=args.port, sync=args.sync,
+                      port=args.port, sync=args.sync, role=Role(args.role),
                       web=(args.web_host, args.web_port) if args.web_port is not None else None))
     return 0
 

@@ -67,3 +67,72 @@ async def test_serve_answers_slack_and_posts_the_digest_missed_while_down(seeded
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+# --- roles: answering and ingesting in separate processes ----------------------------------
+def _slack_services(svc, fake_slack):
+    svc.settings = replace(svc.settings, slack_bot_token=Secret(BOT_TOKEN),
+                           slack_signing_secret=Secret(SIGNING_SECRET),
+                           slack_api_url=fake_slack.url + "api/")
+    svc.clock = lambda: MORNING
+    store = DigestStore(svc.settings.db_path)
+    subscribe(store, "slack", "C1", "08:00", "UTC", settings=svc.settings,
+              now=datetime(2025, 10, 17, 20, 0, tzinfo=UTC))
+    return store
+
+
+async def test_the_answer_role_answers_chat_and_leaves_digests_to_the_ingest_role(
+        seeded_services, fake_slack):
+    from adapters.serve import Role
+    from bot.scheduler import active_scheduler
+
+    svc = seeded_services
+    store = _slack_services(svc, fake_slack)
+    port = free_port()
+    task = asyncio.create_task(serve(svc, ["slack"], http=True, host="127.0.0.1", port=port,
+                                     role=Role.ANSWER))
+    try:
+        await wait_listening(port)
+        body = slash_body(fake_slack, "/latest", "Budapest summit")
+        status, _ = await post(f"http://127.0.0.1:{port}/slack/events", body, signed_headers(body))
+        assert status == 200
+        [answer] = await fake_slack.wait_posts(1)
+        assert answer["kind"] == "response_url" and "Budapest" in visible_text(answer)
+        await asyncio.sleep(0.5)
+        assert active_scheduler(svc) is None  # no digests, no feed polling in this process
+        assert not any(p["kind"] == "chat.postMessage" for p in fake_slack.posts)
+        assert store.history("slack", "C1") == []
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_the_ingest_role_posts_the_digest_and_polls_feeds_without_listening(
+        seeded_services, fake_slack):
+    from adapters.serve import Role
+    from bot.scheduler import active_scheduler
+
+    svc = seeded_services
+    store = _slack_services(svc, fake_slack)
+    port = free_port()
+    task = asyncio.create_task(serve(svc, ["slack"], http=True, host="127.0.0.1", port=port,
+                                     role=Role.INGEST))
+    try:
+        [digest] = await fake_slack.wait_posts(1)
+        assert digest["kind"] == "chat.postMessage" and digest["channel"] == "C1"
+        assert "[1]" in visible_text(digest)
+        for _ in range(200):  # the post is recorded as sent right after Slack accepted it
+            if [d.status for d in store.history("slack", "C1")] == ["sent"]:
+                break
+            await asyncio.sleep(0.05)
+        assert [d.status for d in store.history("slack", "C1")] == ["sent"]
+        scheduler = active_scheduler(svc)
+        assert scheduler is not None and scheduler.aps.get_job("feeds:poll") is not None
+        try:  # nothing answers Slack's events here: that is the answer role's job
+            await asyncio.open_connection("127.0.0.1", port)
+            raise AssertionError("the ingest role listens for Slack events")
+        except OSError:
+            pass
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

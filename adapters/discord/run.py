@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -59,3 +60,21 @@ async def run_discord(services: Services, *, sync: str = "none",
                           "Gateway Intents in the developer portal") from None
     finally:
         log.info("discord bot stopped")
+
+
+async def post_only_discord(services: Services, *,
+                            on_start: Callable[[DiscordPoster], Awaitable[None]]) -> None:
+    """The ingest role's Discord: logged in over HTTP to post, with no gateway connection,
+    so another process (the answer role) is the only one that receives and answers messages."""
+    services.settings.require_discord()
+    bot = make_discord_bot(services, sync="none")
+    try:
+        await bot.login(str(services.settings.discord_token))
+        log.info("Discord: posting only (no gateway connection in this role)")
+        await on_start(bot.poster)
+        await asyncio.Event().wait()
+    except discord.LoginFailure:
+        raise ConfigError("DISCORD_TOKEN was refused by Discord: reset the bot token in the "
+                          "developer portal (Bot tab) and set the new one") from None
+    finally:
+        await bot.close()
