@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     man = sub.add_parser("slack-manifest", help="print the Slack app manifest built from the commands")
     man.add_argument("--request-url", help="HTTP mode: the public URL Slack should call "
                                            "(https://HOST/slack/events); default Socket Mode")
+    man.add_argument("--redirect-url", help="install flow (SLACK_CLIENT_ID): the public "
+                                            "https://HOST/slack/oauth_redirect; needs "
+                                            "--request-url")
     man.add_argument("--write", action="store_true",
                      help="rewrite adapters/slack/manifest.json instead of printing")
     _register_plugins(sub)
@@ -336,7 +339,11 @@ def cmd_slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
     if args.write:
         print(f"wrote {write_manifest(load_commands())}")
     else:
-        print(manifest_json(load_commands(), request_url=args.request_url), end="")
+        if args.redirect_url and not args.request_url:
+            raise ConfigError("--redirect-url needs --request-url: the install flow runs in "
+                              "HTTP mode")
+        print(manifest_json(load_commands(), request_url=args.request_url,
+                            redirect_url=args.redirect_url), end="")
     return 0
 
 

@@ -47,3 +47,13 @@ def test_http_manifest_points_commands_and_events_at_the_request_url():
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert manifest["settings"]["event_subscriptions"]["request_url"] == url
     assert {c["url"] for c in manifest["features"]["slash_commands"]} == {url}
+
+
+def test_install_flow_manifest_has_the_redirect_url_and_uninstall_events():
+    events, redirect = "https://bot.example.org/slack/events", "https://bot.example.org/slack/oauth_redirect"
+    manifest = build_manifest(load_commands(), request_url=events, redirect_url=redirect)
+    assert manifest["oauth_config"]["redirect_urls"] == [redirect]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_mention", "message.im", "app_uninstalled", "tokens_revoked"]
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert "redirect_urls" not in build_manifest(load_commands(), request_url=events)["oauth_config"]

@@ -30,6 +30,8 @@ BOT_SCOPES = (
     "files:write",        # coverage charts beside `timeline` answers
 )
 BOT_EVENTS = ("app_mention", "message.im")
+#: With the install flow: a workspace that removes the app has its stored token deleted.
+INSTALL_EVENTS = ("app_uninstalled", "tokens_revoked")
 MAX_DESCRIPTION = 2000
 MAX_USAGE_HINT = 1000
 
@@ -65,10 +67,14 @@ def slash_command(spec: CommandSpec, request_url: str | None) -> dict[str, Any]:
 
 
 def build_manifest(registry: Registry, *, request_url: str | None = None,
-                   name: str = "briefbot") -> dict[str, Any]:
-    """Socket Mode manifest by default; with `request_url` (…/slack/events) an HTTP one."""
+                   redirect_url: str | None = None, name: str = "briefbot") -> dict[str, Any]:
+    """Socket Mode manifest by default; with `request_url` (…/slack/events) an HTTP one;
+    with `redirect_url` (…/slack/oauth_redirect) one for the install flow (many workspaces)."""
+    if redirect_url and not request_url:
+        raise ValueError("the install flow runs in HTTP mode: give the request URL too")
+    events = list(BOT_EVENTS) + (list(INSTALL_EVENTS) if redirect_url else [])
     settings: dict[str, Any] = {
-        "event_subscriptions": {"bot_events": list(BOT_EVENTS)},
+        "event_subscriptions": {"bot_events": events},
         "interactivity": {"is_enabled": False},
         "org_deploy_enabled": False,
         "socket_mode_enabled": request_url is None,
@@ -89,14 +95,17 @@ def build_manifest(registry: Registry, *, request_url: str | None = None,
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [slash_command(spec, request_url) for spec in registry],
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)},
+                         **({"redirect_urls": [redirect_url]} if redirect_url else {})},
         "settings": settings,
     }
 
 
-def manifest_json(registry: Registry, *, request_url: str | None = None) -> str:
+def manifest_json(registry: Registry, *, request_url: str | None = None,
+                  redirect_url: str | None = None) -> str:
     """The manifest as Slack's "From an app manifest" dialog takes it (JSON)."""
-    return json.dumps(build_manifest(registry, request_url=request_url), indent=2,
+    return json.dumps(build_manifest(registry, request_url=request_url,
+                                     redirect_url=redirect_url), indent=2,
                       ensure_ascii=False) + "\n"
 
 
