@@ -20,6 +20,7 @@ from adapters.discord.client import NOT_SERVED, BriefBot, ShardedBriefBot, make_
 from bot.config import ConfigError, Settings
 from bot.services import Services
 from tests.test_discord_flows import dpytest_intents, test_registry
+from tests.test_discord_http import discord_api  # noqa: F401 - the fake Discord REST peer
 
 HOME = 111111111111111111
 STRANGER = 222222222222222222
@@ -171,3 +172,27 @@ def test_bad_shard_settings_stop_with_one_line_naming_them(env, says):
     with pytest.raises(ConfigError, match=None) as err:
         Settings.load(env=env, dotenv=None)
     assert says in str(err.value) and "\n" not in str(err.value)
+
+
+# --- the ingest role's Discord: posts over HTTP, never opens the gateway ---------------------
+async def test_post_only_discord_posts_through_rest_without_a_gateway_session(discord_api):
+    from adapters.discord.run import post_only_discord
+    from bot.core import Reply
+    from tests.test_discord_http import CHANNEL_ID, TOKEN, make_registry, make_services
+
+    services = make_services(make_registry([]), discord_token=TOKEN)
+    posted: list[str] = []
+
+    async def on_start(poster) -> None:
+        posted.append(await poster.post(str(CHANNEL_ID), Reply.plain("Feed paused.",
+                                                                     title="Notice")))
+
+    task = asyncio.create_task(post_only_discord(services, on_start=on_start))
+    try:
+        await until(lambda: posted, "the post")
+        [message] = discord_api.messages
+        assert posted == [message["id"]] and message["embeds"][0]["title"] == "Notice"
+        assert not any("gateway" in path for _, path, _ in discord_api.requests)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
