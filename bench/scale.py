@@ -32,11 +32,10 @@ import json
 import os
 import pickle
 import random
-import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,7 +277,7 @@ def measure(args) -> dict:
                      "p95": round(percentile(v, 0.95) * 1000, 1), "n": len(v)}
                  for k, v in timings.items()}
     base = out["ms"]["bare_fts5"]["p95"]
-    for k, v in out["ms"].items():
+    for v in out["ms"].values():
         v["p95_vs_fts5"] = round(v["p95"] / base, 1) if base else None
     out["reply_kinds"] = kinds
     out["serving_rss_mb"] = round(rss["VmRSS"], 1)
