@@ -126,7 +126,8 @@ def grow(index, tmpl: list, target: int) -> float:
         return 0.0
     start, first, written = time.monotonic(), count, 0
     while count < target:
-        p = bulk.vary(tmpl[copy % len(tmpl)], copy, exact=copy % EXACT_EVERY == EXACT_EVERY - 1)
+        p = bulk.vary(tmpl[copy % len(tmpl)], copy, exact=copy % EXACT_EVERY == EXACT_EVERY - 1,
+                      mix=tmpl[(copy * 7 + 1) % len(tmpl)])
         if bulk.write(index, p).status == "stored":
             count += 1
         copy += 1

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
+
 from bot.index.dedup import Fingerprint
 from bot.index.rows import AddResult
 from bot.index.store import Index, _article_events, _Prepared
@@ -57,12 +59,13 @@ def reword(sentence: str, rng: random.Random) -> str:
                      sentence)
 
 
-def vary(template: _Prepared, copy: int, *, exact: bool = False,
+def vary(template: _Prepared, copy: int, *, exact: bool = False, mix: _Prepared | None = None,
          max_shift_days: int = 730) -> _Prepared:
     """Copy number `copy` of an analysed article, ready for `write`.
 
-    The copy keeps the lead sentence and 30-65% of the others (locally shuffled, about
-    half reworded), under another title, publisher and date (shifted by up to
+    The copy keeps the lead sentence and 20-50% of the others (locally shuffled, about
+    half reworded), ends with up to three sentences of `mix` (another analysed article:
+    a wrap-up of related news), under another title, publisher and date (shifted by up to
     `max_shift_days` either way). With `exact` the text is unchanged (a wire story
     re-published by another outlet), so duplicate detection must merge it. Deterministic
     in `copy`."""
@@ -74,17 +77,25 @@ def vary(template: _Prepared, copy: int, *, exact: bool = False,
     if exact or n <= 2:
         order = list(range(n))
     else:
-        keep = rng.uniform(0.3, 0.65)
+        keep = rng.uniform(0.2, 0.5)
         rest = [i for i in range(1, n) if rng.random() < keep] or [1]
         for k in range(0, len(rest) - 1, 3):  # swap neighbours within blocks of three
             if rng.random() < 0.5:
                 rest[k], rest[k + 1] = rest[k + 1], rest[k]
         order = [0, *rest]
-    sentences = [template.sentences[i] if exact else reword(template.sentences[i], rng)
-                 for i in order]
-    new_pos = {old: new for new, old in enumerate(order)}
-    mentions = [replace(m, sentence=new_pos[m.sentence]) for m in template.mentions
-                if m.sentence in new_pos]
+    # (article, sentence index) of each sentence of the copy, in its new order
+    picked: list[tuple[_Prepared, int]] = [(template, i) for i in order]
+    if mix is not None and mix is not template and not exact and mix.sentences and mix.embeddings is not None:
+        extra = sorted(rng.sample(range(len(mix.sentences)), min(3, len(mix.sentences))))
+        picked += [(mix, i) for i in extra]
+    sentences = [src.sentences[i] if exact else reword(src.sentences[i], rng) for src, i in picked]
+    new_pos = {(id(src), i): new for new, (src, i) in enumerate(picked)}
+    mentions = [replace(m, sentence=new_pos[id(src), m.sentence])
+                for src in (template, mix) if src is not None for m in src.mentions or ()
+                if (id(src), m.sentence) in new_pos]
+    mentions.sort(key=lambda m: m.sentence)
+    embeddings = np.stack([src.embeddings[i] for src, i in picked]) if picked \
+        else template.embeddings[:0]
     prefix = rng.choice(_TITLE_PREFIXES)
     title = prefix + (a.title if exact else reword(a.title, rng))
     published = None
@@ -96,7 +107,7 @@ def vary(template: _Prepared, copy: int, *, exact: bool = False,
                       published=published, url=f"https://scale.example/{copy}",
                       origin=f"scale/{copy}", date_source=a.date_source, keys=[])
     p = _Prepared(article, Fingerprint.of(text), sentences,
-                  embeddings=template.embeddings[order], mentions=mentions)
+                  embeddings=embeddings, mentions=mentions)
     p.events = _article_events(p)
     return p
 
