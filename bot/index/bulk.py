@@ -94,8 +94,8 @@ def vary(template: _Prepared, copy: int, *, exact: bool = False, mix: _Prepared 
                 for src in (template, mix) if src is not None for m in src.mentions or ()
                 if (id(src), m.sentence) in new_pos]
     mentions.sort(key=lambda m: m.sentence)
-    embeddings = np.stack([src.embeddings[i] for src, i in picked]) if picked \
-        else template.embeddings[:0]
+    embeddings = np.stack([_vectors(src)[i] for src, i in picked]) if picked \
+        else _vectors(template)[:0]
     prefix = rng.choice(_TITLE_PREFIXES)
     title = prefix + (a.title if exact else reword(a.title, rng))
     published = None
@@ -110,6 +110,12 @@ def vary(template: _Prepared, copy: int, *, exact: bool = False, mix: _Prepared 
                   embeddings=embeddings, mentions=mentions)
     p.events = _article_events(p)
     return p
+
+
+def _vectors(p: _Prepared) -> np.ndarray:
+    if p.embeddings is None:
+        raise ValueError("vary() needs an analysed article (see bulk.analyse)")
+    return p.embeddings
 
 
 def write(index: Index, prepared: _Prepared) -> AddResult:

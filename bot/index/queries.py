@@ -208,12 +208,8 @@ def text_topic(conn: Conn, topic: str) -> Topic:
         return Topic(TopicKind.NONE, topic)
     expr = " AND ".join(terms)
     marks = ",".join("?" * len(ids))
-    in_title = {r[0] for r in conn.execute(
-        f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
-        [f"title : ({expr})", *ids])}
-    in_lead = {r[0] for r in conn.execute(
-        f"SELECT rowid FROM article_leads_fts WHERE article_leads_fts MATCH ? AND rowid IN ({marks})",
-        [expr, *ids])}
+    in_title = _matching(conn, "articles_fts", f"title : ({expr})", ids)
+    in_lead = _matching(conn, "article_leads_fts", expr, ids)
     # the sentences that name the topic: as many as name its least-named word
     naming: dict[int, int] = {}
     for n, term in enumerate(terms):
@@ -231,6 +227,16 @@ def text_topic(conn: Conn, topic: str) -> Topic:
     about.sort(key=lambda a: -presence[a].tier)  # stable: newest first within a tier
     passing = [a for a in newest if not presence[a].about]
     return Topic(TopicKind.TEXT, topic, ids, about_ids=about, passing_ids=passing)
+
+
+def _matching(conn: Conn, table: str, expr: str, ids: Sequence[int]) -> set[int]:
+    """Which of `ids` match `expr` in an FTS5 table. "MATCH ? AND rowid IN (...)" tests every
+    matching row against the list (slow for a common word in a big archive); a rowid range,
+    which FTS5 seeks, and a set intersection are not."""
+    wanted = set(ids)
+    return {r[0] for r in conn.execute(
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
+        [expr, min(wanted), max(wanted)]) if r[0] in wanted}
 
 
 def text_sentence_ids(conn: Conn, topic: str, article_ids: Sequence[int]) -> set[int]:
