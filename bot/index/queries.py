@@ -399,6 +399,38 @@ def all_entities(conn: Conn) -> list[EntityRow]:
     return rows
 
 
+def entity_reach(conn: Conn, article_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """(article id, entity type, how many articles name the entity) for every entity named
+    in these articles: what a digest weighs a story by, read for the period's articles
+    only (all_entities loads every entity of the archive)."""
+    ids = list(dict.fromkeys(int(i) for i in article_ids))
+    pairs: list[tuple[int, int]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        pairs += conn.execute("SELECT DISTINCT m.article_id, m.entity_id FROM mentions m JOIN "
+                              f"articles a ON a.id = m.article_id WHERE m.article_id IN ({marks})",
+                              chunk).fetchall()
+    entities = sorted({e for _, e in pairs})
+    reach: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(entities), 500):
+        chunk = entities[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        types = dict(conn.execute(f"SELECT id, type FROM entities WHERE id IN ({marks})", chunk))
+        for eid, n in conn.execute(
+                # the covering (entity_id, article_id) index alone: mentions outlive no article
+                "SELECT entity_id, COUNT(DISTINCT article_id) FROM mentions "
+                f"WHERE entity_id IN ({marks}) GROUP BY entity_id", chunk):
+            if eid in types:
+                reach[eid] = (types[eid], n)
+    return [(a, *reach[e]) for a, e in pairs if e in reach]
+
+
+def articles_naming_entities(conn: Conn) -> int:
+    """How many articles name at least one entity (reads the whole mentions index)."""
+    return conn.execute("SELECT COUNT(DISTINCT article_id) FROM mentions").fetchone()[0]
+
+
 def most_covered(conn: Conn, k: int) -> list[str]:
     """The k most discussed events, then the k most mentioned people (the orders of
     all_events and all_entities), without loading every row to pick a few."""
