@@ -69,22 +69,41 @@ def pick_real(n: int) -> list:
     return [to_article(r, max_sentences=10**6) for r in rows]
 
 
-def ingest_real(index, articles: list) -> float:
-    """Add what is not stored yet through Index.add_many; seconds spent."""
+class BuildClock:
+    """Seconds spent per build step, kept in the work dir so a resumed build adds up."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.times: dict[str, float] = json.loads(path.read_text()) if path.is_file() else {}
+        self.last = time.monotonic()
+
+    def start(self) -> None:
+        self.last = time.monotonic()
+
+    def add(self, step: str) -> None:
+        now = time.monotonic()
+        self.times[step] = self.times.get(step, 0.0) + now - self.last
+        self.last = now
+        self.path.write_text(json.dumps(self.times))
+
+
+def ingest_real(index, articles: list, clock: BuildClock) -> None:
+    """Add what is not stored yet through Index.add_many."""
     have = {r[0] for r in index.conn.execute(
         "SELECT origin FROM article_sources WHERE origin LIKE 't17/%'")}
     todo = [a for a in articles if a.origin not in have]
     if not todo:
-        return 0.0
+        return
     start = time.monotonic()
+    clock.start()
     for at in range(0, len(todo), 32):
         index.add_many(todo[at:at + 32])
+        clock.add("real_ingest_s")
         done = min(at + 32, len(todo))
         rate = done / max(time.monotonic() - start, 1e-9)
         log(f"\rreal ingest {len(have) + done}/{len(articles)} ({rate:.2f} articles/s, "
             f"{(len(todo) - done) / rate / 60:.0f} min left)", end="")
     log("")
-    return time.monotonic() - start
 
 
 def templates(index, articles: list, n: int, work: Path) -> list:
@@ -117,14 +136,15 @@ def copies_done(index) -> tuple[int, int]:
     return (sources[1] + 1 if sources[1] is not None else 0), sources[0] - stored
 
 
-def grow(index, tmpl: list, target: int) -> float:
+def grow(index, tmpl: list, target: int, clock: BuildClock) -> None:
     from bot.index import bulk
 
     count = index.article_count()
     copy, _ = copies_done(index)
     if count >= target:
-        return 0.0
+        return
     start, first, written = time.monotonic(), count, 0
+    clock.start()
     while count < target:
         p = bulk.vary(tmpl[copy % len(tmpl)], copy, exact=copy % EXACT_EVERY == EXACT_EVERY - 1,
                       mix=tmpl[(copy * 7 + 1) % len(tmpl)])
@@ -133,11 +153,11 @@ def grow(index, tmpl: list, target: int) -> float:
         copy += 1
         written += 1
         if written % 200 == 0 or count >= target:
+            clock.add("bulk_s")
             rate = (count - first) / max(time.monotonic() - start, 1e-9)
             log(f"\rgrowing {count}/{target} articles ({rate:.1f}/s, "
                 f"{(target - count) / max(rate, 1e-9) / 60:.0f} min left)", end="")
     log("")
-    return time.monotonic() - start
 
 
 def age(index) -> None:
@@ -156,13 +176,14 @@ def build(args) -> dict:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     db = work / "scale.db"
-    times = json.loads((work / "times.json").read_text()) if (work / "times.json").is_file() else {}
+    clock = BuildClock(work / "times.json")
     index = open_index(db)
     real = pick_real(args.real)
-    times["real_ingest_s"] = times.get("real_ingest_s", 0.0) + ingest_real(index, real)
+    ingest_real(index, real, clock)
+    clock.start()
     tmpl = templates(index, real, args.templates, work)
-    times["grow_s"] = times.get("grow_s", 0.0) + grow(index, tmpl, args.target)
-    (work / "times.json").write_text(json.dumps(times))
+    clock.add("templates_s")
+    grow(index, tmpl, args.target, clock)
     age(index)
     copies, merged = copies_done(index)
     count = index.article_count()
@@ -170,8 +191,9 @@ def build(args) -> dict:
     index.close()
     return {"articles": count, "real_articles": args.real, "templates": len(tmpl),
             "copies_written": copies, "copies_merged_by_dedup": merged,
-            "build_real_ingest_s": round(times["real_ingest_s"], 1),
-            "build_bulk_s": round(times["grow_s"], 1),
+            "build_real_ingest_s": round(clock.times.get("real_ingest_s", 0.0), 1),
+            "build_templates_s": round(clock.times.get("templates_s", 0.0), 1),
+            "build_bulk_s": round(clock.times.get("bulk_s", 0.0), 1),
             "db_mb": round(db.stat().st_size / 2**20, 1)}
 
 
@@ -317,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"archive: {figures['articles']} articles ({figures['real_articles']} real, copies "
           f"written {figures['copies_written']}, merged by dedup {figures['copies_merged_by_dedup']})")
-    print(f"build: real ingest {figures['build_real_ingest_s']} s, bulk {figures['build_bulk_s']} s; "
+    print(f"build: real ingest {figures['build_real_ingest_s']} s, templates "
+          f"{figures['build_templates_s']} s, bulk {figures['build_bulk_s']} s; "
           f"db {figures['db_mb']} MB; serving RSS {figures['serving_rss_mb']} MB "
           f"(peak {figures['serving_peak_rss_mb']} MB)")
     print(f"{'command':12}{'p50 ms':>10}{'p95 ms':>10}{'n':>6}{'p95/fts5':>10}  target p95 <= 150 ms")
