@@ -523,7 +523,10 @@ def articles_in_window(conn: Conn, *, published_after: datetime, published_until
     where, args = "published > ? AND published <= ?", [iso_utc(published_after),
                                                        iso_utc(published_until)]
     if added_after is not None:
-        where, args = f"({where}) OR added_at > ?", [*args, iso_utc(added_after)]
+        # a UNION, not an OR: each half seeks its own index (the OR scanned every article)
+        where = (f"id IN (SELECT id FROM articles WHERE {where} "
+                 "UNION ALL SELECT id FROM articles WHERE added_at > ?)")
+        args = [*args, iso_utc(added_after)]
     ids = [r[0] for r in conn.execute(
         f"SELECT id FROM articles WHERE {where} ORDER BY added_at, id", args)]
     return articles(conn, ids)
