@@ -6,7 +6,6 @@ so "on topic" and "reads on its own" mean the same everywhere.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -72,8 +71,13 @@ def query_overlap(query: str, texts: Sequence[str]) -> np.ndarray:
     terms = content_words(query)
     if not terms or not texts:
         return np.zeros(len(texts))
-    bags = [{_stem(t) for t in _TOKEN.findall(x.lower())} for x in texts]
-    n = len(bags)
-    idf = np.array([math.log(1.0 + n / (1 + sum(term in b for b in bags))) for term in terms])
-    hits = np.array([[term in b for term in terms] for b in bags], dtype=np.float64)
+    # a text has a term when one of its words stems to it: the term itself or, as _stem
+    # drops one "s", the term + "s" (terms are stems, so _stem leaves them as they are)
+    forms = [(t, t + "s" if _stem(t + "s") == t else None) for t in terms]
+    hits = np.array([[term in toks or (plural is not None and plural in toks)
+                      for term, plural in forms]
+                     for toks in (set(_TOKEN.findall(x.lower())) for x in texts)],
+                    dtype=np.float64).reshape(len(texts), len(terms))
+    n = len(texts)
+    idf = np.log(1.0 + n / (1.0 + hits.sum(axis=0)))
     return hits @ idf / idf.sum()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.citations import Citations, newest_first, publishers
+from bot.citations import Citations, publishers
 from bot.commands._common import date_label, no_coverage, resolve
 from bot.core import Claim, Reply, Request, Section
 from bot.registry import registry
@@ -26,18 +26,30 @@ async def sources(req: Request, services: Services) -> Reply:
 
 
 def _list(services: Services, topic, limit: int | None, cli: bool) -> Reply:
-    rows = newest_first(services.index.articles(topic.article_ids))
-    cites = Citations(services.index)
+    index = services.index
+    ordered = _newest_first_ids(index, topic.article_ids)
+    shown = index.articles(ordered if limit is None else ordered[:max(limit, 0)])
+    cites = Citations(index)
     lines = []
-    shown = rows if limit is None else rows[:max(limit, 0)]
     for row in shown:
         n = cites.number(row.id)
         pubs = ", ".join(publishers(row)) or "publisher unknown"
         # Titles and links follow in the reply's source list; here, who carried it and when.
         lines.append(Claim(f"{pubs}, {date_label(row)}", (n,)))
-    if len(shown) < len(rows):
-        lines.append(Claim(f"Showing {len(shown)} of {len(rows)}"
-                           + ("; --limit N or --all." if cli else f"; {len(rows) - len(shown)} more.")))
-    heading = f"{len(rows)} article{'s' if len(rows) != 1 else ''} on {topic.name}"
+    total = len(ordered)
+    if len(shown) < total:
+        lines.append(Claim(f"Showing {len(shown)} of {total}"
+                           + ("; --limit N or --all." if cli else f"; {total - len(shown)} more.")))
+    heading = f"{total} article{'s' if total != 1 else ''} on {topic.name}"
     return Reply(title=f"Sources on {topic.name}", sections=(Section.lines(lines, heading=heading),),
                  sources=cites.sources())
+
+
+def _newest_first_ids(index, article_ids: list[int]) -> list[int]:
+    """The topic's articles in `newest_first` order, from their dates alone: only the
+    rows shown are loaded, however many articles a busy name has."""
+    ids = list(dict.fromkeys(article_ids))
+    dates = index.publication_dates(ids)
+    known = [a for a in ids if a in dates]
+    dated = sorted((a for a in known if dates[a]), key=lambda a: dates[a], reverse=True)
+    return dated + [a for a in known if not dates[a]]

@@ -97,11 +97,15 @@ def _timeline(services: Services, topic: Topic, asked: str) -> Reply:
     by_day: dict[str, list[Claim]] = {}
     loose: list[Claim] = []
     worthy = [s for s in all_sentences if _entry_worthy(s)]
+    # one matrix product per entry, not one Python-level dot product per sentence
+    matrix = np.stack([np.asarray(s.embedding, np.float32) for s in worthy]) if worthy else None
     for row, best in entries:
         # the same report in other articles read: one entry, every source cited
-        echoes = [s for s in worthy if s.article_id != row.id and s.embedding is not None
-                  and best.embedding is not None
-                  and float(s.embedding @ best.embedding) > REPEAT_SIMILARITY]
+        echoes = []
+        if matrix is not None and best.embedding is not None:
+            similar = matrix @ np.asarray(best.embedding, np.float32) > REPEAT_SIMILARITY
+            echoes = [s for s, near in zip(worthy, similar, strict=True)
+                      if near and s.article_id != row.id]
         line = cites.claim(best, also=echoes)
         if row.published:
             by_day.setdefault(f"{row.published:%d %b %Y}", []).append(line)

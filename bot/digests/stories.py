@@ -129,15 +129,13 @@ def group_stories(index, rows: Sequence, sentences_by_article: dict[int, list]) 
 def entity_weights(index, article_ids: set[int]) -> dict[int, float]:
     """Per article: how prominent its most prominent entities are across the index (0..1)."""
     per_article: dict[int, list[float]] = defaultdict(list)
-    entities = index.entities()
-    total = max(1, len({a for e in entities for a in e.article_ids}))
-    for e in entities:
-        if e.type not in {"PERSON", "ORG", "GPE", "NORP", "EVENT", "LOC"}:
-            continue
-        w = math.log1p(len(e.article_ids)) / math.log1p(total)
-        for aid in e.article_ids:
-            if aid in article_ids:
-                per_article[aid].append(w)
+    reach = index.entity_reach(sorted(article_ids))  # these articles' entities only
+    if not reach:
+        return {}
+    total = max(1, index.articles_naming_entities())
+    for aid, etype, n in reach:
+        if etype in {"PERSON", "ORG", "GPE", "NORP", "EVENT", "LOC"}:
+            per_article[aid].append(math.log1p(n) / math.log1p(total))
     return {aid: float(np.mean(sorted(ws, reverse=True)[:3])) for aid, ws in per_article.items()}
 
 

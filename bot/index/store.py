@@ -74,6 +74,7 @@ class Index:
         self._nlp_lock = threading.Lock()
         self._encoder = encoder
         self._nlp = nlp
+        self._naming_count: tuple[tuple[int, int], int] | None = None
         with self._lock:
             migrate(self.db, COMPONENT, STEPS)
 
@@ -368,6 +369,21 @@ class Index:
         distinctive words (see queries.distinctive_terms)."""
         with self._lock:
             return queries.text_sentence_ids(self.conn, topic, article_ids)
+
+    def entity_reach(self, article_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+        """(article id, entity type, articles naming that entity) per entity named in these."""
+        with self._lock:
+            return queries.entity_reach(self.conn, article_ids)
+
+    def articles_naming_entities(self) -> int:
+        """Counted once per state of the file: the count reads every mention, and each
+        digest asks for it; any write (here or by another process) counts again."""
+        with self._lock:
+            state = (self.conn.execute("PRAGMA data_version").fetchone()[0],
+                     self.conn.total_changes)
+            if self._naming_count is None or self._naming_count[0] != state:
+                self._naming_count = (state, queries.articles_naming_entities(self.conn))
+            return self._naming_count[1]
 
     def most_covered(self, k: int = 3) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""
