@@ -55,6 +55,23 @@ def blank_nlp():
     return spacy.blank("en")
 
 
+@pytest.fixture(scope="session")
+def blank_nlp_dir(tmp_path_factory) -> Path:
+    """`blank_nlp` saved as a folder, for code that loads BRIEFBOT_SPACY_MODEL itself."""
+    import spacy
+
+    folder = tmp_path_factory.mktemp("blank-spacy") / "blank_en"
+    spacy.blank("en").to_disk(folder)
+    return folder
+
+
+@pytest.fixture
+def fast_env(monkeypatch, blank_nlp_dir):
+    """The fast pair for the CLI and child processes, through the settings a user would set."""
+    monkeypatch.setenv("BRIEFBOT_ENCODER", "hashing")
+    monkeypatch.setenv("BRIEFBOT_SPACY_MODEL", str(blank_nlp_dir))
+
+
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path / "briefbot.db")
