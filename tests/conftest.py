@@ -77,13 +77,13 @@ def settings(tmp_path):
     return make_settings(tmp_path / "briefbot.db")
 
 
-def _services_for(db_path: Path, encoder, nlp=None):
+def _services_for(db_path: Path, encoder, nlp=None, **overrides):
     from bot.index.store import Index
     from bot.registry import load_commands
     from bot.services import Services
     from summarizer import make_summarizer
 
-    settings = make_settings(db_path)
+    settings = make_settings(db_path, **overrides)
     index = Index(db_path, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index,
                     summarizer=make_summarizer(settings, encoder), registry=load_commands())
@@ -99,8 +99,12 @@ def services(tmp_path, encoder):
 
 @pytest.fixture
 def fast_services(tmp_path, fast_encoder, blank_nlp):
-    """Real commands over an empty index, with the fast pair instead of the real models."""
-    svc = _services_for(tmp_path / "briefbot.db", fast_encoder, blank_nlp)
+    """Real commands over an empty index, with the fast pair instead of the real models
+    (and settings that say so, for code that opens the index again from them)."""
+    from summarizer.embeddings import EncoderBackend
+
+    svc = _services_for(tmp_path / "briefbot.db", fast_encoder, blank_nlp,
+                        encoder=EncoderBackend.HASHING)
     yield svc
     svc.index.close()
 
