@@ -77,7 +77,7 @@ def settings(tmp_path):
     return make_settings(tmp_path / "briefbot.db")
 
 
-def _services_for(db_path: Path, encoder, nlp=None, **overrides):
+def _services_for(db_path: Path, encoder, nlp=None, /, **overrides):
     from bot.index.store import Index
     from bot.registry import load_commands
     from bot.services import Services
