@@ -24,6 +24,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from summarizer.bert_numpy import NumpyBert
+    from summarizer.hashing import HashingEncoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -42,6 +43,9 @@ class EncoderBackend(StrEnum):
     AUTO = "auto"
     TORCH = "torch"
     NUMPY = "numpy"
+    #: No model: hashed words (summarizer/hashing.py). For tests, CI and tiny machines;
+    #: it ranks worse than MiniLM and its vectors differ, so re-ingest when switching.
+    HASHING = "hashing"
 
 
 def torch_installed() -> bool:
@@ -93,6 +97,7 @@ class Encoder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._numpy: NumpyBert | None = None
+        self._hashing: HashingEncoder | None = None
         self._dim = 0
         self._numpy_runs: bool | None = None  # whether bert_numpy can run model_dir
 
@@ -140,9 +145,18 @@ class Encoder:
                 raise ModelNotFound(str(exc)) from exc
         return self._numpy
 
+    def _load_hashing(self) -> HashingEncoder:
+        if self._hashing is None:
+            from summarizer.hashing import HashingEncoder
+
+            self._hashing = HashingEncoder(DIM, max_words=2 * self.max_tokens)
+        return self._hashing
+
     @property
     def dim(self) -> int:
         """The vector size, from config.json: no weights are loaded to learn it."""
+        if self.backend is EncoderBackend.HASHING:
+            return DIM
         if not self._dim:
             try:
                 config = json.loads((self.model_dir / "config.json").read_text("utf-8"))
@@ -159,6 +173,8 @@ class Encoder:
             if not texts:
                 return np.zeros((0, self.dim), dtype=np.float32)
             backend = self._pick(len(texts))
+            if backend is EncoderBackend.HASHING:
+                return self._load_hashing().encode(texts)
             run: Callable[[list[str]], np.ndarray]
             if backend is EncoderBackend.TORCH:
                 self._load_torch()

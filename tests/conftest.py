@@ -1,4 +1,11 @@
-"""Shared fixtures: real SQLite files, real models loaded once per test session."""
+"""Shared fixtures: real SQLite files, and two worlds of language models.
+
+Real models (MiniLM + en_core_web_sm: `encoder`, `services`, `seeded_db`) for every test
+whose claim depends on what the models understand: entities, ranking, the seeds end to end.
+The fast pair (`fast_encoder`: hashed words, `blank_nlp`: spacy.blank("en"), no NER;
+`fast_services`) for tests about plumbing: storage, delivery, feeds, hostile input,
+properties. Each test names the world it uses by the fixture it asks for.
+"""
 
 from __future__ import annotations
 
@@ -31,19 +38,53 @@ def encoder():
     return Encoder()
 
 
+@pytest.fixture(scope="session")
+def fast_encoder():
+    """The hashing encoder: same interface and shape as MiniLM, no model, deterministic."""
+    from summarizer.embeddings import Encoder, EncoderBackend
+
+    return Encoder(backend=EncoderBackend.HASHING)
+
+
+@pytest.fixture(scope="session")
+def blank_nlp():
+    """A tokenizer-only English spaCy pipeline: no entities, so only the rule-found
+    people ("President Jane Roe") become mentions."""
+    import spacy
+
+    return spacy.blank("en")
+
+
+@pytest.fixture(scope="session")
+def blank_nlp_dir(tmp_path_factory) -> Path:
+    """`blank_nlp` saved as a folder, for code that loads BRIEFBOT_SPACY_MODEL itself."""
+    import spacy
+
+    folder = tmp_path_factory.mktemp("blank-spacy") / "blank_en"
+    spacy.blank("en").to_disk(folder)
+    return folder
+
+
+@pytest.fixture
+def fast_env(monkeypatch, blank_nlp_dir):
+    """The fast pair for the CLI and child processes, through the settings a user would set."""
+    monkeypatch.setenv("BRIEFBOT_ENCODER", "hashing")
+    monkeypatch.setenv("BRIEFBOT_SPACY_MODEL", str(blank_nlp_dir))
+
+
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path / "briefbot.db")
 
 
-def _services_for(db_path: Path, encoder):
+def _services_for(db_path: Path, encoder, nlp=None, /, **overrides):
     from bot.index.store import Index
     from bot.registry import load_commands
     from bot.services import Services
     from summarizer import make_summarizer
 
-    settings = make_settings(db_path)
-    index = Index(db_path, settings, encoder=encoder)
+    settings = make_settings(db_path, **overrides)
+    index = Index(db_path, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index,
                     summarizer=make_summarizer(settings, encoder), registry=load_commands())
 
@@ -52,6 +93,18 @@ def _services_for(db_path: Path, encoder):
 def services(tmp_path, encoder):
     """Real commands over an empty index in a fresh SQLite file."""
     svc = _services_for(tmp_path / "briefbot.db", encoder)
+    yield svc
+    svc.index.close()
+
+
+@pytest.fixture
+def fast_services(tmp_path, fast_encoder, blank_nlp):
+    """Real commands over an empty index, with the fast pair instead of the real models
+    (and settings that say so, for code that opens the index again from them)."""
+    from summarizer.embeddings import EncoderBackend
+
+    svc = _services_for(tmp_path / "briefbot.db", fast_encoder, blank_nlp,
+                        encoder=EncoderBackend.HASHING)
     yield svc
     svc.index.close()
 

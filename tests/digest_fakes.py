@@ -91,8 +91,10 @@ class RecordingPoster:
         return [r.text for c, r in self.posts if channel_id in (None, c)]
 
 
-def make_services(db_path: Path, encoder, clock, **settings_overrides):
-    """Real Index, summarizer and commands on `db_path`, with a settable clock."""
+def make_services(db_path: Path, encoder, clock, nlp=None, **settings_overrides):
+    """Real Index, summarizer and commands on `db_path`, with a settable clock.
+
+    `nlp` None means the configured spaCy model; tests of delivery pass `blank_nlp`."""
     from bot.config import Settings
     from bot.index.store import Index
     from bot.registry import load_commands
@@ -100,28 +102,28 @@ def make_services(db_path: Path, encoder, clock, **settings_overrides):
     from summarizer import make_summarizer
 
     settings = Settings.load(env={}, dotenv=None, db_path=db_path, **settings_overrides)
-    index = Index(db_path, settings, encoder=encoder)
+    index = Index(db_path, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index, summarizer=make_summarizer(settings, encoder),
                     registry=load_commands(), clock=clock)
 
 
 @contextmanager
-def services_on_copy(template: Path, folder: Path, encoder, clock) -> Iterator:
+def services_on_copy(template: Path, folder: Path, encoder, clock, nlp=None) -> Iterator:
     """Services over a fresh copy of `template` (built once per module, used per test)."""
     shutil.copyfile(template, folder / "bot.db")
-    services = make_services(folder / "bot.db", encoder, clock)
+    services = make_services(folder / "bot.db", encoder, clock, nlp)
     try:
         yield services
     finally:
         services.index.close()
 
 
-def day_one_db(path: Path, encoder, platform: str, channel: str, due: datetime) -> Path:
+def day_one_db(path: Path, encoder, platform: str, channel: str, due: datetime, nlp=None) -> Path:
     """A database with DAY1's news and `channel` subscribed at `due`'s UTC time (the day before)."""
     from bot.digests.manage import subscribe
     from bot.digests.store import DigestStore
 
-    services = make_services(path, encoder, ManualClock(due))
+    services = make_services(path, encoder, ManualClock(due), nlp)
     for a in DAY1:
         services.index.add(a)
     store = DigestStore(path)

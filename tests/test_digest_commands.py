@@ -24,7 +24,16 @@ def clock():
 
 
 @pytest.fixture
-def services(tmp_path, encoder, clock):
+def services(tmp_path, fast_encoder, blank_nlp, clock):
+    """The fast pair: subscribing, previewing and posting, not which stories a digest tells."""
+    svc = make_services(tmp_path / "bot.db", fast_encoder, clock, blank_nlp)
+    yield svc
+    svc.index.close()
+
+
+@pytest.fixture
+def real_services(tmp_path, encoder, clock):
+    """The real models: which stories a digest tells, and how it groups them."""
     svc = make_services(tmp_path / "bot.db", encoder, clock)
     yield svc
     svc.index.close()
@@ -142,7 +151,8 @@ def carried(section) -> tuple[int, set[str]]:
     return int(m.group(1)), set(m.group(2).split(", "))
 
 
-async def test_plain_digest_is_the_periods_top_stories_as_cards(services, clock):
+async def test_plain_digest_is_the_periods_top_stories_as_cards(real_services, clock):
+    services = real_services
     for a in DAY1:
         services.index.add(a)
     clock.set(datetime(2026, 7, 13, 20, 0, tzinfo=UTC))
@@ -165,7 +175,8 @@ async def test_plain_digest_is_the_periods_top_stories_as_cards(services, clock)
     assert len(old.sections) == 2
 
 
-async def test_a_period_of_only_fragments_says_so_instead_of_showing_them(services, clock):
+async def test_a_period_of_only_fragments_says_so_instead_of_showing_them(real_services, clock):
+    services = real_services
     services.index.add(article("Live: summit latest", "Reuters", 13, 9,
                                "Live Updates From Budapest",
                                "He said it was over.",

@@ -112,15 +112,17 @@ async def peer(monkeypatch, clock):
 
 
 @pytest.fixture(scope="module")
-def day_one(tmp_path_factory, encoder):
+def day_one(tmp_path_factory, fast_encoder, blank_nlp):
     """A day of news and the channel subscribed for 20:00 UTC (built once, copied per test)."""
-    return day_one_db(tmp_path_factory.mktemp("exactly-once-discord") / "bot.db", encoder, "discord",
-                      CHANNEL, DUE)
+    return day_one_db(tmp_path_factory.mktemp("exactly-once-discord") / "bot.db", fast_encoder,
+                      "discord",
+                      CHANNEL, DUE, blank_nlp)
 
 
 @pytest.fixture
-def services(tmp_path, encoder, clock, day_one):
-    with services_on_copy(day_one, tmp_path, encoder, clock) as svc:
+def services(tmp_path, fast_encoder, blank_nlp, clock, day_one):
+    """The fast pair: these claims are about delivery, not which sentences are chosen."""
+    with services_on_copy(day_one, tmp_path, fast_encoder, clock, blank_nlp) as svc:
         yield svc
 
 

@@ -47,15 +47,30 @@ def clock():
 
 
 @pytest.fixture(scope="module")
-def day_one(tmp_path_factory, encoder):
+def day_one(tmp_path_factory, fast_encoder, blank_nlp):
     """A day of news and the channel subscribed for 20:00 UTC (built once, copied per test)."""
-    return day_one_db(tmp_path_factory.mktemp("exactly-once") / "bot.db", encoder, "slack",
+    return day_one_db(tmp_path_factory.mktemp("exactly-once") / "bot.db", fast_encoder, "slack",
+                      CHANNEL, DUE, blank_nlp)
+
+
+@pytest.fixture
+def services(tmp_path, fast_encoder, blank_nlp, clock, day_one):
+    """The fast pair: these claims are about delivery, not which sentences are chosen."""
+    with services_on_copy(day_one, tmp_path, fast_encoder, clock, blank_nlp) as svc:
+        yield svc
+
+
+@pytest.fixture(scope="module")
+def day_one_real(tmp_path_factory, encoder):
+    """The same day ingested with the real models."""
+    return day_one_db(tmp_path_factory.mktemp("exactly-once-real") / "bot.db", encoder, "slack",
                       CHANNEL, DUE)
 
 
 @pytest.fixture
-def services(tmp_path, encoder, clock, day_one):
-    with services_on_copy(day_one, tmp_path, encoder, clock) as svc:
+def real_services(tmp_path, encoder, clock, day_one_real):
+    """Real models: which sentences make one story depends on MiniLM grouping them."""
+    with services_on_copy(day_one_real, tmp_path, encoder, clock) as svc:
         yield svc
 
 
@@ -197,7 +212,9 @@ async def test_a_429_storm_with_long_retry_after_keeps_the_claim_and_posts_once(
     assert_exactly_once(peer, services)
 
 
-async def test_a_split_digest_whose_second_part_failed_posts_only_the_rest(services, peer, clock):
+async def test_a_split_digest_whose_second_part_failed_posts_only_the_rest(real_services, peer,
+                                                                           clock):
+    services = real_services
     sched = scheduler(services, poster_for(peer, max_blocks=4), clock)
     peer.script = ["ok", "refuse"]
     _, outcome = await first_then_settle(sched, clock, "failed")

@@ -18,6 +18,12 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
+def services(fast_services):
+    """The fast pair: feed commands are about fetching, storing and replies, not entities."""
+    return fast_services
+
+
+@pytest.fixture
 def svc(services, connect_guard):
     services.clock = lambda: NOW
     # The explicit allow-list: the test server on loopback, nothing else.

@@ -26,6 +26,12 @@ DOWN = Page("down for maintenance", "text/plain", status=503)
 
 
 @pytest.fixture
+def services(fast_services):
+    """The fast pair: feed commands are about fetching, storing and replies, not entities."""
+    return fast_services
+
+
+@pytest.fixture
 def svc(services, connect_guard):
     services.clock = ManualClock(NOW)
     services.settings = replace(services.settings, fetch_allow_networks=("127.0.0.1/32",))

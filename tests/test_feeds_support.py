@@ -170,11 +170,12 @@ FEED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def svc(services):
-    """Real services over an empty index, their clock stopped at FEED_NOW."""
-    services.clock = lambda: FEED_NOW
-    yield services
-    services.feed_worker.close()
+def svc(fast_services):
+    """Real services over an empty index, their clock stopped at FEED_NOW; the fast pair,
+    since feed tests are about fetching, parsing, storing and status, not entities."""
+    fast_services.clock = lambda: FEED_NOW
+    yield fast_services
+    fast_services.feed_worker.close()
 
 
 @pytest.fixture

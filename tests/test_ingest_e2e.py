@@ -16,13 +16,15 @@ JD_VANCE = "seeds/001_e213fecfa28b599e.txt#2"
 
 
 @pytest.fixture
-def index(tmp_path, encoder, monkeypatch):
+def index(tmp_path, fast_encoder, blank_nlp, monkeypatch):
+    """The fast pair: these claims are counts, merges and rejections, not entities or ranking."""
     from bot.config import Settings
     from bot.index.store import Index
 
     monkeypatch.chdir(ROOT)             # paths as a user types them: "seeds"
     db = tmp_path / "ingest.db"
-    idx = Index(db, Settings.load(env={}, dotenv=None, db_path=db), encoder=encoder)
+    idx = Index(db, Settings.load(env={}, dotenv=None, db_path=db),
+                encoder=fast_encoder, nlp=blank_nlp)
     yield idx
     idx.close()
 

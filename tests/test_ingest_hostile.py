@@ -45,12 +45,14 @@ def record(n: int, **extra: object) -> str:
 
 
 @pytest.fixture
-def index(tmp_path, encoder):
+def index(tmp_path, fast_encoder, blank_nlp):
+    """The fast pair: these claims are counts, merges and rejections, not entities or ranking."""
     from bot.config import Settings
     from bot.index.store import Index
 
     db = tmp_path / "hostile.db"
-    idx = Index(db, Settings.load(env={}, dotenv=None, db_path=db), encoder=encoder)
+    idx = Index(db, Settings.load(env={}, dotenv=None, db_path=db),
+                encoder=fast_encoder, nlp=blank_nlp)
     yield idx
     idx.close()
 

