@@ -13,15 +13,15 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-import numpy as np
 
-from bot.index import aboutness, entity_store
+from bot.index import aboutness, entity_store, vectors
 from bot.index.aboutness import AboutKind, Presence
 from bot.index.events import GROUP
 from bot.index.gazetteer import gazetteer
 from bot.index.entities import is_title
 from bot.index.rows import (ArticleRow, Coverage, EntityRow, EventRow, IndexStats, SourceRef, Topic,
                             TopicKind, iso_utc)
+from bot.index.sentence_text import TEXT_SQL
 from bot.index.text import fold, phrase_key, words
 from summarizer.lexical import STOPWORDS
 from summarizer.types import Sentence
@@ -81,7 +81,7 @@ def sentences(conn: Conn, article_ids: Sequence[int]) -> list[Sentence]:
         return []
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
-        "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
+        f"SELECT s.id, s.article_id, s.position, {TEXT_SQL}, a.published, s.embedding "
         f"FROM sentences s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({marks})",
         ids).fetchall()
     order = {aid: n for n, aid in enumerate(ids)}
@@ -90,13 +90,14 @@ def sentences(conn: Conn, article_ids: Sequence[int]) -> list[Sentence]:
 
 
 def _sentence(r: Sequence) -> Sentence:
-    emb = np.frombuffer(r[5], dtype=np.float32).copy() if r[5] else None
-    return Sentence(r[0], r[1], r[2], r[3], _dt(r[4]), emb)
+    return Sentence(r[0], r[1], r[2], r[3], _dt(r[4]), vectors.decode(r[5]))
 
 
 def fts_tokens(text: str) -> list[str]:
     """Words of a user query, each safe to quote for FTS5."""
-    return re.findall(r"\w+", text[:4000])[:MAX_QUERY_TOKENS]
+    # letters and digits only: "_" splits words for FTS5 too, and sentences_fts (no
+    # positions) accepts single-word terms only
+    return re.findall(r"[^\W_]+", text[:4000])[:MAX_QUERY_TOKENS]
 
 
 def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
@@ -377,7 +378,7 @@ def most_covered(conn: Conn, k: int) -> list[str]:
 def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
     """Sentences naming the entity, from its `newest_articles` newest articles (all: -1)."""
     rows = conn.execute(
-        "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
+        f"SELECT s.id, s.article_id, s.position, {TEXT_SQL}, a.published, s.embedding "
         "FROM sentences s JOIN articles a ON a.id = s.article_id "
         "WHERE s.id IN (SELECT sentence_id FROM mentions WHERE entity_id = ?) "
         "AND s.article_id IN (SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id "

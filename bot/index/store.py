@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import aboutness, entity_store, event_store, queries, speakers
+from bot.index import aboutness, entity_store, event_store, queries, speakers, vectors
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, extract_mentions, resolve_in_article
@@ -31,6 +31,7 @@ from bot.index.events import EventMention, find_events, place_links
 from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats, SourceRef,
                             Topic, iso_utc)
 from bot.index.schema import COMPONENT, STEPS
+from bot.index.sentence_text import offsets
 from bot.index.shared import shared_encoder, shared_nlp
 from bot.ingest.model import Article
 from summarizer.embeddings import Encoder
@@ -209,11 +210,14 @@ class Index:
         c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
                       [(b, k, article_id) for b, k in p.fingerprint.buckets])
         sentence_ids: list[int] = []
-        assert p.embeddings is not None
-        for pos, (text, vec) in enumerate(zip(p.sentences, p.embeddings)):
-            sid = c.execute("INSERT INTO sentences(article_id, position, text, embedding) "
-                            "VALUES (?, ?, ?, ?)",
-                            [article_id, pos, text, np.asarray(vec, np.float32).tobytes()]).lastrowid
+        embeddings = p.embeddings if p.embeddings is not None else [None] * len(p.sentences)
+        spans = offsets(a.text, p.sentences)
+        for pos, (text, vec, span) in enumerate(zip(p.sentences, embeddings, spans)):
+            # the text once: offsets into articles.text (own text only if not found verbatim)
+            sid = c.execute("INSERT INTO sentences(article_id, position, text, start, length, "
+                            "embedding) VALUES (?, ?, ?, ?, ?, ?)",
+                            [article_id, pos, "" if span else text, span[0] if span else None,
+                             span[1] if span else None, vectors.encode(vec)]).lastrowid
             assert sid is not None
             c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
             sentence_ids.append(sid)
