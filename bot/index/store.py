@@ -7,6 +7,13 @@ source. The slow parts (spaCy, MiniLM) run before the transaction opens;
 `add_many` batches them across articles.
 
 Thread-safety: one lock guards the connection; call from one worker thread.
+
+`Index` is the storage interface: commands, digests and adapters use only its public
+methods and the plain rows of bot.index.rows, never SQL. A second backend implements
+the same methods (listed, with their transaction boundaries, in docs/storage.md).
+Texts are stored once (sentences are offsets into their article, bot.index.sentence_text),
+vectors as int8 (bot.index.vectors), and `prune`/`maintain` apply retention and give
+space back (bot.index.retention).
 """
 
 from __future__ import annotations
