@@ -2,6 +2,8 @@
 
     # a database written by the previous format (e.g. `briefbot ingest` at main's code):
     .venv/bin/python bench/storage.py size /tmp/main100.db
+    # peak RSS of a serving process (models loaded, questions answered, feed worker child):
+    .venv/bin/python bench/storage.py serve /tmp/x.db
     # peak RSS of a command and every process it starts (polled from /proc):
     .venv/bin/python bench/storage.py rss -- briefbot --db /tmp/x.db ingest --no-progress a.jsonl
 
@@ -179,6 +181,35 @@ def rss(args: argparse.Namespace) -> int:
     return 0
 
 
+QUESTIONS = ["latest on Egypt protests", "who is Barack Obama", "timeline of the Libya war",
+             "sources BP oil spill", "digest"]
+
+
+def serve_child(args: argparse.Namespace) -> int:
+    """A serving process as `briefbot serve` builds it: Services with the models loaded,
+    questions answered, the feed worker's child started; then idle a few seconds."""
+    import asyncio
+
+    from bot.config import Settings
+    from bot.services import build_services
+
+    services = build_services(Settings.load(env={}, dotenv=None, db_path=Path(args.db)))
+    services.index.nlp  # noqa: B018 - feeds index in this process: spaCy is loaded too
+    registry = services.registry
+    for q in QUESTIONS:
+        asyncio.run(registry.dispatch(registry.parse(q, platform="console"), services))
+    services.feed_worker.run(len, "started", limit=60)
+    time.sleep(3)
+    services.close()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    args.command = [sys.executable, __file__, "serve-child", args.db]
+    args.seconds = 0
+    return rss(args)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -189,8 +220,13 @@ def main() -> int:
     r.add_argument("--seconds", type=float, default=0,
                    help="stop the command after this long (a server), 0: wait for it")
     r.add_argument("command", nargs=argparse.REMAINDER)
+    v = sub.add_parser("serve", help="peak RSS of a serving process with its models loaded "
+                                      "and its feed worker started, on this database")
+    v.add_argument("db")
+    c = sub.add_parser("serve-child")
+    c.add_argument("db")
     args = ap.parse_args()
-    return size(args) if args.mode == "size" else rss(args)
+    return {"size": size, "rss": rss, "serve": serve, "serve-child": serve_child}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,9 @@ async def test_pruned_space_is_given_back_to_the_disk(seeded_services):
     size = index.file_bytes()
     done = index.prune(now=datetime(2030, 1, 1, tzinfo=UTC), retention_days=30)
     assert done.articles == index.article_count()
-    index.maintain()
-    assert index.file_bytes() < 0.6 * size
+    # given back by the pruning itself, in incremental steps, with no VACUUM
+    assert done.bytes_reclaimed > 0
+    assert index.file_bytes() < 0.75 * size
     assert (await ask(seeded_services, "who is Steve Witkoff")).kind == "answer"
 
 

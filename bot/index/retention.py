@@ -19,6 +19,8 @@ from bot.index.sentence_text import TEXT_SQL
 
 #: Free pages given back to the file system per incremental step (4 KiB each).
 RECLAIM_PAGES = 1024
+#: FTS5 merge work per retention batch (pages written; negative: merge every level).
+MERGE_PAGES = 256
 
 
 def due(conn: sqlite3.Connection, cutoff: str, limit: int) -> list[int]:
@@ -61,6 +63,13 @@ def prune_article(conn: sqlite3.Connection, article_id: int, now: str) -> int:
     return len(dropped)
 
 
+def merge_fts(conn: sqlite3.Connection, pages: int = MERGE_PAGES) -> None:
+    """Bounded FTS5 merge work: deleted rows leave tombstones that free their space only
+    when segments merge. Runs in the caller's transaction."""
+    for fts in ("articles_fts", "sentences_fts"):
+        conn.execute(f"INSERT INTO {fts}({fts}, rank) VALUES ('merge', ?)", [-int(pages)])
+
+
 def reclaim(conn: sqlite3.Connection, max_pages: int = RECLAIM_PAGES) -> int:
     """Give up to `max_pages` free pages back to the file system; returns the bytes.
 
@@ -70,5 +79,12 @@ def reclaim(conn: sqlite3.Connection, max_pages: int = RECLAIM_PAGES) -> int:
     before = conn.execute("PRAGMA freelist_count").fetchone()[0]
     if not before or conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
         return 0
-    conn.execute(f"PRAGMA incremental_vacuum({int(max_pages)})").fetchall()
-    return (before - conn.execute("PRAGMA freelist_count").fetchone()[0]) * page
+    left = before
+    while left and before - left < max_pages:
+        # Python's sqlite3 steps this pragma once, and each step frees one page
+        conn.execute(f"PRAGMA incremental_vacuum({int(max_pages - (before - left))})")
+        now = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        if now >= left:
+            break
+        left = now
+    return (before - left) * page

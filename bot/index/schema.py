@@ -141,7 +141,8 @@ def _v6_aboutness(db: sqlite_utils.Database) -> None:
 def _v7_compact(db: sqlite_utils.Database) -> None:
     # Each text stored once: a sentence becomes (start, length) into its article's text,
     # read through the `sentence_texts` view, which is also the external content of a
-    # sentences_fts without positions (only "which sentences match" is ever asked).
+    # sentences_fts without positions (only "which sentences match" is ever asked), and
+    # articles_fts keeps column detail only.
     # Vectors become int8 (bot.index.vectors). `pruned_at` marks articles whose text and
     # sentences retention has dropped. Existing rows are converted here, article by article.
     c = db.conn
@@ -165,6 +166,13 @@ def _v7_compact(db: sqlite_utils.Database) -> None:
               "text, content='sentence_texts', content_rowid='id', detail=none, "
               "tokenize='unicode61 remove_diacritics 2')")
     c.execute("INSERT INTO sentences_fts(sentences_fts) VALUES ('rebuild')")
+    # Articles keep per-column detail: bm25 and "title : ..." still work, positions go
+    # (no query ever asks for a phrase or NEAR: every term is one quoted word).
+    c.execute("DROP TABLE articles_fts")
+    c.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
+              "title, text, content='articles', content_rowid='id', detail=column, "
+              "tokenize='unicode61 remove_diacritics 2')")
+    c.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
 STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,

@@ -325,6 +325,7 @@ class Index:
             with self._lock, transaction(self.conn):
                 ids = retention.due(self.conn, cutoff, size)
                 dropped = sum(retention.prune_article(self.conn, a, stamp) for a in ids)
+                retention.merge_fts(self.conn)
             if not ids:
                 break
             total = total + PruneResult(len(ids), dropped, self.reclaim())
