@@ -2,6 +2,8 @@
 
     # a database written by the previous format (e.g. `briefbot ingest` at main's code):
     .venv/bin/python bench/storage.py size /tmp/main100.db
+    # the same questions, old file by main's code vs converted file by this code:
+    .venv/bin/python bench/storage.py answers /tmp/main100.db /tmp/after100.db --before-root ../main
     # peak RSS of a serving process (models loaded, questions answered, feed worker child):
     .venv/bin/python bench/storage.py serve /tmp/x.db
     # peak RSS of a command and every process it starts (polled from /proc):
@@ -19,6 +21,7 @@ into the repository.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -204,6 +207,43 @@ def serve_child(args: argparse.Namespace) -> int:
     return 0
 
 
+_ANSWER = """
+import asyncio, json, sys
+from pathlib import Path
+from bot.config import Settings
+from bot.services import build_services
+services = build_services(Settings.load(env={}, dotenv=None, db_path=Path(sys.argv[1])))
+out = {}
+for q in json.loads(sys.argv[2]):
+    r = asyncio.run(services.registry.dispatch(services.registry.parse(q, platform="console"),
+                                               services))
+    out[q] = [c.text for s in r.sections for c in s.claims if c.refs]
+print(json.dumps(out))
+"""
+
+
+def answers(args: argparse.Namespace) -> int:
+    """The same questions on the old file by the old code (`--before-root`, e.g. a checkout
+    of main) and on the converted file by this code: how many cited sentences agree."""
+    def run(root: str, db: str) -> dict[str, list[str]]:
+        done = subprocess.run([sys.executable, "-c", _ANSWER, db, json.dumps(QUESTIONS)],
+                              cwd=root, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": root})
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    old = run(args.before_root, args.before)
+    new = run(str(Path(__file__).resolve().parent.parent), args.after)
+    shares = []
+    for q in QUESTIONS:
+        a, b = set(old[q]), set(new[q])
+        share = len(a & b) / len(a | b) if a | b else 1.0
+        shares.append(share)
+        print(f"  {q:32} cited sentences: before {len(a):3}  after {len(b):3}  "
+              f"same {len(a & b):3}  (Jaccard {share:.2f})")
+    print(f"mean Jaccard of cited sentences, before vs after: {sum(shares) / len(shares):.3f}")
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
     args.command = [sys.executable, __file__, "serve-child", args.db]
     args.seconds = 0
@@ -223,10 +263,16 @@ def main() -> int:
     v = sub.add_parser("serve", help="peak RSS of a serving process with its models loaded "
                                       "and its feed worker started, on this database")
     v.add_argument("db")
+    a = sub.add_parser("answers", help="cited sentences of the same questions, old file by "
+                                       "old code vs converted file by this code")
+    a.add_argument("before", help="the database in the previous format")
+    a.add_argument("after", help="the same database converted (size --keep)")
+    a.add_argument("--before-root", default="../main", help="checkout of the previous code")
     c = sub.add_parser("serve-child")
     c.add_argument("db")
     args = ap.parse_args()
-    return {"size": size, "rss": rss, "serve": serve, "serve-child": serve_child}[args.mode](args)
+    return {"size": size, "rss": rss, "serve": serve, "serve-child": serve_child,
+            "answers": answers}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -75,9 +75,15 @@ async def test_pruned_space_is_given_back_to_the_disk(seeded_services):
 def test_maintain_command_prunes_and_reports_json(seeded_services, capsys):
     path = seeded_services.index.path
     seeded_services.index.close()
+    with sqlite3.connect(path) as c:  # as a file made before incremental vacuum
+        c.execute("PRAGMA auto_vacuum=NONE")
+        c.execute("VACUUM")
+        assert c.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
     assert main(["--db", str(path), "maintain", "--retention-days", "36500", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["pruned_articles"] == 0 and report["vacuumed"] is True
+    assert main(["--db", str(path), "maintain", "--json"]) == 0  # converted once only
+    assert json.loads(capsys.readouterr().out)["vacuumed"] is False
     assert main(["--db", str(path), "maintain", "--retention-days", "-3"]) == 1
     assert "--retention-days -3" in capsys.readouterr().err
     with sqlite3.connect(path) as c:

@@ -329,6 +329,8 @@ class Index:
             if not ids:
                 break
             total = total + PruneResult(len(ids), dropped, self.reclaim())
+        while total.articles and (step := self.reclaim()):  # the rest, a bounded step at a time
+            total = total + PruneResult(bytes_reclaimed=step)
         return total
 
     def reclaim(self, max_pages: int = retention.RECLAIM_PAGES) -> int:
