@@ -138,3 +138,9 @@ def test_vector_codec_keeps_direction_and_none():
     assert vectors.encode(np.zeros(384, np.float32)) is not None
     assert vectors.encode(np.array([np.nan] * 4, np.float32)) is None
     assert len(vectors.encode(np.ones(384, np.float32)) or b"") == 388
+    blobs = [vectors.encode(rng.normal(size=384)), None, vectors.encode(rng.normal(size=384))]
+    many = vectors.decode_many(blobs)
+    assert many[1] is None
+    for blob, got in zip(blobs, many, strict=True):
+        if blob is not None:
+            assert np.array_equal(got, vectors.decode(blob))

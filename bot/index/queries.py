@@ -21,7 +21,7 @@ from bot.index.gazetteer import gazetteer
 from bot.index.entities import is_title
 from bot.index.rows import (ArticleRow, Coverage, EntityRow, EventRow, IndexStats, SourceRef, Topic,
                             TopicKind, iso_utc)
-from bot.index.sentence_text import TEXT_SQL
+from bot.index.sentence_text import SENTENCE_COLUMNS, article_texts
 from bot.index.text import fold, phrase_key, words
 from summarizer.lexical import STOPWORDS
 from summarizer.types import Sentence
@@ -81,16 +81,23 @@ def sentences(conn: Conn, article_ids: Sequence[int]) -> list[Sentence]:
         return []
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
-        f"SELECT s.id, s.article_id, s.position, {TEXT_SQL}, a.published, s.embedding "
+        f"SELECT s.id, s.article_id, s.position, {SENTENCE_COLUMNS} "
         f"FROM sentences s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({marks})",
         ids).fetchall()
     order = {aid: n for n, aid in enumerate(ids)}
     rows.sort(key=lambda r: (order[r[1]], r[2]))
-    return [_sentence(r) for r in rows]
+    return _sentences(conn, rows)
 
 
-def _sentence(r: Sequence) -> Sentence:
-    return Sentence(r[0], r[1], r[2], r[3], _dt(r[4]), vectors.decode(r[5]))
+def _sentences(conn: Conn, rows: Sequence[Sequence]) -> list[Sentence]:
+    """Sentence rows (SENTENCE_COLUMNS) as Sentences, their text sliced from each article's
+    text in Python: one read per article, where `substr` would walk a long article's text
+    again for every sentence."""
+    texts = article_texts(conn, {r[1] for r in rows if r[5] is not None})
+    dates = {v: _dt(v) for v in {r[6] for r in rows}}
+    vecs = vectors.decode_many([r[7] for r in rows])
+    return [Sentence(r[0], r[1], r[2], r[3] if r[5] is None else texts[r[1]][r[4]:r[4] + r[5]],
+                     dates[r[6]], v) for r, v in zip(rows, vecs, strict=True)]
 
 
 def fts_tokens(text: str) -> list[str]:
@@ -378,14 +385,14 @@ def most_covered(conn: Conn, k: int) -> list[str]:
 def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
     """Sentences naming the entity, from its `newest_articles` newest articles (all: -1)."""
     rows = conn.execute(
-        f"SELECT s.id, s.article_id, s.position, {TEXT_SQL}, a.published, s.embedding "
+        f"SELECT s.id, s.article_id, s.position, {SENTENCE_COLUMNS} "
         "FROM sentences s JOIN articles a ON a.id = s.article_id "
         "WHERE s.id IN (SELECT sentence_id FROM mentions WHERE entity_id = ?) "
         "AND s.article_id IN (SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id "
         f"FROM mentions WHERE entity_id = ?) {_ARTICLE_ORDER} LIMIT ?) "
         "ORDER BY a.published IS NULL, a.published DESC, a.id DESC, s.position",
         [entity_id, entity_id, newest_articles]).fetchall()
-    return [_sentence(r) for r in rows]
+    return _sentences(conn, rows)
 
 
 def mentioning_sentence_ids(conn: Conn, kind: str, target_id: int,

@@ -9,10 +9,14 @@ the view `sentence_texts` gives FTS5 the same text as its external content.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 #: A sentence's text, for a query over `sentences s JOIN articles a ON a.id = s.article_id`.
 TEXT_SQL = "CASE WHEN s.length IS NULL THEN s.text ELSE substr(a.text, s.start + 1, s.length) END"
+
+#: What a reader selects after (id, article_id, position) to build a Sentence: own text,
+#: start, length, publication time, vector.
+SENTENCE_COLUMNS = "s.text, s.start, s.length, a.published, s.embedding"
 
 VIEW_SQL = ("CREATE VIEW sentence_texts AS SELECT s.id AS id, s.article_id AS article_id, "
             f"s.position AS position, {TEXT_SQL} AS text "
@@ -33,6 +37,17 @@ def offsets(text: str, sentences: Sequence[str]) -> list[tuple[int, int] | None]
             continue
         out.append((at, len(s)))
         cursor = at + len(s)
+    return out
+
+
+def article_texts(conn: sqlite3.Connection, article_ids: Iterable[int]) -> dict[int, str]:
+    """{article id: text}, read in chunks under SQLite's parameter limit."""
+    ids = sorted(article_ids)
+    out: dict[int, str] = {}
+    for at in range(0, len(ids), 500):
+        chunk = ids[at:at + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", chunk))
     return out
 
 
