@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -92,6 +93,35 @@ def cosine_agreement(before: Path, after: Path) -> tuple[float, float, int]:
     return float(np.mean(cos)), float(np.min(cos)), len(cos)
 
 
+def read_speed(before: Path, after: Path, articles: int = 40, rounds: int = 5) -> tuple[float, float]:
+    """ms to read the sentences (text + float32 vectors) of `articles` articles: the
+    previous format as its reader did, and this code's `queries.sentences`; best of rounds."""
+    from bot.index import queries
+    from summarizer.types import Sentence
+
+    old, new = sqlite3.connect(before), sqlite3.connect(after)
+    ids = [r[0] for r in new.execute("SELECT id FROM articles ORDER BY id LIMIT ?", [articles])]
+    marks = ",".join("?" * len(ids))
+
+    def old_read() -> list[Sentence]:
+        rows = old.execute("SELECT s.id, s.article_id, s.position, s.text, a.published, "
+                           "s.embedding FROM sentences s JOIN articles a ON a.id = s.article_id "
+                           f"WHERE s.article_id IN ({marks})", ids).fetchall()
+        return [Sentence(r[0], r[1], r[2], r[3], queries._dt(r[4]),
+                         np.frombuffer(r[5], dtype=np.float32).copy() if r[5] else None)
+                for r in rows]
+
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for n, fn in enumerate((old_read, lambda: queries.sentences(new, ids))):
+            t = time.perf_counter()
+            fn()
+            best[n] = min(best[n], (time.perf_counter() - t) * 1000)
+    old.close()
+    new.close()
+    return best[0], best[1]
+
+
 def size(args: argparse.Namespace) -> int:
     from bot.index.store import Index
 
@@ -133,6 +163,20 @@ def size(args: argparse.Namespace) -> int:
         mean, low, count = cosine_agreement(before, after)
         print(f"vector cosine, stored vs float32 original: mean {mean:.5f}  min {low:.5f} "
               f"over {count} vectors")
+        pruned = Path(tmp) / "pruned.db"
+        shutil.copy(after, pruned)
+        index = Index(pruned)
+        t = time.perf_counter()
+        done = index.prune(retention_days=1, now=datetime(2100, 1, 1, tzinfo=UTC))
+        prune_s = time.perf_counter() - t
+        index.close()
+        p_size = checkpointed_size(pruned)
+        print(f"retention, every article pruned to its lead ({done.articles} articles, "
+              f"{done.sentences} sentences, {prune_s:.1f} s, no VACUUM): {p_size:,} bytes = "
+              f"{p_size / text:.2f} x article text ({done.bytes_reclaimed:,} given back)")
+        old_ms, new_ms = read_speed(before, after)
+        print(f"read the sentences of 40 articles: before {old_ms:.1f} ms, after {new_ms:.1f} ms "
+              f"(after / before {new_ms / old_ms:.2f})")
         if args.keep:
             shutil.copy(after, args.keep)
             print(f"compacted copy kept at {args.keep}")
