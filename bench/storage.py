@@ -4,8 +4,10 @@
     .venv/bin/python bench/storage.py size /tmp/main100.db
     # the same questions, old file by main's code vs converted file by this code:
     .venv/bin/python bench/storage.py answers /tmp/main100.db /tmp/after100.db --before-root ../main
-    # peak RSS of a serving process (models loaded, questions answered, feed worker child):
-    .venv/bin/python bench/storage.py serve /tmp/x.db
+    # peak RSS of a serving process (models loaded, questions answered, feed worker child),
+    # this code on the converted file, then main's code on the old one:
+    .venv/bin/python bench/storage.py serve /tmp/after100.db
+    .venv/bin/python bench/storage.py serve /tmp/main100.db --code-root ../main
     # peak RSS of a command and every process it starts (polled from /proc):
     .venv/bin/python bench/storage.py rss -- briefbot --db /tmp/x.db ingest --no-progress a.jsonl
 
@@ -224,31 +226,12 @@ def rss(args: argparse.Namespace) -> int:
             break
         time.sleep(0.2)
     print(f"peak RSS (process tree): {peak / 1024:.0f} MB   exit {proc.returncode}   "
-          f"{time.perf_counter() - t:.0f} s   {' '.join(cmd)[:120]}")
+          f"{time.perf_counter() - t:.0f} s   {args.label or ' '.join(cmd)[:120]}")
     return 0
 
 
 QUESTIONS = ["latest on Egypt protests", "who is Barack Obama", "timeline of the Libya war",
              "sources BP oil spill", "digest"]
-
-
-def serve_child(args: argparse.Namespace) -> int:
-    """A serving process as `briefbot serve` builds it: Services with the models loaded,
-    questions answered, the feed worker's child started; then idle a few seconds."""
-    import asyncio
-
-    from bot.config import Settings
-    from bot.services import build_services
-
-    services = build_services(Settings.load(env={}, dotenv=None, db_path=Path(args.db)))
-    services.index.nlp  # noqa: B018 - feeds index in this process: spaCy is loaded too
-    registry = services.registry
-    for q in QUESTIONS:
-        asyncio.run(registry.dispatch(registry.parse(q, platform="console"), services))
-    services.feed_worker.run(len, "started", limit=60)
-    time.sleep(3)
-    services.close()
-    return 0
 
 
 _ANSWER = """
@@ -288,9 +271,32 @@ def answers(args: argparse.Namespace) -> int:
     return 0
 
 
+_SERVE = """
+import asyncio, json, sys, time
+from pathlib import Path
+from bot.config import Settings
+from bot.services import build_services
+services = build_services(Settings.load(env={}, dotenv=None, db_path=Path(sys.argv[1])))
+services.index.nlp  # feeds are indexed in this process: spaCy is loaded too
+for q in json.loads(sys.argv[2]):
+    asyncio.run(services.registry.dispatch(services.registry.parse(q, platform="console"),
+                                           services))
+services.feed_worker.run(len, "started", limit=60)
+time.sleep(3)
+services.close()
+"""
+
+
 def serve(args: argparse.Namespace) -> int:
-    args.command = [sys.executable, __file__, "serve-child", args.db]
+    """A serving process as `briefbot serve` builds it (Services, models loaded, questions
+    answered, the feed worker's child started), run by the code in `--code-root`."""
+    root = str(Path(args.code_root).resolve())
+    args.command = [sys.executable, "-c", _SERVE, str(Path(args.db).resolve()),
+                    json.dumps(QUESTIONS)]
     args.seconds = 0
+    args.label = f"serving {args.db} with the code of {root}"
+    os.chdir(root)  # the child imports `bot` from here
+    os.environ["PYTHONPATH"] = root
     return rss(args)
 
 
@@ -304,19 +310,19 @@ def main() -> int:
     r.add_argument("--seconds", type=float, default=0,
                    help="stop the command after this long (a server), 0: wait for it")
     r.add_argument("command", nargs=argparse.REMAINDER)
+    r.set_defaults(label="")
     v = sub.add_parser("serve", help="peak RSS of a serving process with its models loaded "
                                       "and its feed worker started, on this database")
     v.add_argument("db")
+    v.add_argument("--code-root", default=str(Path(__file__).resolve().parent.parent),
+                   help="checkout whose code serves (default: this one; ../main for the baseline)")
     a = sub.add_parser("answers", help="cited sentences of the same questions, old file by "
                                        "old code vs converted file by this code")
     a.add_argument("before", help="the database in the previous format")
     a.add_argument("after", help="the same database converted (size --keep)")
     a.add_argument("--before-root", default="../main", help="checkout of the previous code")
-    c = sub.add_parser("serve-child")
-    c.add_argument("db")
     args = ap.parse_args()
-    return {"size": size, "rss": rss, "serve": serve, "serve-child": serve_child,
-            "answers": answers}[args.mode](args)
+    return {"size": size, "rss": rss, "serve": serve, "answers": answers}[args.mode](args)
 
 
 if __name__ == "__main__":
