@@ -67,7 +67,9 @@ async def retention_job(scheduler_key: str) -> None:
     if scheduler is None:
         return
     try:
-        done = await asyncio.to_thread(scheduler.services.index.prune)
+        services = scheduler.services
+        done = await asyncio.to_thread(services.index.prune,
+                                       retention_days=services.settings.retention_days)
     except Exception:  # noqa: BLE001 - retention must never stop the digests
         log.exception("retention pass failed; it runs again in %d minutes", RETENTION_MINUTES)
         return

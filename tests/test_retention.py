@@ -3,9 +3,11 @@ and files written by the previous format are converted. Real SQLite files, real 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import sqlite_utils
@@ -144,3 +146,22 @@ def test_vector_codec_keeps_direction_and_none():
     for blob, got in zip(blobs, many, strict=True):
         if blob is not None:
             assert np.array_equal(got, vectors.decode(blob))
+
+
+async def test_the_serving_scheduler_applies_the_retention_setting(seeded_services):
+    from bot.scheduler import DigestScheduler, retention_job
+
+    from tests.conftest import make_settings
+
+    index = seeded_services.index
+    services = dataclasses.replace(
+        seeded_services, settings=make_settings(Path(index.path), retention_days=1))
+    sched = DigestScheduler(services, {})
+    sched.start(catch_up=False)
+    try:
+        assert sched.aps.get_job("retention") is not None
+        await retention_job(sched.key)  # what the hourly job runs
+    finally:
+        sched.shutdown()
+    articles = [a.id for a in index.articles_added_since(None)]
+    assert len(index.sentences(articles)) == len(articles)  # the seeds are from 2025: leads only
