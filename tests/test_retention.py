@@ -136,6 +136,7 @@ def test_vector_codec_keeps_direction_and_none():
         back = vectors.decode(vectors.encode(v))
         assert back is not None and back.dtype == np.float32
         assert float(v @ back) / (np.linalg.norm(v) * np.linalg.norm(back)) > 0.999
+        assert abs(float(np.linalg.norm(back)) - float(np.linalg.norm(v))) < 1e-4 * np.linalg.norm(v)
     assert vectors.encode(None) is None and vectors.decode(None) is None
     assert vectors.encode(np.zeros(384, np.float32)) is not None
     assert vectors.encode(np.array([np.nan] * 4, np.float32)) is None

@@ -28,6 +28,11 @@ def encode(vector: np.ndarray | None) -> bytes | None:
     peak = float(np.max(np.abs(v)))
     scale = peak / _LEVELS if peak > 0 else 1.0
     q = np.clip(np.rint(v / scale), -_LEVELS, _LEVELS).astype(np.int8)
+    # the scale that keeps the vector's length: unit vectors decode as unit vectors, so
+    # dot products stay cosines and thresholds on them keep their meaning
+    length = float(np.linalg.norm(q.astype(np.float32)))
+    if length > 0:
+        scale = float(np.linalg.norm(v)) / length
     return np.float32(scale).tobytes() + q.tobytes()
 
 
