@@ -15,6 +15,7 @@ from bot.core import Request
 from bot.index.speakers import Cue, NamedMention, find_speeches
 from test_commands_seeds import ask, assert_every_sentence_is_quoted_from_its_source, cited_sentences
 from test_slack_flows import fake_slack  # noqa: F401 - the local Slack peer fixture
+from schema_history import undo_compact_format
 
 #: Wednesday 22 October 2025: the seeds date from 8 Aug to 17 Oct 2025.
 NOW = datetime(2025, 10, 22, 15, 0, tzinfo=UTC)
@@ -102,7 +103,7 @@ def test_databases_from_before_speakers_are_backfilled(seeded_db, tmp_path):
     # as a database made before the step existed: its version is the step before it, and
     # every later step's tables are not there yet either
     before = STEPS.index(speakers.create_and_backfill)
-    _undo_compact_format(index.conn)
+    undo_compact_format(index.conn)
     for table in ("speeches", "aboutness", "article_leads_fts"):
         index.conn.execute(f"DROP TABLE IF EXISTS {table}")
     index.conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'index'", [before])
@@ -203,24 +204,3 @@ async def test_a_slack_slash_command_applies_the_window_in_its_text(seeded_servi
         await server.close()
         bot.worker.close()
 
-
-def _undo_compact_format(conn) -> None:
-    """Back to the format before schema step 7: sentence text in its row, float32 vectors,
-    the FTS tables as step 2 made them."""
-    import numpy as np
-
-    from bot.index import vectors
-
-    conn.execute("UPDATE sentences SET text = (SELECT t.text FROM sentence_texts t "
-                 "WHERE t.id = sentences.id)")
-    conn.executemany("UPDATE sentences SET embedding = ? WHERE id = ?",
-                     [(np.asarray(vectors.decode(b), np.float32).tobytes(), sid) for sid, b in
-                      conn.execute("SELECT id, embedding FROM sentences WHERE embedding "
-                                   "IS NOT NULL").fetchall()])
-    for sql in ("DROP TABLE sentences_fts", "DROP VIEW sentence_texts",
-                "ALTER TABLE sentences DROP COLUMN start", "ALTER TABLE sentences DROP COLUMN length",
-                "ALTER TABLE articles DROP COLUMN pruned_at",
-                "CREATE VIRTUAL TABLE sentences_fts USING fts5(text, content='sentences', "
-                "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-                "INSERT INTO sentences_fts(sentences_fts) VALUES ('rebuild')"):
-        conn.execute(sql)
