@@ -189,7 +189,10 @@ def distinctive_terms(conn: Conn, text: str) -> list[str]:
     """The FTS5 terms of a topic's words that an article must contain, rarest in the index
     first: the words whose IDF over all articles is near the rarest one's. A word no article
     has is the rarest of all, so "World Cup 2026" finds nothing where only "world" is known."""
-    words = list(dict.fromkeys(fold(t) for t in fts_tokens(text) if fold(t) not in STOPWORDS))
+    # folding may split a token ("¼" -> "1⁄4"): each piece is one FTS5 term, as the
+    # position-less indexes require
+    words = list(dict.fromkeys(w for t in fts_tokens(text) for w in re.findall(r"[^\W_]+", fold(t))
+                               if w not in STOPWORDS))
     if not words:
         return []
     total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
