@@ -85,6 +85,9 @@ class Settings(BaseSettings):
                                                               LOG_LEVELS[-1])))
     #: Larger input files are rejected unread (a page is rarely over 1 MB).
     ingest_max_bytes: int = Field(10 * MiB, ge=1, le=1024 * MiB)
+    #: Articles older than this many days keep their facts but drop their text, sentences
+    #: and vectors (0: keep everything forever); see bot/index/retention.py.
+    retention_days: int = Field(0, ge=0, le=365 * 100)
     #: A chat or CLI command still unanswered after this long gets a "took too long" reply.
     command_timeout_seconds: float = Field(120.0, gt=0, le=24 * 3600)
     # discord
