@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -92,18 +93,37 @@ def find_speeches(sentences: Sequence[str],
 
 def speaker_cue(text: str, surface: str) -> Cue | None:
     """How `text` makes the person written `surface` its speaker, or None if it does not."""
-    name = re.escape(surface)
-    edge_l, edge_r = r"(?<![\w'’-])", r"(?![\w-])(?!['’]s\b)"
-    if re.search(rf"{edge_l}{name}{edge_r}{_BETWEEN}{_VERBS}\b", text):
+    # every cue needs a verb of saying or "according to": most sentences have neither
+    if not _ANY_CUE.search(text):
+        return None
+    name_verb, verb_name, according_to = _cue_patterns(surface)
+    if name_verb.search(text):
         return Cue.NAME_VERB
-    # '"...," said Ukraine's president, Volodymyr Zelensky.' - a speech tag after a quote or clause
-    if re.search(rf"(?:^|[,\"“”’:;—–-])\s*{_VERBS}\s+(?:[\w.'’-]+,?\s+){{0,6}}?{name}{edge_r}"
-                 r"\s*(?:[,.;:!?\"”)]|$|\s+(?:on|in|at|during|after|before|to|when|while|last|"
-                 r"this|yesterday|today)\b)", text):
+    if verb_name.search(text):
         return Cue.VERB_NAME
-    if re.search(rf"\baccording\s+to\s+(?:[\w.'’-]+,?\s+){{0,5}}?{name}{edge_r}", text, re.IGNORECASE):
+    if according_to.search(text):
         return Cue.ACCORDING_TO
     return None
+
+
+_ANY_CUE = re.compile(rf"{_VERBS}\b|\baccording\s+to\s", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _cue_patterns(surface: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The three cue patterns for one name, compiled once: an article names the same people
+    in many sentences, and `re`'s own cache (512) thrashes on an archive's many names."""
+    name = re.escape(surface)
+    edge_l, edge_r = r"(?<![\w'’-])", r"(?![\w-])(?!['’]s\b)"
+    name_verb = re.compile(rf"{edge_l}{name}{edge_r}{_BETWEEN}{_VERBS}\b")
+    # '"...," said Ukraine's president, Volodymyr Zelensky.' - a speech tag after a quote or clause
+    verb_name = re.compile(
+        rf"(?:^|[,\"“”’:;—–-])\s*{_VERBS}\s+(?:[\w.'’-]+,?\s+){{0,6}}?{name}{edge_r}"
+        r"\s*(?:[,.;:!?\"”)]|$|\s+(?:on|in|at|during|after|before|to|when|while|last|"
+        r"this|yesterday|today)\b)")
+    according_to = re.compile(rf"\baccording\s+to\s+(?:[\w.'’-]+,?\s+){{0,5}}?{name}{edge_r}",
+                              re.IGNORECASE)
+    return name_verb, verb_name, according_to
 
 
 def record_article(conn: sqlite3.Connection, article_id: int) -> int:
