@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.index import aboutness, entity_store, event_store, queries, speakers
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
-from bot.index.entities import Mention, extract_mentions, resolve_in_article
+from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
 from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats, SourceRef,
@@ -138,7 +138,7 @@ class Index:
         flat = [s for p in prepared for s in p.sentences]
         vectors = self.encoder.encode(flat) if flat else np.zeros((0, 384), np.float32)
         with self._nlp_lock:  # spaCy pipelines are not documented as thread-safe
-            docs = list(self.nlp.pipe(flat, batch_size=64))
+            docs = entity_docs(self.nlp, flat)
         at = 0
         for p in prepared:
             n = len(p.sentences)
