@@ -24,6 +24,7 @@ import numpy as np
 from bot.config import Settings
 from bot.index import aboutness, entity_store, event_store, queries, speakers
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
+from bot.index.embed_policy import vector_mask
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
@@ -56,7 +57,8 @@ class _Prepared:
     article: Article
     fingerprint: Fingerprint
     sentences: list[str]
-    embeddings: np.ndarray | None = None
+    #: One per sentence: a float32 vector, or None where the embed policy gives none.
+    embeddings: list[np.ndarray | None] | None = None
     mentions: list[Mention] | None = None
     events: list[EventMention] | None = None
 
@@ -136,7 +138,10 @@ class Index:
         if not prepared:
             return
         flat = [s for p in prepared for s in p.sentences]
-        vectors = self.encoder.encode(flat) if flat else np.zeros((0, 384), np.float32)
+        mask = [m for p in prepared for m in vector_mask(p.sentences, self.settings.embed_sentences)]
+        wanted = [s for s, m in zip(flat, mask) if m]
+        encoded = iter(self.encoder.encode(wanted)) if wanted else iter(())
+        vectors = [next(encoded) if m else None for m in mask]
         with self._nlp_lock:  # spaCy pipelines are not documented as thread-safe
             docs = entity_docs(self.nlp, flat)
         at = 0
@@ -213,7 +218,9 @@ class Index:
         for pos, (text, vec) in enumerate(zip(p.sentences, p.embeddings)):
             sid = c.execute("INSERT INTO sentences(article_id, position, text, embedding) "
                             "VALUES (?, ?, ?, ?)",
-                            [article_id, pos, text, np.asarray(vec, np.float32).tobytes()]).lastrowid
+                            [article_id, pos, text,
+                             None if vec is None else np.asarray(vec, np.float32).tobytes()]
+                            ).lastrowid
             assert sid is not None
             c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
             sentence_ids.append(sid)
