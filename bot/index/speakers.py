@@ -92,38 +92,47 @@ def find_speeches(sentences: Sequence[str],
 
 
 def speaker_cue(text: str, surface: str) -> Cue | None:
-    """How `text` makes the person written `surface` its speaker, or None if it does not."""
+    """How `text` makes the person written `surface` its speaker, or None if it does not.
+
+    The patterns around the name are compiled once; only where the name stands is looked
+    up per call (compiling them with each name inside cost tens of ms per new name)."""
     # every cue needs a verb of saying or "according to": most sentences have neither
-    if not _ANY_CUE.search(text):
+    if not surface or not _ANY_CUE.search(text):
         return None
-    name_verb, verb_name, according_to = _cue_patterns(surface)
-    if name_verb.search(text):
+    spots = _occurrences(surface, ignore_case=False).finditer(text)
+    places = [(m.start(), m.start() + len(surface)) for m in spots]
+    if any(_EDGE_LEFT.match(text, a) and _NAME_THEN_VERB.match(text, b) for a, b in places):
         return Cue.NAME_VERB
-    if verb_name.search(text):
+    # '"...," said Ukraine's president, Volodymyr Zelensky.' - a speech tag after a quote or clause
+    if any(_VERB_THEN_NAME.search(text, 0, a) and _AFTER_SPOKEN_NAME.match(text, b)
+           for a, b in places):
         return Cue.VERB_NAME
-    if according_to.search(text):
+    spots = _occurrences(surface, ignore_case=True).finditer(text)
+    if any(_ACCORDING_TO.search(text, 0, m.start())
+           and _EDGE_RIGHT_ANY_CASE.match(text, m.start() + len(surface)) for m in spots):
         return Cue.ACCORDING_TO
     return None
 
 
+_EDGE_L, _EDGE_R = r"(?<![\w'’-])", r"(?![\w-])(?!['’]s\b)"
 _ANY_CUE = re.compile(rf"{_VERBS}\b|\baccording\s+to\s", re.IGNORECASE)
+_EDGE_LEFT = re.compile(_EDGE_L)
+#: "Zelensky said", "Zelensky, the president, told": what follows the name.
+_NAME_THEN_VERB = re.compile(rf"{_EDGE_R}{_BETWEEN}{_VERBS}\b")
+#: ', said Ukraine's president, ' right before the name (matched up to where it starts)...
+_VERB_THEN_NAME = re.compile(rf"(?:^|[,\"“”’:;—–-])\s*{_VERBS}\s+(?:[\w.'’-]+,?\s+){{0,6}}?\Z")
+#: ...and the end of the clause right after it.
+_AFTER_SPOKEN_NAME = re.compile(
+    rf"{_EDGE_R}\s*(?:[,.;:!?\"”)]|$|\s+(?:on|in|at|during|after|before|to|when|while|last|"
+    r"this|yesterday|today)\b)")
+_ACCORDING_TO = re.compile(r"\baccording\s+to\s+(?:[\w.'’-]+,?\s+){0,5}?\Z", re.IGNORECASE)
+_EDGE_RIGHT_ANY_CASE = re.compile(_EDGE_R, re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
-def _cue_patterns(surface: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """The three cue patterns for one name, compiled once: an article names the same people
-    in many sentences, and `re`'s own cache (512) thrashes on an archive's many names."""
-    name = re.escape(surface)
-    edge_l, edge_r = r"(?<![\w'’-])", r"(?![\w-])(?!['’]s\b)"
-    name_verb = re.compile(rf"{edge_l}{name}{edge_r}{_BETWEEN}{_VERBS}\b")
-    # '"...," said Ukraine's president, Volodymyr Zelensky.' - a speech tag after a quote or clause
-    verb_name = re.compile(
-        rf"(?:^|[,\"“”’:;—–-])\s*{_VERBS}\s+(?:[\w.'’-]+,?\s+){{0,6}}?{name}{edge_r}"
-        r"\s*(?:[,.;:!?\"”)]|$|\s+(?:on|in|at|during|after|before|to|when|while|last|"
-        r"this|yesterday|today)\b)")
-    according_to = re.compile(rf"\baccording\s+to\s+(?:[\w.'’-]+,?\s+){{0,5}}?{name}{edge_r}",
-                              re.IGNORECASE)
-    return name_verb, verb_name, according_to
+def _occurrences(surface: str, *, ignore_case: bool) -> re.Pattern[str]:
+    """Every place `surface` starts, overlapping ones included (a literal: cheap to compile)."""
+    return re.compile(f"(?={re.escape(surface)})", re.IGNORECASE if ignore_case else 0)
 
 
 def record_article(conn: sqlite3.Connection, article_id: int) -> int:
