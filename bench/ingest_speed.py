@@ -8,8 +8,8 @@ checked out into a temporary git worktree) and once with this tree, each in its 
 child process so that each peak memory is its own. Models are loaded and warmed before
 the clock starts in both. Prints articles/s of each, the ratio, each peak RSS, and how
 many sentences got a vector. On a shared machine wall time swings with the other
-processes; the CPU seconds each ingest used (all its threads) are steadier. `--also-embed-all` adds a third run: this tree with
-BRIEFBOT_EMBED_SENTENCES=all, to separate the embed policy from the other levers.
+processes; the CPU seconds each ingest used (all its threads) are steadier. `--also-embed shown` adds a third run: this tree with
+BRIEFBOT_EMBED_SENTENCES=shown, to show the embed policy's share apart from the rest.
 The data set is read where it lies and never copied into the repository.
 """
 
@@ -87,8 +87,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=100, help="articles to ingest (default 100)")
     ap.add_argument("--baseline-rev", default=BASELINE_REV,
                     help=f"git revision measured as the baseline (default {BASELINE_REV})")
-    ap.add_argument("--also-embed-all", action="store_true",
-                    help="also run this tree with BRIEFBOT_EMBED_SENTENCES=all")
+    ap.add_argument("--also-embed", choices=["all", "shown"], default=None,
+                    help="also run this tree with BRIEFBOT_EMBED_SENTENCES set to this")
     ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
     args = ap.parse_args()
     if not args.dataset.is_file():
@@ -111,18 +111,20 @@ def main() -> int:
             results["baseline"] = run_child(base_tree, subset, tmp / "base.db", {})
             print("this tree ...", file=sys.stderr, flush=True)
             results["new"] = run_child(ROOT, subset, tmp / "new.db", {})
-            if args.also_embed_all:
-                print("this tree, embed all ...", file=sys.stderr, flush=True)
-                results["new_embed_all"] = run_child(ROOT, subset, tmp / "all.db",
-                                                     {"BRIEFBOT_EMBED_SENTENCES": "all"})
+            if args.also_embed:
+                key = f"new_embed_{args.also_embed}"
+                print(f"this tree, embed {args.also_embed} ...", file=sys.stderr, flush=True)
+                results[key] = run_child(ROOT, subset, tmp / "also.db",
+                                         {"BRIEFBOT_EMBED_SENTENCES": args.also_embed})
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                             str(base_tree)], check=False)
     base = results["baseline"]
     print(line(f"baseline {args.baseline_rev}:", base))
     print(line("this tree:", results["new"]))
-    if "new_embed_all" in results:
-        print(line("this tree, embed all:", results["new_embed_all"]))
+    for key in results:
+        if key.startswith("new_embed_"):
+            print(line(f"this tree, embed {key[10:]}:", results[key]))
     for key, r in results.items():
         if key != "baseline":
             print(f"{key}: {r['articles_per_s'] / base['articles_per_s']:.2f}x the baseline's "
