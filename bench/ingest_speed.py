@@ -109,6 +109,7 @@ def main() -> int:
             results = {}
             print(f"baseline ({args.baseline_rev}) ...", file=sys.stderr, flush=True)
             results["baseline"] = run_child(base_tree, subset, tmp / "base.db", {})
+            print(line("  done:", results["baseline"]), file=sys.stderr, flush=True)
             print("this tree ...", file=sys.stderr, flush=True)
             results["new"] = run_child(ROOT, subset, tmp / "new.db", {})
             if args.also_embed:
