@@ -26,6 +26,7 @@ from pydantic_settings import (BaseSettings, DotEnvSettingsSource, EnvSettingsSo
                                PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.index.embed_policy import EmbedPolicy
 from bot.workspaces import SYNTAX, AllowList, parse_workspace
 from summarizer.embeddings import EncoderBackend
 
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
     #: installed), torch, or numpy. Both give the same vectors.
     encoder: EncoderBackend = Field(EncoderBackend.AUTO, description=", ".join(
         b.value for b in EncoderBackend))
+    #: Which sentences ingest embeds: "all" (every sentence) or "shown" (leads and sentences
+    #: naming something; about 30% less encoding, the rest are not ranked by meaning).
+    embed_sentences: EmbedPolicy = Field(EmbedPolicy.ALL, description=", ".join(
+        p.value for p in EmbedPolicy))
     #: Optional seq2seq model directory for abstractive single-article summaries.
     seq2seq_model: str = ""
     log_level: str = Field("INFO", description=" or ".join((", ".join(LOG_LEVELS[:-1]),

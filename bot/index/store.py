@@ -31,8 +31,9 @@ import numpy as np
 from bot.config import Settings
 from bot.index import aboutness, entity_store, event_store, queries, retention, speakers, vectors
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
+from bot.index.embed_policy import vector_mask
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
-from bot.index.entities import Mention, extract_mentions, resolve_in_article
+from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
 from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats,
@@ -67,7 +68,8 @@ class _Prepared:
     article: Article
     fingerprint: Fingerprint
     sentences: list[str]
-    embeddings: np.ndarray | None = None
+    #: One per sentence: a float32 vector, or None where the embed policy gives none.
+    embeddings: list[np.ndarray | None] | None = None
     mentions: list[Mention] | None = None
     events: list[EventMention] | None = None
 
@@ -148,9 +150,12 @@ class Index:
         if not prepared:
             return
         flat = [s for p in prepared for s in p.sentences]
-        vectors = self.encoder.encode(flat) if flat else np.zeros((0, 384), np.float32)
+        mask = [m for p in prepared for m in vector_mask(p.sentences, self.settings.embed_sentences)]
+        wanted = [s for s, m in zip(flat, mask) if m]
+        encoded = iter(self.encoder.encode(wanted)) if wanted else iter(())
+        vectors = [next(encoded) if m else None for m in mask]
         with self._nlp_lock:  # spaCy pipelines are not documented as thread-safe
-            docs = list(self.nlp.pipe(flat, batch_size=64))
+            docs = entity_docs(self.nlp, flat)
         at = 0
         for p in prepared:
             n = len(p.sentences)
