@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core import Reply, Request
+from bot.index.rows import AddStatus
 from bot.registry import registry
 from bot.services import Services
 
@@ -14,5 +15,5 @@ async def ingest(req: Request, services: Services) -> Reply:
     from bot.feeds.service import ingest_url  # imported here: aiohttp costs every cold `ask` ~0.2 s
 
     done = await ingest_url(services, req.text)
-    return Reply.plain(done.text(), title="Article ingested" if done.status == "stored"
+    return Reply.plain(done.text(), title="Article ingested" if done.status is AddStatus.STORED
                        else "Already held")

@@ -20,6 +20,7 @@ from bot.feeds.items import normalize_link
 from bot.feeds.poll import (INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, parse_fetched,
                             poll_due_feeds)
 from bot.feeds.store import FeedRow, FeedStore
+from bot.index.rows import AddStatus
 from bot.feeds.worker import ITEM_SECONDS, JobTimeout, WorkerCrashed
 from bot.ingest.model import Article, Rejected
 from bot.redact import redact_urls
@@ -226,7 +227,7 @@ def list_text(feeds: list[FeedRow], default_minutes: int) -> str:
 @dataclass
 class IngestedUrl:
     url: str
-    status: str  # "stored" | "duplicate"
+    status: AddStatus
     article_id: int
     title: str
     publisher: str | None
@@ -238,7 +239,7 @@ class IngestedUrl:
     def text(self) -> str:
         where = ", ".join(x for x in (self.publisher, _date(self.published)) if x)
         where = f" — {where}" if where else ""
-        if self.status == "duplicate":
+        if self.status is AddStatus.DUPLICATE:
             line = (f"Already held: “{self.title}”{where} is the same story as article "
                     f"{self.article_id}; this source was added to it.")
         else:
@@ -279,7 +280,7 @@ async def ingest_url(services: Services, url: str, *,
     rest = [r.status for r in results[1:]]
     return IngestedUrl(url=url, status=first.status, article_id=first.article_id, title=main.title,
                        publisher=main.publisher, published=main.published,
-                       others=rest.count("stored"), others_duplicate=rest.count("duplicate"))
+                       others=rest.count(AddStatus.STORED), others_duplicate=rest.count(AddStatus.DUPLICATE))
 
 
 def page_items(body: bytes, url: str, origin: str, kind: str) -> list[Article | Rejected]:
@@ -303,7 +304,7 @@ def ingest_urls(urls: list[str], services: Services, report: IngestReport) -> In
                 report.rejected.append({"path": url, "reason": internal_error(url, exc).reason})
                 continue
             report.pages += 1
-            if done.status == "duplicate":
+            if done.status is AddStatus.DUPLICATE:
                 report.duplicates += 1
             else:
                 report.stored += 1

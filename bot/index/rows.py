@@ -7,9 +7,16 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 
+class AddStatus(StrEnum):
+    """What adding an article did: stored it, or recorded it as a source of a story held."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+
+
 @dataclass
 class AddResult:
-    status: str  # "stored" | "duplicate"
+    status: AddStatus
     article_id: int
     duplicate_of: int | None = None
 

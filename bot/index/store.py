@@ -36,7 +36,7 @@ from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
-from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats,
+from bot.index.rows import (AddResult, AddStatus, ArticleRow, EntityRow, EventRow, IndexStats,
                             MaintainResult, PruneResult, SourceRef, Topic, iso_utc)
 from bot.index.schema import COMPONENT, STEPS
 from bot.index.sentence_text import offsets
@@ -208,7 +208,7 @@ class Index:
         if dup is not None:
             self._add_source(dup, a, now)
             self._add_keys(dup, a.keys)
-            return AddResult("duplicate", dup, dup)
+            return AddResult(AddStatus.DUPLICATE, dup, dup)
         if p.mentions is None:  # a duplicate of something earlier in the same batch was undone
             self._analyse([p])
         c = self.conn
@@ -241,7 +241,7 @@ class Index:
         speakers.record_article(c, article_id)
         self._write_events(article_id, p, sentence_ids)
         aboutness.refresh_article(c, article_id)
-        return AddResult("stored", article_id)
+        return AddResult(AddStatus.STORED, article_id)
 
     def _add_source(self, article_id: int, a: Article, now: str) -> None:
         # the same file or feed item read again is the same source, even re-titled

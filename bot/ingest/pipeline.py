@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import text_hygiene
 from bot.index.db import StorageError
+from bot.index.rows import AddStatus
 from bot.ingest.clean import Evidence, clean_lines, has_sentence_end, is_furniture, norm, words_of
 from bot.ingest.dates import date_from_text, parse_date, shift
 from bot.ingest.model import Article, Rejected
@@ -419,7 +420,7 @@ def _store(batch: list[Article], index: Index, report: IngestReport) -> None:
 
 def _count(results: Iterable[Any], report: IngestReport) -> None:
     for result in results:
-        if result.status == "duplicate":
+        if result.status is AddStatus.DUPLICATE:
             report.duplicates += 1
         else:
             report.stored += 1
