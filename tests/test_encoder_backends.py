@@ -155,3 +155,20 @@ def test_a_damaged_weights_file_is_one_clear_error(tmp_path_factory, junk):
         read_safetensors(path)
     except UnsupportedModel as exc:
         assert "safetensors" in str(exc)
+
+
+def test_a_question_asked_again_gets_the_same_vector_without_running_the_model(numpy_encoder):
+    question = "What did the ministers agree in Brussels?"
+    first = numpy_encoder.encode([question])
+    first[0, 0] = 42.0  # what a caller does with its copy must not reach the cache
+    runs = []
+    real = numpy_encoder._encode_unlocked
+    numpy_encoder._encode_unlocked = lambda *a: runs.append(a) or real(*a)
+    try:
+        again = numpy_encoder.encode([question])
+        other = numpy_encoder.encode(["Who won the election in Kenya?"])
+    finally:
+        del numpy_encoder._encode_unlocked
+    fresh = Encoder(numpy_encoder.model_dir, backend=EncoderBackend.NUMPY).encode([question])
+    assert np.array_equal(again, fresh)
+    assert len(runs) == 1 and other.shape == (1, fresh.shape[1])  # only the new question ran
