@@ -35,8 +35,8 @@ DIM = 384
 #: In `auto`, batches at least this long go to torch when it is installed: below it,
 #: importing torch (seconds) costs more than numpy's slower arithmetic saves.
 TORCH_MIN_BATCH = 512
-#: Single texts (questions) whose vectors are kept, most recently asked first out last.
-RECENT_TEXTS = 512
+#: Recent questions and digest titles whose vectors are kept (1.5 KiB each).
+RECENT_TEXTS = 4096
 
 
 class EncoderBackend(StrEnum):
@@ -185,6 +185,23 @@ class Encoder:
                 self._recent[texts[0]] = out[0].copy()
                 if len(self._recent) > RECENT_TEXTS:
                     self._recent.popitem(last=False)
+            return out
+
+    def encode_recent(self, texts: Sequence[str]) -> np.ndarray:
+        """`encode` for texts asked about again and again (digest titles): those among the
+        recent texts are not encoded again; the others are encoded in one batch and kept."""
+        with self._lock:
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._recent]
+            if missing:
+                for text, vec in zip(missing, self._encode_unlocked(missing, 64)):
+                    self._recent[text] = vec.copy()
+            out = np.stack([self._recent[t] for t in texts])
+            for t in texts:
+                self._recent.move_to_end(t)
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
             return out
 
     def _encode_unlocked(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
