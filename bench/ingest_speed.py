@@ -1,109 +1,138 @@
-"""Ingest throughput and question latency on a real news stream (run by hand).
+"""Ingest throughput against today's baseline, measured in the same run (run by hand).
 
-    .venv/bin/python bench/ingest_speed.py ../shared/eval/t17/t17_articles.jsonl --limit 300
+    .venv/bin/python bench/ingest_speed.py ../shared/eval/t17/t17_articles.jsonl --limit 100
 
-Prints, from one run: reading + cleaning alone (the baseline: what ingest costs
-before any model), MiniLM encoding alone, the full ingest (dedup, sentences,
-embeddings, entities, events, FTS5) into a fresh SQLite file, then the latency
-of `latest` questions against a plain FTS5 lookup on the same database, and the
-peak memory. The data set is read where it lies and never copied into the repo.
+Ingests the first `--limit` articles through `run_ingest` into a fresh SQLite file,
+once with the code of `--baseline-rev` (default: main before issue 11's ingest work,
+checked out into a temporary git worktree) and once with this tree, each in its own
+child process so that each peak memory is its own. Models are loaded and warmed before
+the clock starts in both. Prints articles/s of each, the ratio, each peak RSS, and how
+many sentences got a vector. On a shared machine wall time swings with the other
+processes; the CPU seconds each ingest used (all its threads) are steadier. `--also-embed shown` adds a third run: this tree with
+BRIEFBOT_EMBED_SENTENCES=shown, to show the embed policy's share apart from the rest.
+The data set is read where it lies and never copied into the repository.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import resource
-import statistics
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+#: main just before issue 11's ingest work: today's behaviour.
+BASELINE_REV = "3ff357c"
 
-from bot.config import Settings  # noqa: E402
-from bot.index.store import Index  # noqa: E402
-from bot.ingest.pipeline import articles_from_paths, run_ingest  # noqa: E402
-from bot.ingest.model import Article  # noqa: E402
-from bot.registry import load_commands  # noqa: E402
-from bot.services import Services  # noqa: E402
-from summarizer import make_summarizer  # noqa: E402
-from summarizer.sentences import split_sentences  # noqa: E402
+#: Runs in the child, with the tree under test first on sys.path. Uses only interfaces
+#: both trees have (Settings.load, Index, run_ingest), so the baseline is its own code.
+CHILD = r"""
+import json, os, resource, sqlite3, sys, time
+from pathlib import Path
+tree, subset, db = sys.argv[1:4]
+sys.path.insert(0, tree)
+os.chdir(tree)
+from bot.config import Settings
+from bot.index.store import Index
+from bot.ingest.pipeline import run_ingest
+from summarizer.embeddings import TORCH_MIN_BATCH
+env = {k: v for k, v in os.environ.items() if k.startswith("BRIEFBOT_")}
+settings = Settings.load(env=env, dotenv=None, db_path=Path(db))
+index = Index(Path(db), settings)
+index.encoder.encode(["warm up"] * TORCH_MIN_BATCH)  # loads the backend large batches use
+index.nlp("Warm up in Paris.")
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+start, cpu_start = time.perf_counter(), cpu()
+report = run_ingest([subset], index, progress=False)
+seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
+index.close()
+conn = sqlite3.connect(db)
+total, embedded = conn.execute("SELECT COUNT(*), COUNT(embedding) FROM sentences").fetchone()
+entities, mentions = (conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0],
+                      conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0])
+conn.close()
+print(json.dumps({"stored": report.stored, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                  "articles_per_s": report.stored / seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "sentences": total, "embedded": embedded,
+                  "entities": entities, "mentions": mentions}))
+"""
 
-QUESTIONS = ["latest on Egypt protests", "latest on Mubarak", "latest on the BP oil spill",
-             "latest on Haiti earthquake", "latest on Gaddafi", "who is Barack Obama",
-             "timeline of the Libya war", "latest on swine flu", "latest on Michael Jackson",
-             "latest on Syria"]
+
+def run_child(tree: Path, subset: Path, db: Path, env_extra: dict[str, str]) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    env.update(env_extra)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(subset), str(db)],
+                         env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"ingest in {tree} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def line(label: str, r: dict) -> str:
+    return (f"{label:<24} {r['seconds']:6.1f} s  {r['articles_per_s']:5.2f} articles/s  "
+            f"CPU {r['cpu_seconds']:6.1f} s  "
+            f"peak {r['peak_mb']:5.0f} MB  vectors {r['embedded']}/{r['sentences']}  "
+            f"entities {r['entities']}  mentions {r['mentions']}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", type=Path, help="JSONL of articles (e.g. Timeline17)")
-    ap.add_argument("--limit", type=int, default=300, help="articles to ingest (default 300)")
+    ap.add_argument("--limit", type=int, default=100, help="articles to ingest (default 100)")
+    ap.add_argument("--baseline-rev", default=BASELINE_REV,
+                    help=f"git revision measured as the baseline (default {BASELINE_REV})")
+    ap.add_argument("--also-embed", choices=["all", "shown"], default=None,
+                    help="also run this tree with BRIEFBOT_EMBED_SENTENCES set to this")
+    ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
     args = ap.parse_args()
     if not args.dataset.is_file():
         print(f"no such dataset: {args.dataset}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        subset = Path(tmp) / "subset.jsonl"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        subset = tmp / "subset.jsonl"
         with args.dataset.open(encoding="utf-8") as src, subset.open("w", encoding="utf-8") as dst:
-            for n, line in enumerate(src):
+            for n, row in enumerate(src):
                 if n >= args.limit:
                     break
-                dst.write(line)
-
-        t = time.perf_counter()
-        items = [a for a in articles_from_paths([str(subset)]) if isinstance(a, Article)]
-        read_s = time.perf_counter() - t
-        sentences = [s for a in items for s in split_sentences(a.text)]
-        words = sum(len(a.text.split()) for a in items)
-        print(f"articles: {len(items)}  sentences: {len(sentences)}  words: {words}")
-        print(f"baseline read+clean+split: {read_s:7.2f} s  {len(items) / read_s:8.1f} articles/s")
-
-        db = Path(tmp) / "bench.db"
-        settings = Settings.load(env={}, dotenv=None, db_path=db)
-        index = Index(db, settings)
-        index.encoder.encode(["warm up"])
-        t = time.perf_counter()
-        index.encoder.encode(sentences)
-        enc_s = time.perf_counter() - t
-        print(f"MiniLM encoding alone:     {enc_s:7.2f} s  {len(sentences) / enc_s:8.1f} sentences/s")
-
-        t = time.perf_counter()
-        report = run_ingest([str(subset)], index, progress=sys.stderr.isatty())
-        ing_s = time.perf_counter() - t
-        print(f"full ingest:               {ing_s:7.2f} s  {report.stored / ing_s:8.2f} articles/s "
-              f"({report.stored} stored, {report.duplicates} duplicates, "
-              f"{len(report.rejected)} rejected); db {db.stat().st_size / 1e6:.1f} MB")
-
-        services = Services(settings=settings, index=index,
-                            summarizer=make_summarizer(settings, index.encoder),
-                            registry=load_commands())
-        fts, answers = [], []
-        for q in QUESTIONS:
-            t = time.perf_counter()
-            index.search(q.split(" ", 2)[-1])
-            fts.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            reply = asyncio.run(services.registry.dispatch(services.registry.parse(q), services))
-            answers.append(time.perf_counter() - t)
-            print(f"  {answers[-1] * 1000:7.0f} ms  {q!r}: {reply.kind}, {len(reply.sources)} sources",
-                  file=sys.stderr)
-        print(f"baseline FTS5 lookup:      median {statistics.median(fts) * 1000:7.1f} ms")
-        print(f"answer (latest/who/timeline): median {statistics.median(answers) * 1000:7.0f} ms, "
-              f"max {max(answers) * 1000:.0f} ms")
-        print(f"peak memory: {peak_mb():.0f} MB")
-        print(json.dumps({"articles": len(items), "read_s": round(read_s, 2), "encode_s": round(enc_s, 2),
-                          "ingest_s": round(ing_s, 2), "peak_mb": round(peak_mb())}))
-        index.close()
+                dst.write(row)
+        base_tree = tmp / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
+                        str(base_tree), args.baseline_rev], check=True)
+        try:
+            results = {}
+            print(f"baseline ({args.baseline_rev}) ...", file=sys.stderr, flush=True)
+            results["baseline"] = run_child(base_tree, subset, tmp / "base.db", {})
+            print(line("  done:", results["baseline"]), file=sys.stderr, flush=True)
+            print("this tree ...", file=sys.stderr, flush=True)
+            results["new"] = run_child(ROOT, subset, tmp / "new.db", {})
+            if args.also_embed:
+                key = f"new_embed_{args.also_embed}"
+                print(f"this tree, embed {args.also_embed} ...", file=sys.stderr, flush=True)
+                results[key] = run_child(ROOT, subset, tmp / "also.db",
+                                         {"BRIEFBOT_EMBED_SENTENCES": args.also_embed})
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(base_tree)], check=False)
+    base = results["baseline"]
+    print(line(f"baseline {args.baseline_rev}:", base))
+    print(line("this tree:", results["new"]))
+    for key in results:
+        if key.startswith("new_embed_"):
+            print(line(f"this tree, embed {key[10:]}:", results[key]))
+    for key, r in results.items():
+        if key != "baseline":
+            print(f"{key}: {r['articles_per_s'] / base['articles_per_s']:.2f}x the baseline's "
+                  f"articles/s, {base['cpu_seconds'] / r['cpu_seconds']:.2f}x less CPU time, "
+                  f"{r['peak_mb'] / base['peak_mb']:.2f}x its peak memory")
+    if args.json:
+        print(json.dumps(results))
     return 0
 
 

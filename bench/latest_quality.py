@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.summary_quality import DatasetError  # noqa: E402
+from bot.index.embed_policy import EmbedPolicy, vector_mask  # noqa: E402
 from summarizer.facets import says_when  # noqa: E402
 from summarizer.sentences import split_sentences  # noqa: E402
 from summarizer.types import Sentence  # noqa: E402
@@ -95,14 +96,17 @@ def embed(case_list: list[dict], cache_dir: Path) -> dict[str, np.ndarray]:
     return known
 
 
-def sentences_of(case: dict, embeddings: dict[str, np.ndarray]) -> list[Sentence]:
+def sentences_of(case: dict, embeddings: dict[str, np.ndarray],
+                 policy: EmbedPolicy = EmbedPolicy.ALL) -> list[Sentence]:
+    """The case's sentences as the index stores them: a vector where `policy` gives one."""
     out = []
     for n, a in enumerate(case["articles"]):
         published = datetime.fromisoformat(a["date"]).replace(tzinfo=timezone.utc)
         emb = embeddings[a["id"]]
-        for pos, text in enumerate(split_sentences(a["article"])):
+        texts = split_sentences(a["article"])
+        for pos, (text, keep) in enumerate(zip(texts, vector_mask(texts, policy))):
             out.append(Sentence(id=n * 10_000 + pos, article_id=n, position=pos, text=text,
-                                published=published, embedding=emb[pos]))
+                                published=published, embedding=emb[pos] if keep else None))
     return out
 
 
@@ -138,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--when-bonus", type=float, default=0.0, metavar="W",
                     help="also score the system with this bonus for sentences that say when "
                          "(what `latest` adds for events), as the row system_when")
+    ap.add_argument("--embed-sentences", type=EmbedPolicy, default=EmbedPolicy.SHOWN,
+                    choices=list(EmbedPolicy), help="which sentences have a vector for the "
+                    "system rows (as BRIEFBOT_EMBED_SENTENCES); system_embed_all is the baseline")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -168,11 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     encoder = Encoder()
     summarizer = ExtractiveSummarizer(encoder, mmr=replace(MMRParams(), **overrides))
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
-    rows = ("system", *(("system_when",) if args.when_bonus else ()), "lead_newest", "cosine_only")
+    rows = ("system", *(("system_when",) if args.when_bonus else ()), "system_embed_all",
+            "lead_newest", "cosine_only")
     totals = {name: np.zeros(len(METRICS)) for name in rows}
     words = dict.fromkeys(totals, 0)
     for k, case in enumerate(case_list, 1):
-        sents = sentences_of(case, embeddings)
+        sents = sentences_of(case, embeddings, args.embed_sentences)
+        every = sentences_of(case, embeddings, EmbedPolicy.ALL)
         qvec = encoder.encode([case["query"]])[0]
         picks = {
             "system": list(summarizer.summarize(sents, query=case["query"], budget_words=args.budget,
@@ -181,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
                 sents, query=case["query"], budget_words=args.budget, prefer_recent=True,
                 bonus={x.id: args.when_bonus for x in sents if says_when(x.text)}).sentences)}
                if args.when_bonus else {}),
-            "lead_newest": lead_newest(sents, args.budget),
-            "cosine_only": cosine_only(sents, qvec, args.budget),
+            "system_embed_all": list(summarizer.summarize(
+                every, query=case["query"], budget_words=args.budget, prefer_recent=True).sentences),
+            "lead_newest": lead_newest(every, args.budget),
+            "cosine_only": cosine_only(every, qvec, args.budget),
         }
         ref = "\n".join(split_sentences(case["reference"]))
         for name, chosen in picks.items():

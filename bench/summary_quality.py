@@ -34,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.index.embed_policy import EmbedPolicy, vector_mask  # noqa: E402
 from summarizer.sentences import split_sentences  # noqa: E402
 from summarizer.types import Sentence  # noqa: E402
 
@@ -71,10 +72,13 @@ def reference_lines(rec: dict) -> list[str]:
     return split_sentences(rec["reference"])
 
 
-def article_sentences(rec: dict, embeddings: np.ndarray | None = None) -> list[Sentence]:
+def article_sentences(rec: dict, embeddings: np.ndarray | None = None,
+                      policy: EmbedPolicy = EmbedPolicy.ALL) -> list[Sentence]:
+    """The record's sentences as the index stores them: a vector where `policy` gives one."""
     texts = split_sentences(rec["article"])
+    mask = vector_mask(texts, policy)
     return [Sentence(id=i, article_id=0, position=i, text=t,
-                     embedding=None if embeddings is None else embeddings[i])
+                     embedding=None if embeddings is None or not mask[i] else embeddings[i])
             for i, t in enumerate(texts)]
 
 
@@ -182,20 +186,29 @@ def intervals(system: RougeAverager, baseline: RougeAverager) -> dict:
 
 def evaluate(records: Iterable[dict], system: Callable[[list[Sentence]], list[str]],
              progress: bool = True, halves: bool = False,
-             embeddings: Sequence[np.ndarray] | None = None) -> dict:
+             embeddings: Sequence[np.ndarray] | None = None,
+             policy: EmbedPolicy = EmbedPolicy.ALL) -> dict:
     """Mean ROUGE of the system and the baselines, with 95% intervals; `halves` adds the
     same for the even (tuning) and odd (held-out) records, from this one run. With
     `embeddings` (per record, from `embed_articles`) the system's sentences carry their
-    vectors, as stored sentences do in the index."""
+    vectors, as stored sentences do in the index: those `policy` gives one; with a policy
+    other than ALL the row system_embed_all scores the system with every vector (the
+    baseline of BRIEFBOT_EMBED_SENTENCES) on the same records."""
     records = list(records)
     scores = {"system": RougeAverager(), "lead3": RougeAverager()}
+    compare = embeddings is not None and policy is not EmbedPolicy.ALL
+    if compare:
+        scores["system_embed_all"] = RougeAverager()
     with_lines = all(isinstance(r.get("article_lines"), list) for r in records)
     if with_lines and records:
         scores["lead3_article_lines"] = RougeAverager()
     for i, rec in enumerate(records, 1):
         ref = reference_lines(rec)
-        sents = article_sentences(rec, None if embeddings is None else embeddings[i - 1])
+        vectors = None if embeddings is None else embeddings[i - 1]
+        sents = article_sentences(rec, vectors, policy)
         scores["system"].add(ref, system(sents))
+        if compare:
+            scores["system_embed_all"].add(ref, system(article_sentences(rec, vectors)))
         scores["lead3"].add(ref, [s.text for s in sents[:3]])
         if "lead3_article_lines" in scores:
             scores["lead3_article_lines"].add(ref, rec["article_lines"][:3])
@@ -217,7 +230,7 @@ def print_table(result: dict, label: str) -> None:
     ci = result["ci95"]
     print(f"n = {result['n']} ({label})")
     print(f"{'':22}{'R-1':>8}{'R-2':>8}{'R-Lsum':>8}   95% bootstrap intervals, R-1 / R-2 / R-Lsum")
-    for name in ("system", "lead3", "lead3_article_lines"):
+    for name in ("system", "system_embed_all", "lead3", "lead3_article_lines"):
         if name in result:
             r = result[name]
             bounds = " / ".join(f"{lo:.2f}-{hi:.2f}" for lo, hi in ci.get(name, {}).values())
@@ -238,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help="keep sentence vectors in this folder (e.g. /tmp/briefbot-bench) and "
                          "reuse them on the next run over the same texts")
+    ap.add_argument("--embed-sentences", type=EmbedPolicy, default=EmbedPolicy.SHOWN,
+                    choices=list(EmbedPolicy), help="which sentences have a vector for the "
+                    "system row (as BRIEFBOT_EMBED_SENTENCES); system_embed_all is the baseline")
     args = ap.parse_args(argv)
     try:
         records = load_records(args.dataset, limit=args.limit, half=args.half)
@@ -258,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     def system(sents: list[Sentence]) -> list[str]:
         return [s.text for s in summarizer.summarize_article(sents, max_sentences=3).sentences]
 
-    result = evaluate(records, system, halves=args.half is None, embeddings=vectors)
+    result = evaluate(records, system, halves=args.half is None, embeddings=vectors,
+                      policy=args.embed_sentences)
     if args.json:
         print(json.dumps(result))
         return 0

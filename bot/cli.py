@@ -89,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     ent.add_argument("--limit", type=int, default=50, help="at most this many (text output; default 50)")
     ent.add_argument("--all", action="store_true", help="list every one (text output)")
 
+    mnt = sub.add_parser(
+        "maintain", help="apply retention and give unused space back to the disk",
+        description="Apply BRIEFBOT_RETENTION_DAYS (old articles keep their title, sources, "
+                    "people and events but drop their text, sentences and vectors), then "
+                    "compact the file. The first run on a database made before briefbot "
+                    "reclaimed space incrementally rewrites it once (VACUUM: needs about as "
+                    "much free disk again); later runs only give back free pages.")
+    mnt.add_argument("--retention-days", type=int, metavar="N", default=None,
+                     help="prune articles older than N days this once (default: the "
+                          "BRIEFBOT_RETENTION_DAYS setting; 0 prunes nothing)")
+    mnt.add_argument("--no-vacuum", action="store_true",
+                     help="only prune and give back free pages in small steps; no rewrite")
+    mnt.add_argument("--json", action="store_true",
+                     help='print {"pruned_articles", "dropped_sentences", "bytes_before", '
+                          '"bytes_after", "vacuumed"} as JSON')
+
     srv = sub.add_parser("serve", help="run the chat bot(s) and the digest scheduler")
     srv.add_argument("platform", choices=["discord", "slack", "all"])
     srv.add_argument("--http", action="store_true",
@@ -295,6 +311,39 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_maintain(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index.store import Index
+
+    if args.retention_days is not None and args.retention_days < 0:
+        raise CliError(f"--retention-days {args.retention_days}: give 0 (prune nothing) or "
+                       "a number of days")
+    index = Index(settings.db_path, settings)  # no models: retention needs none
+    try:
+        before = index.file_bytes()
+        pruned = index.prune(retention_days=args.retention_days)
+        if args.no_vacuum:
+            while index.reclaim():
+                pass
+            after, vacuumed = index.file_bytes(), False
+        else:
+            done = index.maintain()
+            after, vacuumed = done.bytes_after, done.vacuumed
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps({"pruned_articles": pruned.articles,
+                          "dropped_sentences": pruned.sentences, "bytes_before": before,
+                          "bytes_after": after, "vacuumed": vacuumed}))
+    else:
+        days = settings.retention_days if args.retention_days is None else args.retention_days
+        print(f"retention: {pruned.articles} articles older than {days} days pruned "
+              f"({pruned.sentences} sentences dropped)" if days else
+              "retention: off (BRIEFBOT_RETENTION_DAYS=0), nothing pruned")
+        print(f"database: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB"
+              + (" (rewritten once with VACUUM)" if vacuumed else ""))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.serve import Role, serve
 
@@ -352,6 +401,7 @@ _HANDLERS = {
     "ask": cmd_ask,
     "digest": cmd_digest,
     "entities": cmd_entities,
+    "maintain": cmd_maintain,
     "serve": cmd_serve,
     "web": cmd_web,
     "slack-manifest": cmd_slack_manifest,

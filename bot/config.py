@@ -26,6 +26,7 @@ from pydantic_settings import (BaseSettings, DotEnvSettingsSource, EnvSettingsSo
                                PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.index.embed_policy import EmbedPolicy
 from bot.workspaces import SYNTAX, AllowList, parse_workspace
 from summarizer.embeddings import EncoderBackend
 
@@ -79,12 +80,19 @@ class Settings(BaseSettings):
     #: installed), torch, or numpy. Both give the same vectors.
     encoder: EncoderBackend = Field(EncoderBackend.AUTO, description=", ".join(
         b.value for b in EncoderBackend))
+    #: Which sentences ingest embeds: "all" (every sentence) or "shown" (leads and sentences
+    #: naming something; about 30% less encoding, the rest are not ranked by meaning).
+    embed_sentences: EmbedPolicy = Field(EmbedPolicy.ALL, description=", ".join(
+        p.value for p in EmbedPolicy))
     #: Optional seq2seq model directory for abstractive single-article summaries.
     seq2seq_model: str = ""
     log_level: str = Field("INFO", description=" or ".join((", ".join(LOG_LEVELS[:-1]),
                                                               LOG_LEVELS[-1])))
     #: Larger input files are rejected unread (a page is rarely over 1 MB).
     ingest_max_bytes: int = Field(10 * MiB, ge=1, le=1024 * MiB)
+    #: Articles older than this many days keep their facts but drop their text, sentences
+    #: and vectors (0: keep everything forever); see bot/index/retention.py.
+    retention_days: int = Field(0, ge=0, le=365 * 100)
     #: A chat or CLI command still unanswered after this long gets a "took too long" reply.
     command_timeout_seconds: float = Field(120.0, gt=0, le=24 * 3600)
     # discord

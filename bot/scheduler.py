@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: How often the subscriptions table is re-read for changes made by other processes.
 RESYNC_MINUTES = 2
+#: How often the serving process applies retention (BRIEFBOT_RETENTION_DAYS > 0).
+RETENTION_MINUTES = 60
 
 _ACTIVE: dict[str, DigestScheduler] = {}
 
@@ -57,6 +59,23 @@ async def resync_job(scheduler_key: str) -> None:
     scheduler = _ACTIVE.get(scheduler_key)
     if scheduler is not None:
         await asyncio.to_thread(scheduler.sync_jobs)
+
+
+async def retention_job(scheduler_key: str) -> None:
+    """Prune articles past BRIEFBOT_RETENTION_DAYS, in short batches off the event loop."""
+    scheduler = _ACTIVE.get(scheduler_key)
+    if scheduler is None:
+        return
+    try:
+        services = scheduler.services
+        done = await asyncio.to_thread(services.index.prune,
+                                       retention_days=services.settings.retention_days)
+    except Exception:  # noqa: BLE001 - retention must never stop the digests
+        log.exception("retention pass failed; it runs again in %d minutes", RETENTION_MINUTES)
+        return
+    if done.articles:
+        log.info("retention: pruned %d articles (%d sentences), gave back %d bytes",
+                 done.articles, done.sentences, done.bytes_reclaimed)
 
 
 def active_scheduler(services) -> DigestScheduler | None:
@@ -100,6 +119,10 @@ class DigestScheduler:
         self.sync_jobs()
         self.aps.add_job(resync_job, "interval", minutes=RESYNC_MINUTES, args=[self.key],
                           id="digest-resync", replace_existing=True)
+        if self.services.settings.retention_days:
+            self.aps.add_job(retention_job, "interval", minutes=RETENTION_MINUTES,
+                             args=[self.key], id="retention", replace_existing=True,
+                             next_run_time=datetime.now(UTC) + timedelta(minutes=1))
         self.aps.start()
         if catch_up:
             self.catch_up_task = asyncio.get_running_loop().create_task(self.catch_up())

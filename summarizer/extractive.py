@@ -127,7 +127,7 @@ class ExtractiveSummarizer:
 
     # --- single article (digests) ------------------------------------------------
     def summarize_article(self, sentences: Sequence[Sentence], *, max_sentences: int = 3) -> Summary:
-        ordered = sorted(sentences, key=lambda s: (s.position, s.id))
+        ordered = sorted(_rankable(sentences), key=lambda s: (s.position, s.id))
         if not ordered:
             return Summary(())
         emb = self._embeddings(ordered)
@@ -157,7 +157,7 @@ class ExtractiveSummarizer:
     def _summarize(self, pool: list[Sentence], query: str | None, budget_words: int,
                    prefer_recent: bool, bonus: Mapping[int, float]) -> Summary:
         p = self.mmr
-        cands, twins = _unique(pool, newest_first=prefer_recent)
+        cands, twins = _unique(_rankable(pool), newest_first=prefer_recent)
         if not cands:
             return Summary(())
         emb = self._embeddings(cands)
@@ -368,6 +368,15 @@ def _support(cands: list[Sentence], emb: np.ndarray, keep: np.ndarray,
     if top <= mid:
         return np.zeros(len(cands))
     return np.clip((raw - mid) / (top - mid), 0.0, 1.0)
+
+
+def _rankable(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The sentences ranked by meaning: those with a stored vector. Ingest stores one for
+    every sentence an answer may show (bot/index/embed_policy.py) and none for the rest,
+    which encoding at question time would make slow; text that never went through the
+    index has no vectors at all, and then the encoder embeds every sentence."""
+    stored = [s for s in sentences if s.embedding is not None]
+    return stored if stored else list(sentences)
 
 
 def _dim(sentences: Sequence[Sentence], fresh: np.ndarray | None) -> int:

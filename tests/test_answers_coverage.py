@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_commands_seeds import ask, assert_every_sentence_is_quoted_from_its_source, cited_sentences
+from schema_history import undo_compact_format
 
 from bot.core import ReplyKind
 from bot.index.rows import Coverage
@@ -93,6 +94,7 @@ def test_the_backfill_of_an_existing_database_equals_what_ingest_stores(seeded_d
     shutil.copy(seeded_db, path)
     conn = sqlite3.connect(path)
     stored = conn.execute("SELECT * FROM aboutness ORDER BY kind, target_id, article_id").fetchall()
+    undo_compact_format(conn)
     conn.execute("DROP TABLE aboutness")
     conn.execute("DROP TABLE article_leads_fts")
     from bot.index.schema import STEPS, _v6_aboutness

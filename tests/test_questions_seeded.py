@@ -15,6 +15,7 @@ from bot.core import Request
 from bot.index.speakers import Cue, NamedMention, find_speeches
 from test_commands_seeds import ask, assert_every_sentence_is_quoted_from_its_source, cited_sentences
 from test_slack_flows import fake_slack  # noqa: F401 - the local Slack peer fixture
+from schema_history import undo_compact_format
 
 #: Wednesday 22 October 2025: the seeds date from 8 Aug to 17 Oct 2025.
 NOW = datetime(2025, 10, 22, 15, 0, tzinfo=UTC)
@@ -102,6 +103,7 @@ def test_databases_from_before_speakers_are_backfilled(seeded_db, tmp_path):
     # as a database made before the step existed: its version is the step before it, and
     # every later step's tables are not there yet either
     before = STEPS.index(speakers.create_and_backfill)
+    undo_compact_format(index.conn)
     for table in ("speeches", "aboutness", "article_leads_fts"):
         index.conn.execute(f"DROP TABLE IF EXISTS {table}")
     index.conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'index'", [before])
@@ -201,3 +203,4 @@ async def test_a_slack_slash_command_applies_the_window_in_its_text(seeded_servi
     finally:
         await server.close()
         bot.worker.close()
+

@@ -22,6 +22,8 @@ RECENT_BUDGET_WORDS = 90
 #: A profile reads the person's newest articles: enough for a role and recent deeds,
 #: bounded however often the name appears in the archive.
 NEWEST_ARTICLES = 60
+#: Leads listed for a name whose articles retention has pruned to their lead sentence.
+PRUNED_LEADS = 5
 
 
 @registry.command("who", "Who someone is and what they did recently, with sources",
@@ -46,6 +48,9 @@ async def who(req: Request, services: Services) -> Reply:
 def _profile(services: Services, entity, keep: set[int] | None = None) -> Reply:
     index = services.index
     sentences = index.entity_sentences(entity.id, NEWEST_ARTICLES if keep is None else -1)
+    pruned = not sentences  # retention kept only the leads of the articles naming them
+    if pruned:
+        sentences = index.sentences(entity.article_ids[:NEWEST_ARTICLES])
     if keep is not None:
         sentences = [s for s in sentences if s.article_id in keep]
     cites = Citations(index)
@@ -63,6 +68,9 @@ def _profile(services: Services, entity, keep: set[int] | None = None) -> Reply:
     if summary.sentences:
         sections.append(Section.cited([cites.claim(s, also=summary.also.get(s.id, ()))
                                        for s in summary.sentences], heading="Recently"))
+    if not sections and pruned and sentences:  # the headlines' leads of those articles
+        sections.append(Section.lines([cites.claim(s) for s in sentences[:PRUNED_LEADS]],
+                                      heading="In the archive"))
     if not sections:
         return no_coverage(services, entity.name)
     others = [a for a in entity.aliases if a != entity.name][:6]

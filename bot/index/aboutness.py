@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.index.sentence_text import article_sentences
 from bot.index.text import phrase_key
 
 Conn = sqlite3.Connection
@@ -126,9 +127,8 @@ def refresh_article(conn: Conn, article_id: int) -> None:
     conn.executemany("INSERT INTO aboutness(article_id, kind, target_id, in_title, in_lead, "
                      "sentences, share, prominence, about) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      rows)
-    lead = " ".join([row[0] or "", *(t for (t,) in conn.execute(
-        "SELECT text FROM sentences WHERE article_id = ? AND position < ? ORDER BY position",
-        [article_id, LEAD_SENTENCES]))])
+    lead = " ".join([row[0] or "", *(t for _, t in article_sentences(conn, article_id,
+                                                                    LEAD_SENTENCES))])
     conn.execute("DELETE FROM article_leads_fts WHERE rowid = ?", [article_id])
     conn.execute("INSERT INTO article_leads_fts(rowid, lead) VALUES (?, ?)", [article_id, lead])
 

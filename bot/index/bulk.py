@@ -95,8 +95,8 @@ def vary(template: _Prepared, copy: int, *, exact: bool = False, mix: _Prepared 
                 for src in (template, mix) if src is not None for m in src.mentions or ()
                 if (id(src), m.sentence) in new_pos]
     mentions.sort(key=lambda m: m.sentence)
-    embeddings = np.stack([_vectors(src)[i] for src, i in picked]) if picked \
-        else _vectors(template)[:0]
+    # a sentence the embed policy left without a vector stays without one in the copy
+    embeddings = [_vectors(src)[i] for src, i in picked]
     prefix = rng.choice(_TITLE_PREFIXES)
     title = prefix + (a.title if exact else reword(a.title, rng))
     published = None
@@ -113,7 +113,7 @@ def vary(template: _Prepared, copy: int, *, exact: bool = False, mix: _Prepared 
     return p
 
 
-def _vectors(p: _Prepared) -> np.ndarray:
+def _vectors(p: _Prepared) -> list[np.ndarray | None]:
     if p.embeddings is None:
         raise ValueError("vary() needs an analysed article (see bulk.analyse)")
     return p.embeddings

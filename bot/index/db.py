@@ -144,6 +144,10 @@ def _configure(conn: Connection, *, read_only: bool) -> None:
     conn.execute("PRAGMA foreign_keys=ON")
     identify(conn)  # before anything below writes to the file
     if not read_only:
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 0:
+            # takes effect at once on a new file; an older file needs one VACUUM
+            # (Index.maintain), until then freed pages are reused but not given back
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -13,15 +13,15 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-import numpy as np
 
-from bot.index import aboutness, entity_store
+from bot.index import aboutness, entity_store, vectors
 from bot.index.aboutness import AboutKind, Presence
 from bot.index.events import GROUP
 from bot.index.gazetteer import gazetteer
 from bot.index.entities import is_title
 from bot.index.rows import (ArticleRow, Coverage, EntityRow, EventRow, IndexStats, SourceRef, Topic,
                             TopicKind, iso_utc)
+from bot.index.sentence_text import SENTENCE_COLUMNS, article_texts
 from bot.index.text import fold, phrase_key, words
 from summarizer.lexical import STOPWORDS
 from summarizer.types import Sentence
@@ -83,22 +83,30 @@ def sentences(conn: Conn, article_ids: Sequence[int]) -> list[Sentence]:
         return []
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
-        "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
+        f"SELECT s.id, s.article_id, s.position, {SENTENCE_COLUMNS} "
         f"FROM sentences s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({marks})",
         ids).fetchall()
     order = {aid: n for n, aid in enumerate(ids)}
     rows.sort(key=lambda r: (order[r[1]], r[2]))
-    return [_sentence(r) for r in rows]
+    return _sentences(conn, rows)
 
 
-def _sentence(r: Sequence) -> Sentence:
-    emb = np.frombuffer(r[5], dtype=np.float32).copy() if r[5] else None
-    return Sentence(r[0], r[1], r[2], r[3], _dt(r[4]), emb)
+def _sentences(conn: Conn, rows: Sequence[Sequence]) -> list[Sentence]:
+    """Sentence rows (SENTENCE_COLUMNS) as Sentences, their text sliced from each article's
+    text in Python: one read per article, where `substr` would walk a long article's text
+    again for every sentence."""
+    texts = article_texts(conn, {r[1] for r in rows if r[5] is not None})
+    dates = {v: _dt(v) for v in {r[6] for r in rows}}
+    vecs = vectors.decode_many([r[7] for r in rows])
+    return [Sentence(r[0], r[1], r[2], r[3] if r[5] is None else texts[r[1]][r[4]:r[4] + r[5]],
+                     dates[r[6]], v) for r, v in zip(rows, vecs, strict=True)]
 
 
 def fts_tokens(text: str) -> list[str]:
     """Words of a user query, each safe to quote for FTS5."""
-    return re.findall(r"\w+", text[:4000])[:MAX_QUERY_TOKENS]
+    # letters and digits only: "_" splits words for FTS5 too, and sentences_fts (no
+    # positions) accepts single-word terms only
+    return re.findall(r"[^\W_]+", text[:4000])[:MAX_QUERY_TOKENS]
 
 
 def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
@@ -183,7 +191,10 @@ def distinctive_terms(conn: Conn, text: str) -> list[str]:
     """The FTS5 terms of a topic's words that an article must contain, rarest in the index
     first: the words whose IDF over all articles is near the rarest one's. A word no article
     has is the rarest of all, so "World Cup 2026" finds nothing where only "world" is known."""
-    words = list(dict.fromkeys(fold(t) for t in fts_tokens(text) if fold(t) not in STOPWORDS))
+    # folding may split a token ("¼" -> "1⁄4"): each piece is one FTS5 term, as the
+    # position-less indexes require
+    words = list(dict.fromkeys(w for t in fts_tokens(text) for w in re.findall(r"[^\W_]+", fold(t))
+                               if w not in STOPWORDS))
     if not words:
         return []
     total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -460,14 +471,14 @@ def most_covered(conn: Conn, k: int) -> list[str]:
 def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
     """Sentences naming the entity, from its `newest_articles` newest articles (all: -1)."""
     rows = conn.execute(
-        "SELECT s.id, s.article_id, s.position, s.text, a.published, s.embedding "
+        f"SELECT s.id, s.article_id, s.position, {SENTENCE_COLUMNS} "
         "FROM sentences s JOIN articles a ON a.id = s.article_id "
         "WHERE s.id IN (SELECT sentence_id FROM mentions WHERE entity_id = ?) "
         "AND s.article_id IN (SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id "
         f"FROM mentions WHERE entity_id = ?) {_ARTICLE_ORDER} LIMIT ?) "
         "ORDER BY a.published IS NULL, a.published DESC, a.id DESC, s.position",
         [entity_id, entity_id, newest_articles]).fetchall()
-    return [_sentence(r) for r in rows]
+    return _sentences(conn, rows)
 
 
 def mentioning_sentence_ids(conn: Conn, kind: str, target_id: int,

@@ -59,6 +59,28 @@ class EventRow:
 
 
 @dataclass(frozen=True)
+class PruneResult:
+    """What one retention pass did."""
+
+    articles: int = 0
+    sentences: int = 0
+    bytes_reclaimed: int = 0
+
+    def __add__(self, other: PruneResult) -> PruneResult:
+        return PruneResult(self.articles + other.articles, self.sentences + other.sentences,
+                           self.bytes_reclaimed + other.bytes_reclaimed)
+
+
+@dataclass(frozen=True)
+class MaintainResult:
+    """File size in bytes before and after `Index.maintain`, and whether it ran VACUUM."""
+
+    bytes_before: int
+    bytes_after: int
+    vacuumed: bool
+
+
+@dataclass(frozen=True)
 class IndexStats:
     articles: int
     publishers: int

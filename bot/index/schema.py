@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from bot.index import speakers
+from bot.index import speakers, vectors
+from bot.index.sentence_text import VIEW_SQL, offsets
 
 COMPONENT = "index"
 
@@ -137,5 +138,42 @@ def _v6_aboutness(db: sqlite_utils.Database) -> None:
         refresh_article(db.conn, article_id)
 
 
+def _v7_compact(db: sqlite_utils.Database) -> None:
+    # Each text stored once: a sentence becomes (start, length) into its article's text,
+    # read through the `sentence_texts` view, which is also the external content of a
+    # sentences_fts without positions (only "which sentences match" is ever asked), and
+    # articles_fts keeps column detail only.
+    # Vectors become int8 (bot.index.vectors). `pruned_at` marks articles whose text and
+    # sentences retention has dropped. Existing rows are converted here, article by article.
+    c = db.conn
+    c.execute("ALTER TABLE sentences ADD COLUMN start INTEGER")
+    c.execute("ALTER TABLE sentences ADD COLUMN length INTEGER")
+    c.execute("ALTER TABLE articles ADD COLUMN pruned_at TEXT")
+    c.execute("DROP TABLE sentences_fts")
+    for (article_id,) in c.execute("SELECT id FROM articles ORDER BY id").fetchall():
+        text = c.execute("SELECT text FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+        rows = c.execute("SELECT id, text, embedding FROM sentences WHERE article_id = ? "
+                         "ORDER BY position", [article_id]).fetchall()
+        spans = offsets(text, [r[1] for r in rows])
+        c.executemany("UPDATE sentences SET start = ?, length = ?, text = ?, embedding = ? "
+                      "WHERE id = ?",
+                      [(span[0] if span else None, span[1] if span else None,
+                        "" if span else stext,
+                        vectors.encode(vectors.decode_float32(emb)) if emb else None, sid)
+                       for (sid, stext, emb), span in zip(rows, spans)])
+    c.execute(VIEW_SQL)
+    c.execute("CREATE VIRTUAL TABLE sentences_fts USING fts5("
+              "text, content='sentence_texts', content_rowid='id', detail=none, "
+              "tokenize='unicode61 remove_diacritics 2')")
+    c.execute("INSERT INTO sentences_fts(sentences_fts) VALUES ('rebuild')")
+    # Articles keep per-column detail: bm25 and "title : ..." still work, positions go
+    # (no query ever asks for a phrase or NEAR: every term is one quoted word).
+    c.execute("DROP TABLE articles_fts")
+    c.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
+              "title, text, content='articles', content_rowid='id', detail=column, "
+              "tokenize='unicode61 remove_diacritics 2')")
+    c.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+
 STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,
-         speakers.create_and_backfill, _v6_aboutness]
+         speakers.create_and_backfill, _v6_aboutness, _v7_compact]

@@ -23,6 +23,8 @@ from enum import StrEnum
 
 import sqlite_utils
 
+from bot.index.sentence_text import article_sentences
+
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +144,7 @@ def record_article(conn: sqlite3.Connection, article_id: int) -> int:
     """Find and store who speaks in one stored article; returns the rows written.
 
     Runs inside the caller's transaction (ingest's, or a migration step's)."""
-    sentences = conn.execute("SELECT id, text FROM sentences WHERE article_id = ? ORDER BY position",
-                             [article_id]).fetchall()
+    sentences = article_sentences(conn, article_id)
     position = {sid: i for i, (sid, _) in enumerate(sentences)}
     people = [NamedMention(mid, position[sid], surface, kind == "PERSON")
               for mid, sid, surface, kind in conn.execute(

@@ -7,6 +7,13 @@ source. The slow parts (spaCy, MiniLM) run before the transaction opens;
 `add_many` batches them across articles.
 
 Thread-safety: one lock guards the connection; call from one worker thread.
+
+`Index` is the storage interface: commands, digests and adapters use only its public
+methods and the plain rows of bot.index.rows, never SQL. A second backend implements
+the same methods (listed, with their transaction boundaries, in docs/storage.md).
+Texts are stored once (sentences are offsets into their article, bot.index.sentence_text),
+vectors as int8 (bot.index.vectors), and `prune`/`maintain` apply retention and give
+space back (bot.index.retention).
 """
 
 from __future__ import annotations
@@ -15,22 +22,24 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.config import Settings
-from bot.index import aboutness, entity_store, event_store, queries, speakers
+from bot.index import aboutness, entity_store, event_store, queries, retention, speakers, vectors
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
+from bot.index.embed_policy import vector_mask
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
-from bot.index.entities import Mention, extract_mentions, resolve_in_article
+from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
-from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats, SourceRef,
-                            Topic, iso_utc)
+from bot.index.rows import (AddResult, ArticleRow, EntityRow, EventRow, IndexStats,
+                            MaintainResult, PruneResult, SourceRef, Topic, iso_utc)
 from bot.index.schema import COMPONENT, STEPS
+from bot.index.sentence_text import offsets
 from bot.index.shared import shared_encoder, shared_nlp
 from bot.ingest.model import Article
 from summarizer.embeddings import Encoder
@@ -39,12 +48,15 @@ from summarizer.types import Sentence
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AddResult", "ArticleRow", "EntityRow", "EventRow", "Index", "SourceRef", "Topic"]
+__all__ = ["AddResult", "ArticleRow", "EntityRow", "EventRow", "Index", "MaintainResult",
+           "PruneResult", "SourceRef", "Topic"]
 
 #: Articles prepared (NER + embeddings) together by add_many.
 BATCH = 16
 #: Longest sentence stored; longer "sentences" are page debris, cut so FTS and MiniLM cope.
 MAX_SENTENCE_CHARS = 2000
+#: Articles pruned per retention transaction.
+PRUNE_BATCH = 100
 
 Progress = Callable[..., Any] | Any
 
@@ -56,7 +68,8 @@ class _Prepared:
     article: Article
     fingerprint: Fingerprint
     sentences: list[str]
-    embeddings: np.ndarray | None = None
+    #: One per sentence: a float32 vector, or None where the embed policy gives none.
+    embeddings: list[np.ndarray | None] | None = None
     mentions: list[Mention] | None = None
     events: list[EventMention] | None = None
 
@@ -137,9 +150,12 @@ class Index:
         if not prepared:
             return
         flat = [s for p in prepared for s in p.sentences]
-        vectors = self.encoder.encode(flat) if flat else np.zeros((0, 384), np.float32)
+        mask = [m for p in prepared for m in vector_mask(p.sentences, self.settings.embed_sentences)]
+        wanted = [s for s, m in zip(flat, mask) if m]
+        encoded = iter(self.encoder.encode(wanted)) if wanted else iter(())
+        vectors = [next(encoded) if m else None for m in mask]
         with self._nlp_lock:  # spaCy pipelines are not documented as thread-safe
-            docs = list(self.nlp.pipe(flat, batch_size=64))
+            docs = entity_docs(self.nlp, flat)
         at = 0
         for p in prepared:
             n = len(p.sentences)
@@ -210,11 +226,14 @@ class Index:
         c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
                       [(b, k, article_id) for b, k in p.fingerprint.buckets])
         sentence_ids: list[int] = []
-        assert p.embeddings is not None
-        for pos, (text, vec) in enumerate(zip(p.sentences, p.embeddings)):
-            sid = c.execute("INSERT INTO sentences(article_id, position, text, embedding) "
-                            "VALUES (?, ?, ?, ?)",
-                            [article_id, pos, text, np.asarray(vec, np.float32).tobytes()]).lastrowid
+        embeddings = p.embeddings if p.embeddings is not None else [None] * len(p.sentences)
+        spans = offsets(a.text, p.sentences)
+        for pos, (text, vec, span) in enumerate(zip(p.sentences, embeddings, spans)):
+            # the text once: offsets into articles.text (own text only if not found verbatim)
+            sid = c.execute("INSERT INTO sentences(article_id, position, text, start, length, "
+                            "embedding) VALUES (?, ?, ?, ?, ?, ?)",
+                            [article_id, pos, "" if span else text, span[0] if span else None,
+                             span[1] if span else None, vectors.encode(vec)]).lastrowid
             assert sid is not None
             c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
             sentence_ids.append(sid)
@@ -291,6 +310,66 @@ class Index:
                                                  p.article.published))
         for eid in touched:
             event_store.refresh_event(c, eid)
+
+    # --- retention and upkeep --------------------------------------------------
+    def prune(self, *, now: datetime | None = None, retention_days: int | None = None,
+              batch: int = PRUNE_BATCH, max_articles: int | None = None) -> PruneResult:
+        """Apply retention (the `retention_days` setting unless given; 0 does nothing).
+
+        Each batch of articles is one transaction followed by a bounded incremental
+        vacuum, so readers and ingest wait at most one batch. See bot/index/retention.py."""
+        days = self.settings.retention_days if retention_days is None else retention_days
+        if days <= 0:
+            return PruneResult()
+        if self.read_only:
+            raise read_only_error(self.path)
+        now = now or datetime.now(timezone.utc)
+        cutoff, stamp = iso_utc(now - timedelta(days=days)), iso_utc(now)
+        total = PruneResult()
+        while max_articles is None or total.articles < max_articles:
+            size = batch if max_articles is None else min(batch, max_articles - total.articles)
+            with self._lock, transaction(self.conn):
+                ids = retention.due(self.conn, cutoff, size)
+                dropped = sum(retention.prune_article(self.conn, a, stamp) for a in ids)
+                retention.merge_fts(self.conn)
+            if not ids:
+                break
+            total = total + PruneResult(len(ids), dropped, self.reclaim())
+        while total.articles and (step := self.reclaim()):  # the rest, a bounded step at a time
+            total = total + PruneResult(bytes_reclaimed=step)
+        return total
+
+    def reclaim(self, max_pages: int = retention.RECLAIM_PAGES) -> int:
+        """Give up to `max_pages` free pages back to the file system (bytes returned)."""
+        with self._lock:
+            return retention.reclaim(self.conn, max_pages)
+
+    def file_bytes(self) -> int:
+        """The database's size (pages in use and free; the WAL not counted)."""
+        with self._lock:
+            return _file_bytes(self.conn)
+
+    def maintain(self) -> MaintainResult:
+        """Compact the file: merge the full-text indexes' segments, and VACUUM once into
+        auto_vacuum=INCREMENTAL (a file made before it), else give back every free page.
+
+        VACUUM rewrites the whole file and needs about as much free disk again."""
+        if self.read_only:
+            raise read_only_error(self.path)
+        with self._lock:
+            before = _file_bytes(self.conn)
+            with transaction(self.conn):
+                for fts in ("articles_fts", "sentences_fts", "article_leads_fts"):
+                    self.conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
+            vacuumed = self.conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2
+            if vacuumed:
+                self.conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                self.conn.execute("VACUUM")
+            else:
+                while retention.reclaim(self.conn, retention.RECLAIM_PAGES * 16):
+                    pass
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return MaintainResult(before, _file_bytes(self.conn), vacuumed)
 
     # --- reading ---------------------------------------------------------------
     def article(self, id: int) -> ArticleRow | None:
@@ -447,6 +526,12 @@ def _article_events(p: _Prepared) -> list[EventMention]:
         if not any(e.place for e in strong):
             found.extend(place_links(sent, i, people.get(i, ())))
     return found
+
+
+def _file_bytes(conn: Any) -> int:
+    """The database's size in pages (what a checkpointed file takes)."""
+    return int(conn.execute("PRAGMA page_count").fetchone()[0]
+               * conn.execute("PRAGMA page_size").fetchone()[0])
 
 
 def _dedupe_within(prepared: Sequence[_Prepared]) -> list[_Prepared]:
