@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +35,8 @@ DIM = 384
 #: In `auto`, batches at least this long go to torch when it is installed: below it,
 #: importing torch (seconds) costs more than numpy's slower arithmetic saves.
 TORCH_MIN_BATCH = 512
+#: Recent questions and digest titles whose vectors are kept (1.5 KiB each).
+RECENT_TEXTS = 4096
 
 
 class EncoderBackend(StrEnum):
@@ -100,6 +103,8 @@ class Encoder:
         self._hashing: HashingEncoder | None = None
         self._dim = 0
         self._numpy_runs: bool | None = None  # whether bert_numpy can run model_dir
+        #: Vectors of recent single texts (questions, topics): asked again, they cost nothing.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # --- choosing and loading a backend -----------------------------------------------
     def _require_torch(self, why: str) -> None:
@@ -172,22 +177,51 @@ class Encoder:
         with self._lock:
             if not texts:
                 return np.zeros((0, self.dim), dtype=np.float32)
-            backend = self._pick(len(texts))
-            if backend is EncoderBackend.HASHING:
-                return self._load_hashing().encode(texts)
-            run: Callable[[list[str]], np.ndarray]
-            if backend is EncoderBackend.TORCH:
-                self._load_torch()
-                run = self._torch_batch
-            else:
-                run = self._load_numpy().embed
-            # Sort by length so each batch pads little; restore order at the end.
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            out = np.zeros((len(texts), self.dim), dtype=np.float32)
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                out[idx] = run([texts[i] for i in idx])
+            if len(texts) == 1 and texts[0] in self._recent:
+                self._recent.move_to_end(texts[0])
+                return self._recent[texts[0]][None, :].copy()
+            out = self._encode_unlocked(texts, batch_size)
+            if len(texts) == 1:  # one text is a question; batches are articles, seen once
+                self._recent[texts[0]] = out[0].copy()
+                if len(self._recent) > RECENT_TEXTS:
+                    self._recent.popitem(last=False)
             return out
+
+    def encode_recent(self, texts: Sequence[str]) -> np.ndarray:
+        """`encode` for texts asked about again and again (digest titles): those among the
+        recent texts are not encoded again; the others are encoded in one batch and kept."""
+        with self._lock:
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._recent]
+            if missing:
+                for text, vec in zip(missing, self._encode_unlocked(missing, 64)):
+                    self._recent[text] = vec.copy()
+            out = np.stack([self._recent[t] for t in texts])
+            for t in texts:
+                self._recent.move_to_end(t)
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+            return out
+
+    def _encode_unlocked(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """`encode` without the cache; the caller holds the lock."""
+        backend = self._pick(len(texts))
+        if backend is EncoderBackend.HASHING:
+            return self._load_hashing().encode(texts)
+        run: Callable[[list[str]], np.ndarray]
+        if backend is EncoderBackend.TORCH:
+            self._load_torch()
+            run = self._torch_batch
+        else:
+            run = self._load_numpy().embed
+        # Sort by length so each batch pads little; restore order at the end.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            out[idx] = run([texts[i] for i in idx])
+        return out
 
     def _torch_batch(self, batch_texts: list[str]) -> np.ndarray:
         import torch

@@ -155,3 +155,36 @@ def test_a_damaged_weights_file_is_one_clear_error(tmp_path_factory, junk):
         read_safetensors(path)
     except UnsupportedModel as exc:
         assert "safetensors" in str(exc)
+
+
+def test_a_question_asked_again_gets_the_same_vector_without_running_the_model(numpy_encoder):
+    question = "What did the ministers agree in Brussels?"
+    first = numpy_encoder.encode([question])
+    first[0, 0] = 42.0  # what a caller does with its copy must not reach the cache
+    runs = []
+    real = numpy_encoder._encode_unlocked
+    numpy_encoder._encode_unlocked = lambda *a: runs.append(a) or real(*a)
+    try:
+        again = numpy_encoder.encode([question])
+        other = numpy_encoder.encode(["Who won the election in Kenya?"])
+    finally:
+        del numpy_encoder._encode_unlocked
+    fresh = Encoder(numpy_encoder.model_dir, backend=EncoderBackend.NUMPY).encode([question])
+    assert np.array_equal(again, fresh)
+    assert len(runs) == 1 and other.shape == (1, fresh.shape[1])  # only the new question ran
+
+
+def test_digest_titles_seen_before_are_not_encoded_again(numpy_encoder):
+    titles = ["Ministers meet in Brussels", "Floods close the coastal road", "Ministers meet in Brussels"]
+    first = numpy_encoder.encode_recent(titles)
+    assert np.allclose(first, numpy_encoder.encode(titles), atol=1e-5)
+    assert np.array_equal(first[0], first[2])
+    runs = []
+    real = numpy_encoder._encode_unlocked
+    numpy_encoder._encode_unlocked = lambda texts, size: runs.append(list(texts)) or real(texts, size)
+    try:
+        again = numpy_encoder.encode_recent([*titles, "Strikes hit the power grid"])
+    finally:
+        del numpy_encoder._encode_unlocked
+    assert runs == [["Strikes hit the power grid"]]  # only the new title ran the model
+    assert np.array_equal(again[:3], first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,55 @@ def test_vary_refuses_an_article_that_was_not_analysed(services):
     template = services.index._fingerprint(_template_article())
     with pytest.raises(ValueError, match="analysed"):
         bulk.vary(template, 1)
+
+
+def _tables(index: Index) -> dict:
+    """Every count and name the index derives from its articles, without row ids."""
+    c = index.conn
+    return {
+        "entities": sorted(c.execute("SELECT name, type, key FROM entities").fetchall()),
+        "aliases": sorted(c.execute("SELECT e.key, a.alias, a.count FROM entity_aliases a "
+                                    "JOIN entities e ON e.id = a.entity_id").fetchall()),
+        "labels": sorted(c.execute("SELECT e.key, l.label, l.count FROM entity_labels l "
+                                   "JOIN entities e ON e.id = l.entity_id").fetchall()),
+        "events": sorted(c.execute("SELECT e.name, ea.mentions, a.origin FROM event_articles ea "
+                                   "JOIN events e ON e.id = ea.event_id "
+                                   "JOIN articles a ON a.id = ea.article_id").fetchall()),
+        "about": sorted(c.execute("SELECT a.origin, ab.kind, ab.in_title, ab.in_lead, "
+                                  "ab.sentences, ab.about FROM aboutness ab "
+                                  "JOIN articles a ON a.id = ab.article_id").fetchall()),
+        "speeches": c.execute("SELECT COUNT(*) FROM speeches").fetchone()[0],
+        "sources": sorted(c.execute("SELECT s.origin, a.origin FROM article_sources s "
+                                    "JOIN articles a ON a.id = s.article_id").fetchall()),
+    }
+
+
+def test_a_batch_writes_what_one_copy_at_a_time_writes(services, tmp_path: Path):
+    index = services.index
+    template = bulk.analyse(index, [_template_article()])[0]
+    copies = [bulk.vary(template, n, exact=n % 4 == 3) for n in range(12)]
+    results = bulk.write_many(index, copies)
+    assert [r.status for r in results].count("duplicate") >= 2  # exact re-publications 7 and 11 merged
+
+    single = Index(tmp_path / "single.db", index.settings, encoder=index.encoder, nlp=index.nlp)
+    try:
+        for p in copies:
+            bulk.write(single, p)
+        assert _tables(index) == _tables(single)
+    finally:
+        single.close()
+    # the stored counts are the mentions' counts, not a recount that drifted
+    c = index.conn
+    assert c.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == \
+        c.execute("SELECT SUM(count) FROM entity_aliases").fetchone()[0] > 0
+
+
+def test_a_failing_batch_writes_nothing(services):
+    index = services.index
+    template = bulk.analyse(index, [_template_article()])[0]
+    broken = bulk.vary(template, 2)
+    broken.sentences = broken.sentences[:-1]  # one vector too many: the write must fail
+    broken.mentions = [*(broken.mentions or []), replace(broken.mentions[0], sentence=99)]
+    with pytest.raises(IndexError):
+        bulk.write_many(index, [bulk.vary(template, 1), broken])
+    assert index.article_count() == 0

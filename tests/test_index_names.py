@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.index.entities import clean_person, name_key, role_near, rule_spans
-from bot.index.text import fold
+from bot.index.text import fold, fold_unicode
 
 
 @pytest.mark.parametrize("raw, name", [
@@ -53,3 +55,12 @@ def test_rules_catch_names_after_titles():
         "Talks between his special envoy, Steve Witkoff, and Mr. Putin ended; "
         "press secretary Karoline Leavitt said so.")]
     assert names == ["Steve Witkoff", "Karoline Leavitt", "Putin"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_shortcut_folds_as_the_unicode_path_does(text):
+    assert fold(text) == fold_unicode(text)
+
+
+def test_non_ascii_text_still_loses_its_accents():
+    assert fold("Łuków’s Ünïon") == "lukow's union"

@@ -84,7 +84,7 @@ def article_vectors(index, rows: Sequence, sentences_by_article: dict[int, list]
     """Title and lead sentences, averaged: what an article is about, in one unit vector."""
     if not rows:
         return np.zeros((0, 384), dtype=np.float32)
-    titles = index.encoder.encode([r.title or "" for r in rows])
+    titles = index.encoder.encode_recent([r.title or "" for r in rows])  # digests repeat them
     out = np.zeros_like(titles)
     for i, row in enumerate(rows):
         lead = [s.embedding for s in sentences_by_article.get(row.id, [])[:LEAD_SENTENCES]

@@ -40,6 +40,12 @@ TIER_SQL = (f"(ab.in_title + (ab.sentences >= {REPEATED} AND (ab.share >= {CENTR
             f"AND ab.share >= {CENTRAL_SHARE / 2}))) + ab.in_lead)")
 
 
+#: A topic reads at most this many of its articles, the most recently stored: the cost of a
+#: question about "United States" must not grow with the archive. Smaller archives (and
+#: topics named by fewer articles) are read whole, so their answers are unchanged.
+TOPIC_ARTICLES = 2000
+
+
 class AboutKind(StrEnum):
     """What an aboutness row describes."""
 
@@ -144,14 +150,15 @@ def _names(conn: Conn, kind: AboutKind, target: int) -> list[str]:
 
 def articles_of(conn: Conn, kind: AboutKind, target: int) -> tuple[list[int], list[int]]:
     """(articles about the target, most about first, then newest; articles that only
-    mention it in passing, newest first)."""
+    mention it in passing, newest first), among its `TOPIC_ARTICLES` most recently stored."""
     about: list[int] = []
     passing: list[int] = []
     for aid, is_about in conn.execute(
-            "SELECT ab.article_id, ab.about FROM aboutness ab JOIN articles a "
-            "ON a.id = ab.article_id WHERE ab.kind = ? AND ab.target_id = ? "
+            "SELECT ab.article_id, ab.about FROM (SELECT * FROM aboutness WHERE kind = ? "
+            "AND target_id = ? ORDER BY article_id DESC LIMIT ?) ab JOIN articles a "
+            "ON a.id = ab.article_id "
             "ORDER BY ab.about DESC, " + TIER_SQL + " DESC, a.published IS NULL, "
-            "a.published DESC, a.id DESC", [str(kind), target]):
+            "a.published DESC, a.id DESC", [str(kind), target, TOPIC_ARTICLES]):
         (about if is_about else passing).append(aid)
     return about, passing
 

@@ -24,12 +24,13 @@ from datetime import timedelta
 
 import numpy as np
 
+from bot.index.db import transaction
 from bot.index.dedup import Fingerprint
 from bot.index.rows import AddResult
 from bot.index.store import Index, _article_events, _Prepared
 from bot.ingest.model import Article
 
-__all__ = ["REWORDINGS", "analyse", "vary", "write"]
+__all__ = ["REWORDINGS", "analyse", "vary", "write", "write_many"]
 
 #: Lower-case word swaps a rewording editor might make; never touches a name (capitalised).
 REWORDINGS: dict[str, str] = {
@@ -125,3 +126,18 @@ def write(index: Index, prepared: _Prepared) -> AddResult:
 
         raise read_only_error(index.path)
     return index._write(prepared)
+
+
+def write_many(index: Index, prepared: Sequence[_Prepared]) -> list[AddResult]:
+    """Store several copies in ONE write transaction: all of them or none.
+
+    A commit (WAL append + sync) costs more than writing a copy's rows, so the bulk path
+    pays it once per batch. Each copy still goes through `Index._write_in_transaction`,
+    whose duplicate check reads the rows written earlier in the same transaction, so a
+    re-publication inside one batch is merged as it would be across batches."""
+    if index.read_only:
+        from bot.index.db import read_only_error
+
+        raise read_only_error(index.path)
+    with index._lock, transaction(index.conn):
+        return [index._write_in_transaction(p) for p in prepared]

@@ -37,6 +37,8 @@ MAX_QUERY_TOKENS = 24
 REQUIRED_IDF_SHARE = 0.4
 #: Most articles a free-text topic is weighed over.
 TEXT_POOL = 400
+#: ...ranked among at most this many matches, the most recently stored.
+TEXT_CANDIDATES = 2000
 _LEADING = re.compile(
     r"^(?:(?:what(?:'s| is)?\s+(?:new|happening|going on)\s+(?:with|on|about|in)|latest\s+(?:on|about|news\s+on)|"
     r"news\s+(?:on|about)|updates?\s+on|timeline\s+of|who\s+is|tell\s+me\s+about|"
@@ -212,12 +214,17 @@ def text_topic(conn: Conn, topic: str) -> Topic:
     terms = distinctive_terms(conn, topic)
     if not terms:
         return Topic(TopicKind.NONE, topic)
-    ids = [r[0] for r in conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-        "ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT ?", [" AND ".join(terms), TEXT_POOL])]
-    if not ids:
-        return Topic(TopicKind.NONE, topic)
     expr = " AND ".join(terms)
+    # bm25 ranks only the newest-stored TEXT_CANDIDATES matches (FTS5 walks rowids down and
+    # stops there): ranking every match of "war" costs what the archive holds
+    floor = conn.execute("SELECT MIN(rowid) FROM (SELECT rowid FROM articles_fts WHERE "
+                         "articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+                         [expr, TEXT_CANDIDATES]).fetchone()[0]
+    if floor is None:
+        return Topic(TopicKind.NONE, topic)
+    ids = [r[0] for r in conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
+        "ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT ?", [expr, floor, TEXT_POOL])]
     in_title = _matching(conn, "articles_fts", f"title : ({expr})", ids)
     in_lead = _matching(conn, "article_leads_fts", expr, ids)
     # the sentences that name the topic: as many as name its least-named word
@@ -362,8 +369,9 @@ def event_row(conn: Conn, event_id: int) -> EventRow | None:
         "SELECT alias FROM event_aliases WHERE event_id = ? AND alias != ? ORDER BY alias",
         [event_id, r[1]])]
     ids = [a[0] for a in conn.execute(
-        "SELECT a.id FROM event_articles ea JOIN articles a ON a.id = ea.article_id "
-        f"WHERE ea.event_id = ? {_ARTICLE_ORDER}", [event_id])]
+        "SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM event_articles "
+        f"WHERE event_id = ? ORDER BY article_id DESC LIMIT ?) {_ARTICLE_ORDER}",
+        [event_id, aboutness.TOPIC_ARTICLES])]
     return EventRow(r[0], r[1], r[2], r[3], aliases, ids)
 
 
@@ -382,9 +390,13 @@ def entity_row(conn: Conn, entity_id: int) -> EntityRow | None:
         "SELECT alias FROM entity_aliases WHERE entity_id = ? AND alias != ? "
         "ORDER BY count DESC, alias", [entity_id, r[1]])]
     ids = [a[0] for a in conn.execute(
-        "SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM mentions "
-        f"WHERE entity_id = ?) {_ARTICLE_ORDER}", [entity_id])]
-    n = conn.execute("SELECT COUNT(*) FROM mentions WHERE entity_id = ?", [entity_id]).fetchone()[0]
+        "SELECT a.id FROM articles a WHERE a.id IN (SELECT DISTINCT article_id FROM mentions "
+        f"WHERE entity_id = ? ORDER BY article_id DESC LIMIT ?) {_ARTICLE_ORDER}",
+        [entity_id, aboutness.TOPIC_ARTICLES])]
+    # every mention counted one sighting of an alias (entity_store.record), so the alias
+    # counts add up to the mentions without reading them all
+    n = conn.execute("SELECT COALESCE(SUM(count), 0) FROM entity_aliases WHERE entity_id = ?",
+                     [entity_id]).fetchone()[0]
     return EntityRow(r[0], r[1], r[2], aliases, ids, n)
 
 

@@ -16,6 +16,13 @@ _POSSESSIVE = re.compile(r"(?:'s|s')$", re.IGNORECASE)
 
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (Łuków -> lukow), unify apostrophes and dashes."""
+    if text.isascii():  # most text: nothing to decompose, only the backtick to unify
+        return text.replace("`", "'").lower()
+    return fold_unicode(text)
+
+
+def fold_unicode(text: str) -> str:
+    """`fold` for any text (the ASCII shortcut aside): decompose and drop combining marks."""
     text = text.translate(_APOSTROPHES).replace("ł", "l").replace("Ł", "L")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
