@@ -35,6 +35,13 @@ DIM = 384
 #: importing torch (seconds) costs more than numpy's slower arithmetic saves.
 TORCH_MIN_BATCH = 512
 
+#: Rows per numpy forward pass. Its attention scores are batch x heads x length^2 floats
+#: and every intermediate is materialised, so rows bound memory: on 1,024 T17 sentences
+#: 64 rows added 530 MB of peak RSS, 16 rows 140 MB, and ran no slower (45 vs 31/s).
+NUMPY_BATCH = 16
+#: Rows per torch forward pass (torch frees intermediates as it goes).
+TORCH_BATCH = 64
+
 
 class EncoderBackend(StrEnum):
     """Which code runs the encoder (BRIEFBOT_ENCODER)."""
@@ -167,8 +174,10 @@ class Encoder:
         return self._dim
 
     # --- encoding -------------------------------------------------------------------
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Return an (n, dim) float32 array of unit vectors, in the order given."""
+    def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Return an (n, dim) float32 array of unit vectors, in the order given.
+
+        `batch_size` rows per forward pass; by default the backend's bounded size."""
         with self._lock:
             if not texts:
                 return np.zeros((0, self.dim), dtype=np.float32)
@@ -179,8 +188,10 @@ class Encoder:
             if backend is EncoderBackend.TORCH:
                 self._load_torch()
                 run = self._torch_batch
+                batch_size = batch_size or TORCH_BATCH
             else:
                 run = self._load_numpy().embed
+                batch_size = batch_size or NUMPY_BATCH
             # Sort by length so each batch pads little; restore order at the end.
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
             out = np.zeros((len(texts), self.dim), dtype=np.float32)
