@@ -38,11 +38,10 @@ os.chdir(tree)
 from bot.config import Settings
 from bot.index.store import Index
 from bot.ingest.pipeline import run_ingest
-from summarizer.embeddings import TORCH_MIN_BATCH
 env = {k: v for k, v in os.environ.items() if k.startswith("BRIEFBOT_")}
 settings = Settings.load(env=env, dotenv=None, db_path=Path(db))
 index = Index(Path(db), settings)
-index.encoder.encode(["warm up"] * TORCH_MIN_BATCH)  # loads the backend large batches use
+index.encoder.encode(["warm up"] * 64)  # loads the backend ingest uses
 index.nlp("Warm up in Paris.")
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)

@@ -10,6 +10,9 @@
     .venv/bin/python bench/storage.py serve /tmp/main100.db --code-root ../main
     # peak RSS of a command and every process it starts (polled from /proc):
     .venv/bin/python bench/storage.py rss -- briefbot --db /tmp/x.db ingest --no-progress a.jsonl
+    # the same for `briefbot ingest` of the first N articles, baseline checkout then this one,
+    # with articles/s beside the peak and the ratios:
+    .venv/bin/python bench/storage.py ingest-rss t17_articles.jsonl --limit 30 --baseline-root ../main
 
 `size` copies the given database twice: the first copy is measured as it is (the
 same-run baseline), the second is opened by this code (which migrates it to the
@@ -209,15 +212,12 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def rss(args: argparse.Namespace) -> int:
-    cmd = [c for c in args.command if c != "--"]
-    if not cmd:
-        print("give a command after --", file=sys.stderr)
-        return 2
+def peak_of(cmd: list[str], *, cwd: str | None = None, seconds: float = 0) -> tuple[int, float, int | None]:
+    """(peak KB of the process tree, seconds, exit code) of a command, polled every 0.2 s."""
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=cwd)
     peak = 0
-    deadline = time.monotonic() + args.seconds if args.seconds else None
+    deadline = time.monotonic() + seconds if seconds else None
     while proc.poll() is None:
         peak = max(peak, tree_rss_kb(proc.pid))
         if deadline and time.monotonic() > deadline:
@@ -225,8 +225,39 @@ def rss(args: argparse.Namespace) -> int:
             proc.wait(30)
             break
         time.sleep(0.2)
-    print(f"peak RSS (process tree): {peak / 1024:.0f} MB   exit {proc.returncode}   "
-          f"{time.perf_counter() - t:.0f} s   {args.label or ' '.join(cmd)[:120]}")
+    return peak, time.perf_counter() - t, proc.returncode
+
+
+def rss(args: argparse.Namespace) -> int:
+    cmd = [c for c in args.command if c != "--"]
+    if not cmd:
+        print("give a command after --", file=sys.stderr)
+        return 2
+    peak, took, code = peak_of(cmd, seconds=args.seconds)
+    print(f"peak RSS (process tree): {peak / 1024:.0f} MB   exit {code}   "
+          f"{took:.0f} s   {args.label or ' '.join(cmd)[:120]}")
+    return 0
+
+
+def ingest_rss(args: argparse.Namespace) -> int:
+    """`briefbot ingest` of the first N articles by the baseline code, then by this code,
+    back to back: peak RSS of the process tree and articles/s (model loading included)."""
+    here = str(Path(__file__).resolve().parent.parent)
+    with tempfile.TemporaryDirectory() as tmp:
+        subset = Path(tmp) / "subset.jsonl"
+        with open(args.dataset, "rb") as src, open(subset, "wb") as dst:
+            for _, line in zip(range(args.limit), src):
+                dst.write(line)
+        rows = {}
+        for label, root in (("baseline", args.baseline_root), ("this code", here)):
+            db = Path(tmp) / f"{label.replace(' ', '_')}.db"
+            peak, took, code = peak_of([sys.executable, "-m", "bot.cli", "--db", str(db), "ingest",
+                                        "--no-progress", str(subset)], cwd=root)
+            rows[label] = (peak / 1024, args.limit / took)
+            print(f"{label:>9}  {root}: peak {peak / 1024:.0f} MB   {args.limit / took:.2f} articles/s"
+                  f"   {took:.0f} s   exit {code}", flush=True)
+    (b_mb, b_rate), (a_mb, a_rate) = rows["baseline"], rows["this code"]
+    print(f"ratio this/baseline: peak {a_mb / b_mb:.2f}x   articles/s {a_rate / b_rate:.2f}x")
     return 0
 
 
@@ -311,6 +342,11 @@ def main() -> int:
                    help="stop the command after this long (a server), 0: wait for it")
     r.add_argument("command", nargs=argparse.REMAINDER)
     r.set_defaults(label="")
+    g = sub.add_parser("ingest-rss", help="peak RSS and articles/s of `briefbot ingest`, "
+                                          "baseline checkout then this one, same run")
+    g.add_argument("dataset", type=Path, help="JSONL of articles (e.g. Timeline17)")
+    g.add_argument("--limit", type=int, default=30, help="first N articles (default 30)")
+    g.add_argument("--baseline-root", default="../main", help="checkout of the baseline code")
     v = sub.add_parser("serve", help="peak RSS of a serving process with its models loaded "
                                       "and its feed worker started, on this database")
     v.add_argument("db")
@@ -322,7 +358,7 @@ def main() -> int:
     a.add_argument("after", help="the same database converted (size --keep)")
     a.add_argument("--before-root", default="../main", help="checkout of the previous code")
     args = ap.parse_args()
-    return {"size": size, "rss": rss, "serve": serve, "answers": answers}[args.mode](args)
+    return {"size": size, "rss": rss, "ingest-rss": ingest_rss, "serve": serve, "answers": answers}[args.mode](args)
 
 
 if __name__ == "__main__":

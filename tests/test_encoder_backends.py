@@ -106,6 +106,17 @@ def test_cold_ask_loads_no_torch_spacy_or_http_client(seeded_db, tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "LOADED - 0", out.stdout[-500:] + out.stderr
 
 
+def test_auto_encodes_a_large_ingest_batch_without_loading_torch():
+    """A feed bringing a large batch into a serving process must not load torch's weights
+    (hundreds of MB above the serving bound): `auto` runs MiniLM on numpy at any size."""
+    script = ("import sys\nfrom summarizer.embeddings import Encoder\n"
+              "v = Encoder(backend='auto').encode([f'Sentence number {i} about Kyiv.' for i in range(600)])\n"
+              "print('SHAPE', v.shape, 'TORCH', 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == "SHAPE (600, 384) TORCH False", out.stdout + out.stderr
+
+
 def test_numpy_backend_names_the_fix_for_a_model_it_cannot_run(tmp_path):
     (tmp_path / "config.json").write_text('{"model_type": "t5", "hidden_size": 512}')
     with pytest.raises(ModelNotFound, match="BRIEFBOT_ENCODER=torch"):

@@ -233,3 +233,44 @@ def test_a_process_killed_mid_write_leaves_no_partial_article(tmp_path, models):
     assert index.add(_article("Talks in Moscow", "Steve Witkoff held talks in Moscow.")).status \
         == "stored"
     index.close()
+
+
+def _stored_view(ix: Index) -> tuple[list, list, list]:
+    """What `who` and ranking read back: entities with their sentences, and every vector."""
+    entities = sorted((e.name, e.type, e.mentions, tuple(sorted(
+        (s.article_id, s.position) for s in ix.entity_sentences(e.id)))) for e in ix.entities())
+    ids = [r[0] for r in ix.conn.execute("SELECT id FROM articles ORDER BY id")]
+    sentences = ix.sentences(ids)
+    texts = [(s.article_id, s.position, s.text) for s in sentences]
+    vectors = [s.embedding for s in sentences]
+    return entities, texts, vectors
+
+
+def test_articles_cut_across_analysis_slices_store_what_one_pass_stores(tmp_path, models, monkeypatch):
+    """Ingest parses and encodes a bounded number of sentences at a time (memory does not
+    grow with the input); an article cut across slices must keep every entity, sentence
+    position and vector it gets when it is analysed whole."""
+    import bot.index.store as store
+
+    encoder, nlp = models
+    second = ("Officials in Kyiv said Andriy Yermak would travel to Washington next week. "
+              "Yermak is expected to meet members of Congress. The visit was confirmed by the "
+              "State Department on Wednesday.")
+    batch = [_article("Zelenskyy seeks air defences", WIRE, origin="a#1"),
+             _article("Yermak to visit Washington", second, origin="a#2")]
+    views = []
+    for name, size in (("whole.db", store.ANALYSE_SENTENCES), ("cut.db", 2)):
+        monkeypatch.setattr(store, "ANALYSE_SENTENCES", size)
+        ix = Index(tmp_path / name, encoder=encoder, nlp=nlp)
+        ix.add_many(batch)
+        views.append(_stored_view(ix))
+        ix.close()
+    (whole_entities, whole_texts, whole_vectors), (cut_entities, cut_texts, cut_vectors) = views
+    assert any(name == "Andriy Yermak" for name, *_ in whole_entities)
+    assert cut_entities == whole_entities
+    assert cut_texts == whole_texts and len(whole_texts) == 7
+    assert len(cut_vectors) == len(whole_vectors)
+    for a, b in zip(cut_vectors, whole_vectors):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert float(a @ b) > 0.999
