@@ -184,15 +184,9 @@ class Encoder:
         with self._lock:
             if not texts:
                 return np.zeros((0, self.dim), dtype=np.float32)
-            if len(texts) == 1 and texts[0] in self._recent:
-                self._recent.move_to_end(texts[0])
-                return self._recent[texts[0]][None, :].copy()
-            out = self._encode_unlocked(texts, batch_size)
             if len(texts) == 1:  # one text is a question; batches are articles, seen once
-                self._recent[texts[0]] = out[0].copy()
-                if len(self._recent) > RECENT_TEXTS:
-                    self._recent.popitem(last=False)
-            return out
+                return self._recent_unlocked(texts)
+            return self._encode_unlocked(texts, batch_size)
 
     def encode_recent(self, texts: Sequence[str]) -> np.ndarray:
         """`encode` for texts asked about again and again (digest titles): those among the
@@ -200,16 +194,20 @@ class Encoder:
         with self._lock:
             if not texts:
                 return np.zeros((0, self.dim), dtype=np.float32)
-            missing = [t for t in dict.fromkeys(texts) if t not in self._recent]
-            if missing:
-                for text, vec in zip(missing, self._encode_unlocked(missing, None)):
-                    self._recent[text] = vec.copy()
-            out = np.stack([self._recent[t] for t in texts])
-            for t in texts:
-                self._recent.move_to_end(t)
-            while len(self._recent) > RECENT_TEXTS:
-                self._recent.popitem(last=False)
-            return out
+            return self._recent_unlocked(texts)
+
+    def _recent_unlocked(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of `texts` through the recent-texts cache; the caller holds the lock."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._recent]
+        if missing:
+            for text, vec in zip(missing, self._encode_unlocked(missing, None)):
+                self._recent[text] = vec.copy()
+        out = np.stack([self._recent[t] for t in texts])
+        for t in texts:
+            self._recent.move_to_end(t)
+        while len(self._recent) > RECENT_TEXTS:
+            self._recent.popitem(last=False)
+        return out
 
     def _encode_unlocked(self, texts: Sequence[str], batch_size: int | None) -> np.ndarray:
         """`encode` without the cache; the caller holds the lock."""
