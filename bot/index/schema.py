@@ -141,8 +141,10 @@ def _v6_aboutness(db: sqlite_utils.Database) -> None:
 def _v7_compact(db: sqlite_utils.Database) -> None:
     # Each text stored once: a sentence becomes (start, length) into its article's text,
     # read through the `sentence_texts` view, which is also the external content of a
-    # sentences_fts without positions (only "which sentences match" is ever asked), and
-    # articles_fts keeps column detail only.
+    # sentences_fts without positions (only "which sentences match" is ever asked).
+    # articles_fts keeps step 2's full detail: without positions FTS5's bm25 re-reads and
+    # re-tokenises each matching article's text, and a ranked search over 35,743 articles
+    # took a median 65 ms instead of 8.6 ms (bench/scale.py), for 4.6% less file.
     # Vectors become int8 (bot.index.vectors). `pruned_at` marks articles whose text and
     # sentences retention has dropped. Existing rows are converted here, article by article.
     c = db.conn
@@ -166,27 +168,7 @@ def _v7_compact(db: sqlite_utils.Database) -> None:
               "text, content='sentence_texts', content_rowid='id', detail=none, "
               "tokenize='unicode61 remove_diacritics 2')")
     c.execute("INSERT INTO sentences_fts(sentences_fts) VALUES ('rebuild')")
-    # Articles keep per-column detail: bm25 and "title : ..." still work, positions go
-    # (no query ever asks for a phrase or NEAR: every term is one quoted word).
-    c.execute("DROP TABLE articles_fts")
-    c.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
-              "title, text, content='articles', content_rowid='id', detail=column, "
-              "tokenize='unicode61 remove_diacritics 2')")
-    c.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
-
-
-def _v8_ranked_article_search(db: sqlite_utils.Database) -> None:
-    # Full detail for articles_fts again: without positions, FTS5's bm25 re-reads and
-    # re-tokenises each matching article's text from `articles`, and a ranked search over a
-    # 35,743-article archive took a median 65 ms instead of 10 (bench/scale.py). It costs
-    # about 0.4x the article text; sentences_fts, never ranked, keeps detail=none.
-    c = db.conn
-    c.execute("DROP TABLE articles_fts")
-    c.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
-              "title, text, content='articles', content_rowid='id', "
-              "tokenize='unicode61 remove_diacritics 2')")
-    c.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
 STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,
-         speakers.create_and_backfill, _v6_aboutness, _v7_compact, _v8_ranked_article_search]
+         speakers.create_and_backfill, _v6_aboutness, _v7_compact]
