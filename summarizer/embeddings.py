@@ -13,6 +13,7 @@ MiniLM, so a dot product is the cosine similarity.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -175,6 +176,28 @@ class Encoder:
                 raise ModelNotFound(f"no readable config.json with hidden_size in {self.model_dir}; "
                                     "check BRIEFBOT_EMBEDDING_MODEL") from exc
         return self._dim
+
+    @property
+    def identity(self) -> str:
+        """Which vector space this encoder writes: vectors of different spaces cannot be
+        compared, so an index records the identity it was built with (bot/index/vector_space.py).
+
+        The numpy and torch backends run the same model and share one identity; the hashing
+        encoder has its own. A model is known by its folder name, vector size and a digest of
+        its config and its weight and vocabulary files' names and sizes (read without
+        loading the weights), so a copy of the same model elsewhere has the same identity."""
+        if self.backend is EncoderBackend.HASHING:
+            return f"hashing/{DIM}"
+        digest = hashlib.sha256()
+        try:
+            digest.update((self.model_dir / "config.json").read_bytes())
+            for path in sorted(self.model_dir.iterdir()):
+                if path.suffix in {".safetensors", ".bin", ".txt", ".json", ".onnx"}:
+                    digest.update(f"{path.name}:{path.stat().st_size};".encode())
+        except OSError as exc:
+            raise ModelNotFound(f"cannot read the embedding model in {self.model_dir}: "
+                                f"{exc.strerror or exc}; check BRIEFBOT_EMBEDDING_MODEL") from exc
+        return f"{self.model_dir.name}/{self.dim}/{digest.hexdigest()[:12]}"
 
     # --- encoding -------------------------------------------------------------------
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.index import schema
+from bot.index import schema, vector_space
 from bot.index.db import APPLICATION_ID, Fault, StorageError, connect
 from bot.ingest.model import Article
 from bot.ingest.pipeline import IngestReport, run_ingest
@@ -118,7 +118,8 @@ def test_processes_racing_to_create_a_database_all_open_it_with_one_schema(tmp_p
         with sqlite3.connect(db) as conn:
             versions = dict(conn.execute("SELECT component, version FROM schema_versions"))
             assert versions == {"index": len(schema.STEPS), "digests": len(DIGEST_STEPS),
-                                "feeds": len(FEED_STEPS)}
+                                "feeds": len(FEED_STEPS),
+                                "vector_space": len(vector_space.STEPS)}
             assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
             assert sorted(r[0] for r in conn.execute("SELECT channel_id FROM digest_subscriptions")) \
                 == ["C0", "C1", "C2", "C3"]

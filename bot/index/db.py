@@ -54,6 +54,8 @@ class Fault(enum.Enum):
     NEWER = "newer"
     LOCKED = "locked"
     IO = "io"
+    #: Built with another sentence encoder (bot/index/vector_space.py).
+    ENCODER = "encoder"
 
 
 class StorageError(Exception):

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import aboutness, entity_store, event_store, queries, retention, speakers, vectors
+from bot.index import (aboutness, entity_store, event_store, queries, retention, speakers,
+                       vector_space, vectors)
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.embed_policy import vector_mask
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
@@ -93,6 +94,10 @@ class Index:
         self._naming_count: tuple[tuple[int, int], int] | None = None
         with self._lock:
             migrate(self.db, COMPONENT, STEPS)
+            if not self.read_only:
+                migrate(self.db, vector_space.COMPONENT, vector_space.STEPS)
+            vector_space.check(self.conn, self.encoder.identity, str(path),
+                               writable=not self.read_only)
 
     # --- models, loaded on first need ------------------------------------------
     @property
