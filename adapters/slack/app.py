@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +25,7 @@ from adapters.slack.installs import SlackInstallStore
 from adapters.slack.permissions import ManageChecker
 from adapters.slack.poster import post_message, respond_reply
 from adapters.slack.render import render
+from adapters.slack.seen import SeenEvents
 from adapters.slack.tokens import WorkspaceClients
 from adapters.slack.worker import CommandWorker
 from bot.config import ConfigError
@@ -37,9 +36,6 @@ from bot.workspaces import ChatPlatform
 
 log = logging.getLogger(__name__)
 
-#: Slack retries an event for up to about five minutes; remember ids a while longer.
-SEEN_TTL_SECONDS = 15 * 60
-SEEN_MAX = 10_000
 NOT_SERVED = ("This Slack workspace is not served by this briefbot: its operator has not "
               "listed it among the workspaces the bot answers. Ask them to add it.")
 NOT_INSTALLED = ("briefbot is not installed in this Slack workspace yet: ask a workspace admin "
@@ -69,27 +65,6 @@ def raise_if_token_refused(exc: SlackApiError, setting: str, hint: str) -> None:
     error = exc.response.get("error") if exc.response is not None else ""
     if error in TOKEN_ERRORS:
         raise ConfigError(f"{setting} was refused by Slack ({error}): {hint}") from None
-
-
-class SeenIds:
-    """A small TTL set: an event or message id answered once is not answered again."""
-
-    def __init__(self, ttl: float = SEEN_TTL_SECONDS, max_size: int = SEEN_MAX) -> None:
-        self._ttl, self._max = ttl, max_size
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def first_time(self, *ids: str | None) -> bool:
-        """Record the ids; False if any of them was seen within the TTL."""
-        now = time.monotonic()
-        while self._seen and (next(iter(self._seen.values())) < now - self._ttl
-                              or len(self._seen) > self._max):
-            self._seen.popitem(last=False)
-        keys = [i for i in ids if i]
-        if any(k in self._seen for k in keys):
-            return False
-        for k in keys:
-            self._seen[k] = now
-        return True
 
 
 def slash_name(spec: CommandSpec) -> str:
@@ -134,7 +109,8 @@ class SlackBot:
     def __init__(self, services: Services, *, client: AsyncWebClient,
                  signing_secret: str | None, registry: Registry | None = None,
                  worker: CommandWorker | None = None, installs: SlackInstallStore | None = None,
-                 oauth: AsyncOAuthSettings | None = None) -> None:
+                 oauth: AsyncOAuthSettings | None = None,
+                 seen: SeenEvents | None = None) -> None:
         self.services = services
         self.registry = registry or services.registry
         self.client = client
@@ -144,7 +120,8 @@ class SlackBot:
         #: A worker passed in may be shared with other surfaces; only our own is closed.
         self.owns_worker = worker is None
         self.worker = worker or CommandWorker()
-        self.seen = SeenIds()
+        #: Answered event ids, shared by every process on this database (adapters/slack/seen.py).
+        self.seen = seen or SeenEvents(services.settings.db_path)
         self.manage = ManageChecker(client)
         if oauth is not None:
             self.app = AsyncApp(client=client, signing_secret=signing_secret or "",
@@ -185,6 +162,7 @@ class SlackBot:
             self.worker.close()
         if self.installs is not None:
             self.installs.close()
+        self.seen.close()
 
     # --- entry points ----------------------------------------------------------
     async def _skip_repeated_events(self, body: dict[str, Any], request: Any,
