@@ -8,6 +8,7 @@ import re
 import shutil
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,15 @@ def test_speakers_are_found_by_the_cues_news_copy_uses():
         (4, 5, Cue.ACCORDING_TO)]
 
 
+@pytest.mark.parametrize("opening, closing", [('"', '"'), ("“", "”"), ("'", "'"), ("‘", "’"),
+                                              ("«", "»")])
+def test_a_speech_tag_after_a_quote_names_the_speaker_whatever_the_quote_marks(opening, closing):
+    sentence = (f"{opening}We are still far from creating such conditions,{closing} said Putin, "
+                "who has often questioned Zelensky's legitimacy.")
+    people = [NamedMention(1, 0, "Putin"), NamedMention(2, 0, "Zelensky")]
+    assert find_speeches([sentence], people) == [(0, 1, Cue.VERB_NAME)]
+
+
 def test_a_pronoun_quote_continues_a_person_not_an_organisation():
     sentences = ["The Kremlin rejected the plan on Tuesday.", '"It will not happen," he said.']
     assert find_speeches(sentences, [NamedMention(1, 0, "Kremlin", person=False)]) == []
@@ -115,6 +125,40 @@ def test_databases_from_before_speakers_are_backfilled(seeded_db, tmp_path):
                                      "ORDER BY 1, 2").fetchall() == ingested
     finally:
         reopened.close()
+
+
+def test_databases_from_before_the_quote_marks_fix_find_their_speakers_again(seeded_db, tmp_path):
+    """A database whose speeches were found by the older cues (no straight single quote)
+    has them found again when it is next opened, so "what did Putin say" answers there too."""
+    from bot.index import speakers
+    from bot.index.schema import STEPS
+    from bot.index.store import Index
+
+    path = tmp_path / "older.db"
+    shutil.copy(seeded_db, path)
+    index = Index(path)
+    found = index.conn.execute("SELECT sentence_id, mention_id, cue FROM speeches "
+                               "ORDER BY 1, 2").fetchall()
+    quoted = [r for r in found if r[2] == Cue.VERB_NAME]
+    index.conn.execute("DELETE FROM speeches WHERE cue = ?", [str(Cue.VERB_NAME)])
+    index.conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'index'",
+                       [STEPS.index(speakers.refind_all)])
+    index.close()
+    reopened = Index(path)
+    try:
+        assert quoted
+        assert reopened.conn.execute("SELECT sentence_id, mention_id, cue FROM speeches "
+                                     "ORDER BY 1, 2").fetchall() == found
+    finally:
+        reopened.close()
+
+
+async def test_a_quote_in_straight_single_quotes_is_a_statement(seeded_services):
+    reply = await ask(seeded_services, "what did Putin say")
+    assert reply.kind == "answer" and reply.title == "What Vladimir Putin said"
+    sentences = [s for s, _ in cited_sentences(reply)]
+    assert any(s.startswith("'") and "said Putin" in s for s in sentences), sentences
+    assert_every_sentence_is_quoted_from_its_source(seeded_services, reply)
 
 
 # --- time windows on the seeds ----------------------------------------------------------------

@@ -171,4 +171,4 @@ def _v7_compact(db: sqlite_utils.Database) -> None:
 
 
 STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,
-         speakers.create_and_backfill, _v6_aboutness, _v7_compact]
+         speakers.create_and_backfill, _v6_aboutness, _v7_compact, speakers.refind_all]

@@ -64,8 +64,9 @@ def _has_cue(text: str) -> bool:
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _EDGE_R_ANY_CASE = re.compile(r"(?![\w-])(?!['’]s\b)", re.IGNORECASE)
 _NAME_VERB_TAIL = re.compile(rf"(?![\w-])(?!['’]s\b){_BETWEEN}{_VERBS}\b")
-# '"...," said Ukraine's president, Volodymyr Zelensky.' - a speech tag after a quote or clause
-_VERB_NAME_HEAD = re.compile(rf"(?:^|[,\"“”’:;—–-])\s*{_VERBS}\s+(?:[\w.'’-]+,?\s+){{0,6}}?\Z")
+# '"...," said Ukraine's president, Volodymyr Zelensky.' - a speech tag after a quote (in
+# any of the quote marks news copy uses, the straight single one included) or a clause
+_VERB_NAME_HEAD = re.compile(rf"(?:^|[,\"“”'’»:;—–-])\s*{_VERBS}\s+(?:[\w.'’-]+,?\s+){{0,6}}?\Z")
 _VERB_NAME_TAIL = re.compile(r"(?![\w-])(?!['’]s\b)\s*(?:[,.;:!?\"”)]|$|\s+(?:on|in|at|during|"
                              r"after|before|to|when|while|last|this|yesterday|today)\b)")
 _ACCORDING_HEAD = re.compile(r"\baccording\s+to\s+(?:[\w.'’-]+,?\s+){0,5}?\Z", re.IGNORECASE)
@@ -168,13 +169,26 @@ def create_and_backfill(db: sqlite_utils.Database) -> None:
                                         ("mention_id", "mentions", "id")],
                           not_null={"cue"})
     db.table("speeches").create_index(["mention_id"])
+    _record_all(db)
+
+
+def _record_all(db: sqlite_utils.Database, again: str = "") -> None:
+    """Find the speakers of every stored article, logging progress on a large archive."""
     ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
     if ids:
-        log.info("finding who speaks in %d stored articles (once, for this new version)", len(ids))
+        log.info("finding who speaks in %d stored articles%s (once, for this version)",
+                 len(ids), again)
     for done, article_id in enumerate(ids, start=1):
         record_article(db.conn, article_id)
         if done % BACKFILL_REPORT_EVERY == 0:
             log.info("speakers: %d of %d articles", done, len(ids))
+
+
+def refind_all(db: sqlite_utils.Database) -> None:
+    """Migration step: find the speakers of every stored article again, after the cues
+    learnt the straight single quote ('...,' said Putin) and guillemets."""
+    db.execute("DELETE FROM speeches")
+    _record_all(db, " again")
 
 
 def statement_ids(conn: sqlite3.Connection, entity_id: int, article_ids: Sequence[int]) -> set[int]:
