@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -23,6 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 #: Evaluation data lives beside the repository and is never copied into it.
 EVAL = ROOT.parent / "shared" / "eval"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """Where a store opens, once per backend: a fresh SQLite file, then a fresh database
+    on the loopback PostgreSQL server (skipped locally without one; never in CI)."""
+    if request.param == "sqlite":
+        return tmp_path / "briefbot.db"
+    from bot.index.backend import DatabaseUrl
+
+    return DatabaseUrl(request.getfixturevalue("postgres_url"))
 
 
 def make_settings(db_path: Path, **overrides):

@@ -299,7 +299,7 @@ class FeedStore:
         """(UTC date, items that became articles) for the feed's last `days` days with items."""
         with self._lock:
             rows = self.db.execute(
-                "SELECT substr(seen_at, 1, 10) AS day, SUM(outcome = 'stored') FROM feed_items "
+                "SELECT substr(seen_at, 1, 10) AS day, SUM(CASE WHEN outcome = 'stored' THEN 1 ELSE 0 END) FROM feed_items "
                 "WHERE feed_id = ? GROUP BY day ORDER BY day DESC LIMIT ?",
                 [feed_id, days]).fetchall()
         return [(r[0], int(r[1] or 0)) for r in reversed(rows)]
