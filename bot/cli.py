@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.cmd:
         parser.print_help()
         return 0
-    db_path: str | Path | None = args.db
+    db_path: object = args.db
     try:
         if args.db is not None and not args.db.strip():
             raise CliError("--db '' names no file: give the path of a SQLite database file")

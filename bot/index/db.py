@@ -364,7 +364,7 @@ def read_only_error(path: object) -> StorageError:
                                          "but not changed")
 
 
-def translate(exc: sqlite3.Error, path: str | Path) -> StorageError | None:
+def translate(exc: sqlite3.Error, path: object) -> StorageError | None:
     """The storage fault behind an sqlite3 error, in one line naming the file; None for others
     (constraint violations, SQL bugs), which are not the disk's or the file's fault."""
     code = _code(exc)
