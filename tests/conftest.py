@@ -89,14 +89,19 @@ def settings(tmp_path):
     return make_settings(tmp_path / "briefbot.db")
 
 
-def _services_for(db_path: Path, encoder, nlp=None, /, **overrides):
+def _services_for(db_path, encoder, nlp=None, /, **overrides):
+    """Services on a SQLite file, or on PostgreSQL when `db_path` is a DatabaseUrl."""
+    from bot.index.backend import DatabaseUrl
     from bot.index.store import Index
     from bot.registry import load_commands
     from bot.services import Services
     from summarizer import make_summarizer
 
+    if isinstance(db_path, DatabaseUrl):
+        overrides["database_url"] = db_path
+        db_path = Path(os.devnull)  # never opened: every store opens settings.database
     settings = make_settings(db_path, **overrides)
-    index = Index(db_path, settings, encoder=encoder, nlp=nlp)
+    index = Index(settings.database, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index,
                     summarizer=make_summarizer(settings, encoder), registry=load_commands())
 
@@ -117,6 +122,16 @@ def fast_services(tmp_path, fast_encoder, blank_nlp):
 
     svc = _services_for(tmp_path / "briefbot.db", fast_encoder, blank_nlp,
                         encoder=EncoderBackend.HASHING)
+    yield svc
+    svc.index.close()
+
+
+@pytest.fixture
+def fast_services_each_backend(database, fast_encoder, blank_nlp):
+    """`fast_services` once on a SQLite file and once on PostgreSQL."""
+    from summarizer.embeddings import EncoderBackend
+
+    svc = _services_for(database, fast_encoder, blank_nlp, encoder=EncoderBackend.HASHING)
     yield svc
     svc.index.close()
 

@@ -7,7 +7,8 @@ So `PgConnection` gives psycopg the sqlite3 surface the stores call — `execute
 `in_transaction`, `close` — and rewrites, once per statement text (cached):
 
 - `?` placeholders -> `%s` (and a literal `%` -> `%%`), outside quoted strings;
-- `IS ?` / `IS NOT ?` -> `IS NOT DISTINCT FROM %s` / `IS DISTINCT FROM %s`;
+- `IS ?` / `IS NOT ?` -> `IS NOT DISTINCT FROM %s` / `IS DISTINCT FROM %s`, and
+  `? IS NULL` -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type);
 - `INSERT OR IGNORE INTO ...` -> `INSERT INTO ... ON CONFLICT DO NOTHING`;
 - `BEGIN IMMEDIATE` -> `BEGIN` plus one transaction-scoped advisory lock, so write
   transactions are serialised as SQLite serialises them (the stores' read-then-write
@@ -43,6 +44,7 @@ WRITE_LOCK = 0x6272696566626F74
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%|--[^\n]*")
 _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?%s", re.IGNORECASE)
+_PARAM_IS_NULL = re.compile(r"%s(\s+IS\s+(?:NOT\s+)?NULL)\b", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN(\s+IMMEDIATE|\s+EXCLUSIVE|\s+DEFERRED)?\s*;?\s*$",
@@ -64,6 +66,7 @@ def rewrite(sql: str) -> tuple[str, str | None]:
     out = _TOKENS.sub(token, sql)
     out = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM %s" if m.group(1)
                         else "IS NOT DISTINCT FROM %s", out)
+    out = _PARAM_IS_NULL.sub(r"CAST(%s AS TEXT)\1", out)
     if ignore:
         out = out.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     table = _INSERT_INTO.match(out)
