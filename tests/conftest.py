@@ -156,6 +156,29 @@ def seeded_db(tmp_path_factory, encoder) -> Path:
 
 
 @pytest.fixture
+def seeded_each_backend(seeded_db, database, tmp_path):
+    """The seeded database on each backend: a copy of the file, then the same copied into
+    PostgreSQL with `briefbot migrate`'s own code (bot.index.transfer)."""
+    from bot.index.backend import DatabaseUrl
+    from bot.index.transfer import transfer
+
+    copy = tmp_path / "seeded-source.db"
+    shutil.copy(seeded_db, copy)
+    if isinstance(database, DatabaseUrl):
+        transfer(copy, database)
+        return database
+    return copy
+
+
+@pytest.fixture
+def seeded_services_each_backend(seeded_each_backend, encoder):
+    """Real commands over the seeded database, on SQLite and on PostgreSQL."""
+    svc = _services_for(seeded_each_backend, encoder)
+    yield svc
+    svc.index.close()
+
+
+@pytest.fixture
 def seeded_services(seeded_db, tmp_path, encoder):
     """Real commands over a private copy of the seeded database."""
     path = tmp_path / "seeded.db"

@@ -585,7 +585,7 @@ def stats(conn: Conn) -> IndexStats:
 
     publishers = one("SELECT COUNT(DISTINCT publisher) FROM ("
                      "SELECT publisher FROM articles WHERE publisher IS NOT NULL UNION "
-                     "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL)")
+                     "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL) p")
     return IndexStats(articles=article_count(conn),
                       publishers=publishers,
                       entities=one("SELECT COUNT(*) FROM entities"),

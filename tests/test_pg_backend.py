@@ -1,0 +1,129 @@
+"""PostgreSQL as a user meets it: `briefbot migrate --to`, the same answers afterwards, the
+same words found on both backends, and one clear line when the server cannot be used.
+
+Real SQLite files, a real PostgreSQL server on loopback (tests/pg_server.py), the fast
+pair of models (the answers compared are whatever the models make of the seeds: equal on
+both backends is the claim, not their quality, which test_commands_seeds checks)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cli import main
+from bot.index.backend import DatabaseUrl
+from bot.index.db import StorageError
+from bot.index.store import Index
+from bot.ingest.model import Article
+from conftest import ROOT
+
+QUESTIONS = ("latest on Budapest summit", "who is Steve Witkoff", "timeline of the Alaska summit",
+             "sources for Tomahawk missiles", "what did Zelensky say about Trump",
+             "latst on Budapest summit in October 2025", "Gaza ceasefire")
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_migrate_copies_everything_and_the_same_questions_get_the_same_answers(
+        tmp_path, postgres_url, fast_env, monkeypatch, capsys):
+    db = tmp_path / "briefbot.db"
+    monkeypatch.chdir(ROOT)
+    code, _, err = _cli(capsys, "--db", str(db), "ingest", "seeds")
+    assert code == 0, err
+    code, _, err = _cli(capsys, "--db", str(db), "subscribe", "slack", "C0123ABCD", "08:00",
+                        "Europe/Kyiv", "topics:", "Budapest summit")
+    assert code == 0, err
+
+    code, out, err = _cli(capsys, "--db", str(db), "migrate", "--to", postgres_url, "--batch", "50")
+    assert code == 0, err
+    assert "articles: " in err and "sentences: " in err  # progress, table by table
+    assert "set BRIEFBOT_DATABASE_URL" in out
+
+    answers = {}
+    for where in ("sqlite", "postgresql"):
+        if where == "postgresql":
+            monkeypatch.setenv("BRIEFBOT_DATABASE_URL", postgres_url)
+        args = ["--db", str(db)] if where == "sqlite" else []
+        answers[where] = []
+        for q in QUESTIONS:
+            code, out, err = _cli(capsys, *args, "ask", q, "--json")
+            assert code == 0, err
+            answers[where].append(json.loads(out))
+        code, out, err = _cli(capsys, *args, "entities", "--json")
+        answers[where].append(json.loads(out))
+        code, out, err = _cli(capsys, *args, "subscriptions")
+        assert code == 0 and "C0123ABCD" in out, err
+        answers[where].append(out)
+    assert answers["sqlite"] == answers["postgresql"]
+    assert any(a["kind"] == "answer" for a in answers["postgresql"][:len(QUESTIONS)])
+
+    sqlite_index, pg_index = Index(db), Index(DatabaseUrl(postgres_url))
+    try:
+        assert pg_index.article_count() == sqlite_index.article_count() > 5
+        assert pg_index.stats() == sqlite_index.stats()
+    finally:
+        sqlite_index.close()
+        pg_index.close()
+
+    # a second copy into the same database is refused, naming what it holds
+    monkeypatch.delenv("BRIEFBOT_DATABASE_URL")
+    code, out, err = _cli(capsys, "--db", str(db), "migrate", "--to", postgres_url)
+    assert code == 1 and "is not empty (it holds" in err and "articles" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BRIEFBOT_DATABASE_URL", "postgresql://bob:s3cret@127.0.0.1:1/news")
+    code, out, err = _cli(capsys, "ask", "latest on Budapest summit")
+    assert code == 1
+    assert err.startswith("briefbot: error: cannot connect to postgresql://bob@127.0.0.1:1/news")
+    assert len(err.strip().splitlines()) == 1 and "s3cret" not in err + out
+    Index(tmp_path / "x.db").close()
+    code, _, err = _cli(capsys, "--db", str(tmp_path / "x.db"), "migrate", "--to",
+                        "postgresql://bob:s3cret@127.0.0.1:1/news")
+    assert code == 1 and "cannot connect" in err and "s3cret" not in err
+
+
+def test_a_database_of_another_program_is_refused(postgres_url):
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(StorageError, match="not a briefbot database.*invoices"):
+        Index(DatabaseUrl(postgres_url))
+
+
+def _story(title: str, text: str, n: int) -> Article:
+    return Article(title, text, published=datetime(2025, 10, n, tzinfo=UTC),
+                   origin=f"test.jsonl#{n}")
+
+
+def test_the_same_words_are_found_on_both_backends(database, fast_encoder, blank_nlp):
+    """Case and accents folded, words not stemmed, user syntax searched for, never run."""
+    index = Index(database, encoder=fast_encoder, nlp=blank_nlp)
+    try:
+        zurich = index.add(_story("Talks resume in Zürich", "Negotiators met in Zürich on "
+                                  "Monday. The talks on the grain corridor resumed after a "
+                                  "pause of two weeks, officials said.", 1)).article_id
+        lodz = index.add(_story("Floods in Łódź", "Rivers rose across Łódź province overnight. "
+                                "Emergency crews evacuated three villages near the river, "
+                                "and schools were closed.", 2)).article_id
+        assert index.search("zurich") == index.search("ZÜRICH") == [zurich]
+        assert index.search("lodz floods") == [lodz]
+        assert index.search("talk") == []  # no stemming, as FTS5's unicode61
+        # no article has both words: every word, then any word (OR is only a stopword here)
+        assert sorted(index.search("talks OR floods")) == sorted([zurich, lodz])
+        for hostile in ('"', 'NEAR(talks', "talks*", "-talks", "title:talks", "a' OR 1=1 --",
+                        "%", "?", "\\", "(((", "&|!:*"):
+            assert isinstance(index.search(hostile), list)
+        topic = index.resolve_topic("grain corridor")
+        assert topic.article_ids == [zurich]
+        assert index.text_sentence_ids("grain corridor", [zurich, lodz])
+    finally:
+        index.close()
