@@ -127,3 +127,38 @@ def test_the_same_words_are_found_on_both_backends(database, fast_encoder, blank
         assert index.text_sentence_ids("grain corridor", [zurich, lodz])
     finally:
         index.close()
+
+
+def test_two_writers_at_once_make_one_entity_not_two(database, fast_encoder, blank_nlp):
+    """Write transactions are serialised on both backends (an advisory lock on PostgreSQL,
+    as BEGIN IMMEDIATE on SQLite): two connections storing articles about a person nobody
+    knew yet create that person once."""
+    import threading
+
+    Index(database).close()  # the schema, as a running bot would have it
+    writers = [Index(database, encoder=fast_encoder, nlp=blank_nlp) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    stored: list[int] = []
+
+    def write(w: int) -> None:
+        barrier.wait()
+        for n in range(4):
+            day = 1 + w * 4 + n
+            result = writers[w].add(_story(
+                f"Report {day} from the capital", f"President Jane Roe opened session {day} of "
+                f"the assembly on day {day}. Delegates from district {day} and region {w} "
+                f"argued about budget line {day * 7} for hours.", day))
+            stored.append(result.article_id)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        roe = [e for e in writers[0].entities() if e.name == "Jane Roe"]
+        assert len(stored) == len(set(stored)) == 8
+        assert len(roe) == 1 and sorted(roe[0].article_ids) == sorted(stored)
+    finally:
+        for w in writers:
+            w.close()

@@ -335,15 +335,22 @@ def _version(conn: sqlite3.Connection, component: str) -> int:
 # --- writing ---------------------------------------------------------------------------------
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, *, serialised: bool = True
+                ) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT; on any error roll back without hiding the error.
+
+    On PostgreSQL BEGIN IMMEDIATE also takes the one advisory write lock (bot.index.pg),
+    so write transactions run one at a time there too. `serialised=False` skips that
+    lock on PostgreSQL, for work that locks its own rows (`FOR UPDATE SKIP LOCKED`) and
+    must not wait for every other writer; on SQLite every write transaction is serialised.
 
     SQLite rolls a transaction back by itself on some errors (disk full, I/O): a
     ROLLBACK then fails with "no transaction is active" and would replace the real
     cause, so roll back only while one is open. Storage faults become StorageError.
     """
+    postgres = getattr(conn, "backend", None) is Backend.POSTGRES
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN" if postgres and not serialised else "BEGIN IMMEDIATE")
         yield conn
         conn.execute("COMMIT")
     except BaseException as exc:

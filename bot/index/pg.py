@@ -12,7 +12,8 @@ So `PgConnection` gives psycopg the sqlite3 surface the stores call — `execute
 - `INSERT OR IGNORE INTO ...` -> `INSERT INTO ... ON CONFLICT DO NOTHING`;
 - `BEGIN IMMEDIATE` -> `BEGIN` plus one transaction-scoped advisory lock, so write
   transactions are serialised as SQLite serialises them (the stores' read-then-write
-  steps, such as "find or create this entity", rely on that);
+  steps, such as "find or create this entity", rely on that); a plain `BEGIN` takes no
+  lock (`transaction(conn, serialised=False)`);
 - an `INSERT` into a table with a generated `id` gets `RETURNING id`, which becomes
   the cursor's `lastrowid`.
 
@@ -47,8 +48,8 @@ _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?%s", re.IGNORECASE)
 _PARAM_IS_NULL = re.compile(r"%s(\s+IS\s+(?:NOT\s+)?NULL)\b", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
-_BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN(\s+IMMEDIATE|\s+EXCLUSIVE|\s+DEFERRED)?\s*;?\s*$",
-                              re.IGNORECASE)
+_BEGIN = re.compile(r"^\s*BEGIN(?:\s+(IMMEDIATE|EXCLUSIVE)|\s+DEFERRED)?(?:\s+TRANSACTION)?\s*;?\s*$",
+                    re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 
 
@@ -115,9 +116,9 @@ class PgConnection:
 
     # --- the sqlite3 surface ------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
-        if _BEGIN_IMMEDIATE.match(sql):
+        if m := _BEGIN.match(sql):
             self._run("BEGIN", ())
-            if (m := _BEGIN_IMMEDIATE.match(sql)) and (m.group(1) or "").strip().upper() != "DEFERRED":
+            if m.group(1):  # IMMEDIATE or EXCLUSIVE: one writer at a time, as on SQLite
                 self._run("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             return PgCursor(None, -1, None)
         text, table = rewrite(sql)
