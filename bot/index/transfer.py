@@ -13,13 +13,13 @@ copy is dropped and started again rather than merged into. The source is only re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.index.backend import DatabaseUrl
-from bot.index.db import Fault, StorageError, connect, transaction
+from bot.index.db import Fault, Step, StorageError, connect, migrate, transaction
 from bot.index.dialect import POSTGRES
 from bot.index.sentence_text import TEXT_SQL
 
@@ -50,17 +50,28 @@ class TransferReport:
         return {"rows": self.rows, "fulltext": self.fulltext}
 
 
-def open_all(target: str | Path | DatabaseUrl) -> None:
-    """Create (or bring up to date) every component's tables at `target`."""
-    from adapters.slack.installs import SlackInstallStore
-    from bot.digests.store import DigestStore
-    from bot.feeds.store import FeedStore
-    from bot.index.store import Index
+def components() -> list[tuple[str, Sequence[Step], Sequence[Step]]]:
+    """Every component's (name, SQLite steps, PostgreSQL steps): what is copied."""
+    from adapters.slack import installs
+    from bot.digests import store as digests
+    from bot.feeds import store as feeds
+    from bot.index import pg_schema, schema
 
-    Index(target).close()
-    FeedStore.open(target).close()
-    DigestStore(target).close()
-    SlackInstallStore(target)._db.close()
+    return [(schema.COMPONENT, schema.STEPS, pg_schema.STEPS),
+            ("feeds", feeds.STEPS, feeds.PG_STEPS),
+            ("digests", digests.STEPS, digests.PG_STEPS),
+            ("slack_installs", installs.STEPS, installs.PG_STEPS)]
+
+
+def open_all(target: str | Path | DatabaseUrl) -> None:
+    """Create (or bring up to date) every component's tables at `target`, through the
+    migrations alone: no store is opened, no model loaded, no row written."""
+    db = connect(target)
+    try:
+        for name, steps, pg_steps in components():
+            migrate(db, name, steps, pg_steps)
+    finally:
+        db.close()
 
 
 def transfer(source: str | Path, target: DatabaseUrl, *, batch: int = BATCH,
