@@ -162,3 +162,25 @@ def test_two_writers_at_once_make_one_entity_not_two(database, fast_encoder, bla
     finally:
         for w in writers:
             w.close()
+
+
+def test_a_dropped_connection_fails_one_request_in_one_line_and_the_next_reconnects(
+        postgres_url, fast_encoder, blank_nlp):
+    """A server restart or an idle timeout must not need a bot restart."""
+    import psycopg
+
+    index = Index(DatabaseUrl(postgres_url), encoder=fast_encoder, nlp=blank_nlp)
+    try:
+        index.add(_story("Talks resume in Zürich", "Negotiators met in Zürich on Monday. "
+                         "The talks resumed after a pause, officials said.", 1))
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        with pytest.raises(StorageError) as err:
+            index.article_count()
+        assert str(err.value).startswith(f"the PostgreSQL server at {DatabaseUrl(postgres_url)}")
+        assert "\n" not in str(err.value)
+        assert index.article_count() == 1
+        assert index.search("zurich")
+    finally:
+        index.close()

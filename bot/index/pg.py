@@ -30,6 +30,7 @@ violation is raised as `sqlite3.IntegrityError`, which is what the stores catch.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +38,8 @@ from typing import Any, Literal
 
 from bot.index.backend import Backend, DatabaseUrl
 from bot.index.db import Fault, StorageError
+
+log = logging.getLogger(__name__)
 
 #: Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT = 10
@@ -113,6 +116,7 @@ class PgConnection:
         #: What messages name: the URL without its password.
         self.path = str(url)
         self._id_tables: frozenset[str] | None = None
+        self._closed = False
 
     # --- the sqlite3 surface ------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
@@ -137,6 +141,7 @@ class PgConnection:
         rows = [tuple(r) for r in seq]
         if not rows:
             return PgCursor(None, 0, None)
+        self._reopen_if_lost()
         with _faults(self):
             cur = self.raw.cursor()
             cur.executemany(text, rows)
@@ -146,6 +151,8 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self.raw.closed or self.raw.broken:  # the server's transaction is gone with it
+            return False
         return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
 
     def commit(self) -> None:
@@ -153,7 +160,18 @@ class PgConnection:
             self._run("COMMIT", ())
 
     def close(self) -> None:
+        self._closed = True
         self.raw.close()
+
+    def _reopen_if_lost(self) -> None:
+        """A connection the server dropped (a restart, a failover, an idle timeout) is opened
+        again before the next statement: the statement that met the loss already failed
+        with a StorageError, and a long-running bot goes on without a restart. Never inside
+        a transaction: its earlier statements are gone with the connection."""
+        if self._closed or not (self.raw.closed or self.raw.broken):
+            return
+        self.raw = connect(self.url).raw
+        log.info("reconnected to %s", self.path)
 
     # --- helpers ------------------------------------------------------------------------
     def id_tables(self) -> frozenset[str]:
@@ -166,6 +184,7 @@ class PgConnection:
         return self._id_tables
 
     def _run(self, text: str, params: Sequence[Any]) -> Any:
+        self._reopen_if_lost()
         with _faults(self):
             cur = self.raw.cursor()
             cur.execute(text, params)
