@@ -257,7 +257,8 @@ class FeedStore:
     def due(self, now: datetime) -> list[FeedRow]:
         """Active feeds whose next poll time has come (or was never set)."""
         return self._select("WHERE f.status = 'active' AND (f.next_poll_at IS NULL "
-                            "OR f.next_poll_at <= ?) ORDER BY f.next_poll_at, f.id",
+                            "OR f.next_poll_at <= ?) ORDER BY f.next_poll_at IS NOT NULL, "
+                            "f.next_poll_at, f.id",
                             [_iso(now)])
 
     def remove(self, feed_id: int) -> None:

@@ -500,12 +500,12 @@ def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM entity_aliases a "
         "JOIN entities e ON e.id = a.entity_id LEFT JOIN (SELECT entity_id, COUNT(*) AS n "
         "FROM mentions GROUP BY entity_id) c ON c.entity_id = e.id "
-        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
+        "ORDER BY COALESCE(c.n, 0) DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
     candidates += [(k, name, n * 3) for k, name, n in conn.execute(
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM event_aliases a "
         "JOIN events e ON e.id = a.event_id LEFT JOIN (SELECT event_id, COUNT(*) AS n "
         "FROM event_articles GROUP BY event_id) c ON c.event_id = e.id "
-        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL])]
+        "ORDER BY COALESCE(c.n, 0) DESC LIMIT ?", [SUGGEST_POOL])]
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(query)
     best: dict[str, float] = {}

@@ -220,7 +220,7 @@ class Index:
             params = [v for pair in p.fingerprint.buckets for v in pair]
             candidates = [r[0] for r in self.conn.execute(
                 f"SELECT article_id, COUNT(*) AS n FROM minhash_bands WHERE {clause} "
-                f"GROUP BY article_id ORDER BY n DESC LIMIT 20", params)]
+                f"GROUP BY article_id ORDER BY n DESC, article_id LIMIT 20", params)]
             for cid in candidates:
                 text = self.conn.execute("SELECT text FROM articles WHERE id = ?", [cid]).fetchone()
                 if text and jaccard(set(p.fingerprint.shingles), shingles(text[0])) >= JACCARD_THRESHOLD:
