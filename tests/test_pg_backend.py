@@ -184,3 +184,30 @@ def test_a_dropped_connection_fails_one_request_in_one_line_and_the_next_reconne
         assert index.search("zurich")
     finally:
         index.close()
+
+
+def test_a_role_that_may_only_read_answers_and_refuses_ingest_in_one_line(
+        postgres_url, fast_encoder, blank_nlp):
+    import psycopg
+
+    url = DatabaseUrl(postgres_url)
+    owner = Index(url, encoder=fast_encoder, nlp=blank_nlp)
+    owner.add(_story("Talks resume in Zürich", "Negotiators met in Zürich on Monday. "
+                     "The talks resumed after a pause, officials said.", 1))
+    owner.close()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE reader LOGIN")
+        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    reader_url = DatabaseUrl(postgres_url.replace("postgresql://postgres@",
+                                                  "postgresql://reader:pw@"))
+    reader = Index(reader_url, encoder=fast_encoder, nlp=blank_nlp)
+    try:
+        assert reader.search("zurich") and reader.article_count() == 1
+        with pytest.raises(StorageError) as err:
+            reader.add(_story("Floods in Łódź", "Rivers rose across Łódź province overnight, "
+                              "and schools were closed.", 2))
+        message = str(err.value)
+        assert "permission denied" in message and "\n" not in message and ":pw@" not in message
+        assert reader.article_count() == 1
+    finally:
+        reader.close()

@@ -288,6 +288,8 @@ def _migrate_pg(db: sqlite_utils.Database, component: str,
         raise StorageError(Fault.OUTDATED, f"the {component} tables have no PostgreSQL schema "
                                            "in this briefbot: use a SQLite file (BRIEFBOT_DB)")
     _refuse_foreign_pg(conn)
+    if _version(conn, component) == len(pg_steps):
+        return len(pg_steps)  # current: no write, no lock (stores are opened per command)
     while True:
         with transaction(conn):
             conn.execute("CREATE TABLE IF NOT EXISTS schema_versions ("
