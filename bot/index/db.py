@@ -36,6 +36,8 @@ Step = Callable[[sqlite_utils.Database], None]
 
 #: "BRFB" in ASCII: marks a SQLite file as briefbot's (`PRAGMA application_id`).
 APPLICATION_ID = int.from_bytes(b"BRFB", "big")
+#: The comment on `schema_versions` that marks a PostgreSQL database as briefbot's.
+PG_MARK = "briefbot"
 #: Components whose rows in `schema_versions` prove an unmarked file is an older briefbot database.
 COMPONENTS = frozenset({"index", "digests", "feeds"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
@@ -294,6 +296,8 @@ def _migrate_pg(db: sqlite_utils.Database, component: str,
         with transaction(conn):
             conn.execute("CREATE TABLE IF NOT EXISTS schema_versions ("
                          "component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            if not _marked_pg(conn):  # PostgreSQL's stand-in for SQLite's application_id
+                conn.execute(f"COMMENT ON TABLE schema_versions IS '{PG_MARK}'")
             version = _version(conn, component)
             if version > len(pg_steps):
                 raise StorageError(Fault.NEWER, f"{_path(conn)} was written by a newer briefbot "
@@ -312,11 +316,17 @@ def _refuse_foreign_pg(conn: sqlite3.Connection) -> None:
     tables = [r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
         "ORDER BY table_name")]
-    if tables and not _has_briefbot_versions(conn, tables):
+    if tables and not ("schema_versions" in tables and _marked_pg(conn)):
         shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
         raise StorageError(Fault.FOREIGN, f"{_path(conn)} is not a briefbot database: it holds "
                                           f"another program's tables ({shown}); "
                                           "choose another database")
+
+
+def _marked_pg(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT obj_description(to_regclass('schema_versions'), 'pg_class')"
+                       ).fetchone()
+    return bool(row and row[0] == PG_MARK)
 
 
 def _version(conn: sqlite3.Connection, component: str) -> int:
