@@ -191,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
