@@ -220,8 +220,10 @@ def translate_pg(exc: BaseException, where: str) -> StorageError | None:
     from psycopg import errors as e
 
     reason = _first_line(exc)
-    if isinstance(exc, e.DiskFull | e.OutOfMemory | e.ProgramLimitExceeded):
+    if isinstance(exc, e.DiskFull | e.OutOfMemory):
         return StorageError(Fault.FULL, f"the PostgreSQL server at {where} is out of space: {reason}")
+    if isinstance(exc, e.ProgramLimitExceeded):  # e.g. a value too long for an index
+        return StorageError(Fault.IO, f"the PostgreSQL server at {where} refused a value: {reason}")
     if isinstance(exc, e.ReadOnlySqlTransaction):
         return StorageError(Fault.READ_ONLY, f"database is read-only: {where} can be queried "
                                              "but not changed")
