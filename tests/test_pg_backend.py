@@ -88,6 +88,9 @@ def test_an_unreachable_server_is_one_line_without_the_password(capsys, monkeypa
     code, _, err = _cli(capsys, "--db", str(tmp_path / "x.db"), "migrate", "--to",
                         "postgresql://bob:s3cret@127.0.0.1:1/news")
     assert code == 1 and "cannot connect" in err and "s3cret" not in err
+    # --db names a SQLite file for one command, over the URL in the environment
+    code, out, err = _cli(capsys, "--db", str(tmp_path / "x.db"), "ask", "latest on Budapest")
+    assert code == 0 and "No coverage" in out, err
 
 
 def test_a_database_of_another_program_is_refused(postgres_url):
