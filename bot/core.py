@@ -363,7 +363,7 @@ class Registry:
             return Reply.plain(str(exc), kind=ReplyKind.ERROR, ephemeral=True)
         except (StorageError, sqlite3.Error) as exc:
             fault = exc if isinstance(exc, StorageError) else translate(
-                exc, services.settings.db_path)
+                exc, services.settings.database)
             if fault is None:  # not a storage fault: a bug, handled below
                 return self._crashed(spec, request)
             # disk full, read-only: the operator's problem, said plainly to the user

@@ -93,7 +93,7 @@ class DigestScheduler:
                  store: DigestStore | None = None) -> None:
         self.services = services
         self._owns_store = store is None
-        self.store = store or DigestStore(services.settings.db_path)
+        self.store = store or DigestStore(services.settings.database)
         self.runner = DigestRunner(services, self.store, posters)
         self.key = uuid.uuid4().hex
         grace = int(services.settings.digest_grace_hours * 3600)

@@ -49,7 +49,7 @@ def build_services(settings: Settings) -> Services:
     from bot.registry import load_commands
     from summarizer import make_summarizer
 
-    index = Index(settings.db_path, settings)
+    index = Index(settings.database, settings)
     return Services(settings=settings, index=index,
                     summarizer=make_summarizer(settings, index.encoder),
                     registry=load_commands())

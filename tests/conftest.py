@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -23,6 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 #: Evaluation data lives beside the repository and is never copied into it.
 EVAL = ROOT.parent / "shared" / "eval"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """Where a store opens, once per backend: a fresh SQLite file, then a fresh database
+    on the loopback PostgreSQL server (skipped locally without one; never in CI)."""
+    if request.param == "sqlite":
+        return tmp_path / "briefbot.db"
+    from bot.index.backend import DatabaseUrl
+
+    return DatabaseUrl(request.getfixturevalue("postgres_url"))
 
 
 def make_settings(db_path: Path, **overrides):
@@ -77,14 +89,19 @@ def settings(tmp_path):
     return make_settings(tmp_path / "briefbot.db")
 
 
-def _services_for(db_path: Path, encoder, nlp=None, /, **overrides):
+def _services_for(db_path, encoder, nlp=None, /, **overrides):
+    """Services on a SQLite file, or on PostgreSQL when `db_path` is a DatabaseUrl."""
+    from bot.index.backend import DatabaseUrl
     from bot.index.store import Index
     from bot.registry import load_commands
     from bot.services import Services
     from summarizer import make_summarizer
 
+    if isinstance(db_path, DatabaseUrl):
+        overrides["database_url"] = db_path
+        db_path = Path(os.devnull)  # never opened: every store opens settings.database
     settings = make_settings(db_path, **overrides)
-    index = Index(db_path, settings, encoder=encoder, nlp=nlp)
+    index = Index(settings.database, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index,
                     summarizer=make_summarizer(settings, encoder), registry=load_commands())
 
@@ -109,6 +126,16 @@ def fast_services(tmp_path, fast_encoder, blank_nlp):
     svc.index.close()
 
 
+@pytest.fixture
+def fast_services_each_backend(database, fast_encoder, blank_nlp):
+    """`fast_services` once on a SQLite file and once on PostgreSQL."""
+    from summarizer.embeddings import EncoderBackend
+
+    svc = _services_for(database, fast_encoder, blank_nlp, encoder=EncoderBackend.HASHING)
+    yield svc
+    svc.index.close()
+
+
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory, encoder) -> Path:
     """A SQLite file with the seed pages ingested once per session; copy it to change it."""
@@ -126,6 +153,29 @@ def seeded_db(tmp_path_factory, encoder) -> Path:
     assert report.stored > 5, report.as_json()
     index.close()
     return path
+
+
+@pytest.fixture
+def seeded_each_backend(seeded_db, database, tmp_path):
+    """The seeded database on each backend: a copy of the file, then the same copied into
+    PostgreSQL with `briefbot migrate`'s own code (bot.index.transfer)."""
+    from bot.index.backend import DatabaseUrl
+    from bot.index.transfer import transfer
+
+    copy = tmp_path / "seeded-source.db"
+    shutil.copy(seeded_db, copy)
+    if isinstance(database, DatabaseUrl):
+        transfer(copy, database)
+        return database
+    return copy
+
+
+@pytest.fixture
+def seeded_services_each_backend(seeded_each_backend, encoder):
+    """Real commands over the seeded database, on SQLite and on PostgreSQL."""
+    svc = _services_for(seeded_each_backend, encoder)
+    yield svc
+    svc.index.close()
 
 
 @pytest.fixture

@@ -102,16 +102,25 @@ def make_services(db_path: Path, encoder, clock, nlp=None, **settings_overrides)
     from summarizer import make_summarizer
 
     settings = Settings.load(env={}, dotenv=None, db_path=db_path, **settings_overrides)
-    index = Index(db_path, settings, encoder=encoder, nlp=nlp)
+    index = Index(settings.database, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index, summarizer=make_summarizer(settings, encoder),
                     registry=load_commands(), clock=clock)
 
 
 @contextmanager
-def services_on_copy(template: Path, folder: Path, encoder, clock, nlp=None) -> Iterator:
-    """Services over a fresh copy of `template` (built once per module, used per test)."""
+def services_on_copy(template: Path, folder: Path, encoder, clock, nlp=None,
+                     database=None) -> Iterator:
+    """Services over a fresh copy of `template` (built once per module, used per test);
+    with a PostgreSQL `database` (conftest's fixture), the copy is migrated there."""
+    from bot.index.backend import DatabaseUrl
+    from bot.index.transfer import transfer
+
     shutil.copyfile(template, folder / "bot.db")
-    services = make_services(folder / "bot.db", encoder, clock, nlp)
+    overrides = {}
+    if isinstance(database, DatabaseUrl):
+        transfer(folder / "bot.db", database)
+        overrides["database_url"] = database
+    services = make_services(folder / "bot.db", encoder, clock, nlp, **overrides)
     try:
         yield services
     finally:

@@ -1,4 +1,4 @@
-"""The answers a user reads on the seed pages: cited, verbatim, on topic."""
+"""The answers a user reads on the seed pages: cited, verbatim, on topic; on both backends."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ import re
 import pytest
 
 from bot.core import Reply
+
+
+@pytest.fixture
+def seeded_services(seeded_services_each_backend):
+    """Every answer here is checked on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return seeded_services_each_backend
 
 
 async def ask(services, text: str) -> Reply:

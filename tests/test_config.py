@@ -176,3 +176,27 @@ def test_any_text_loads_or_is_refused_naming_that_setting(name, raw):
 def test_the_example_settings_file_loads_as_it_is():
     example = Path(__file__).resolve().parent.parent / ".env.example"
     assert Settings.load(env={}, dotenv=example) == Settings.load(env={}, dotenv=None)
+
+
+@pytest.mark.parametrize("url, says", [
+    ("mysql://bob:s3cret@db.example/news", "expected a postgresql:// URL"),
+    ("postgresql://bob:s3cret@db.example:99999/news", "not a URL"),
+    ("postgresql://bob:s3cret@/news", "no server named"),
+    ("postgresql://bob:s3cret@db.example/", "no database named"),
+])
+def test_a_bad_database_url_is_one_line_without_its_password(url, says):
+    with pytest.raises(ConfigError) as err:
+        Settings.load(env={"BRIEFBOT_DATABASE_URL": url}, dotenv=None)
+    message = str(err.value)
+    assert message.startswith("BRIEFBOT_DATABASE_URL is malformed") and says in message
+    assert "s3cret" not in message and "\n" not in message
+
+
+def test_a_database_url_sends_everything_to_postgresql_and_never_prints_its_password():
+    settings = Settings.load(env={"BRIEFBOT_DATABASE_URL":
+                                  "postgresql://bob:s3cret@db.example:5433/news"}, dotenv=None)
+    assert settings.database is settings.database_url
+    assert settings.database.dsn == "postgresql://bob:s3cret@db.example:5433/news"
+    shown = f"{settings.database} {settings.database!r} {settings!r}"
+    assert "postgresql://bob@db.example:5433/news" in shown and "s3cret" not in shown
+    assert Settings.load(env={}, dotenv=None).database == Settings.load(env={}, dotenv=None).db_path

@@ -120,9 +120,10 @@ def day_one(tmp_path_factory, fast_encoder, blank_nlp):
 
 
 @pytest.fixture
-def services(tmp_path, fast_encoder, blank_nlp, clock, day_one):
+def services(tmp_path, fast_encoder, blank_nlp, clock, day_one, database):
     """The fast pair: these claims are about delivery, not which sentences are chosen."""
-    with services_on_copy(day_one, tmp_path, fast_encoder, clock, blank_nlp) as svc:
+    with services_on_copy(day_one, tmp_path, fast_encoder, clock, blank_nlp,
+                          database) as svc:  # on SQLite, then on PostgreSQL
         yield svc
 
 
@@ -140,7 +141,7 @@ async def process(services):
 
 
 def row(services):
-    store = DigestStore(services.settings.db_path)
+    store = DigestStore(services.settings.database)
     try:
         return store.digest("discord", CHANNEL, DAY)
     finally:

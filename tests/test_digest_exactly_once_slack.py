@@ -54,9 +54,11 @@ def day_one(tmp_path_factory, fast_encoder, blank_nlp):
 
 
 @pytest.fixture
-def services(tmp_path, fast_encoder, blank_nlp, clock, day_one):
-    """The fast pair: these claims are about delivery, not which sentences are chosen."""
-    with services_on_copy(day_one, tmp_path, fast_encoder, clock, blank_nlp) as svc:
+def services(tmp_path, fast_encoder, blank_nlp, clock, day_one, database):
+    """The fast pair: these claims are about delivery, not which sentences are chosen.
+    On SQLite, then on PostgreSQL."""
+    with services_on_copy(day_one, tmp_path, fast_encoder, clock, blank_nlp,
+                          database) as svc:
         yield svc
 
 
@@ -111,7 +113,7 @@ async def first_then_settle(sched: DigestScheduler, clock: ManualClock, first_st
 
 
 def assert_exactly_once(peer: SlackPeer, services, parts: int = 1) -> None:
-    store = DigestStore(services.settings.db_path)
+    store = DigestStore(services.settings.database)
     try:
         row = store.digest("slack", CHANNEL, DAY)
         copies = peer.copies(CHANNEL)
@@ -186,7 +188,7 @@ async def test_an_answer_after_the_client_timeout_is_not_posted_twice(services, 
 async def test_a_429_storm_with_long_retry_after_keeps_the_claim_and_posts_once(
         services, peer, clock):
     sched = scheduler(services, poster_for(peer), clock)
-    rival = DigestStore(services.settings.db_path)
+    rival = DigestStore(services.settings.database)
     takeovers = []
 
     async def sleep(seconds: float) -> None:  # while the owner waits, a rival looks in
@@ -270,7 +272,7 @@ async def test_without_history_scopes_a_doubtful_digest_is_never_resent_and_is_s
 
 
 async def test_subscriptions_on_the_command_line_shows_a_doubtful_digest(services, peer, clock,
-                                                                        capsys):
+                                                                        capsys, monkeypatch):
     sched = scheduler(services, poster_for(peer), clock)
     peer.script = ["drop"]
     peer.history_error = "not_in_channel"
@@ -279,7 +281,11 @@ async def test_subscriptions_on_the_command_line_shows_a_doubtful_digest(service
     finally:
         sched.shutdown()
     capsys.readouterr()
-    assert main(["--db", str(services.settings.db_path), "subscriptions", "--json"]) == 0
+    url = services.settings.database_url  # the CLI reaches PostgreSQL as a user's would
+    if url is not None:
+        monkeypatch.setenv("BRIEFBOT_DATABASE_URL", url.dsn)
+    where = [] if url is not None else ["--db", str(services.settings.db_path)]
+    assert main([*where, "subscriptions", "--json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)
     assert listed["last_status"] == "uncertain"
     assert "may not have arrived: briefbot cannot read this channel's history" in listed["last"]

@@ -18,8 +18,9 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def services(fast_services):
-    """The fast pair: feed commands are about fetching, storing and replies, not entities."""
+def services(fast_services, fast_env):
+    """The fast pair: feed commands are about fetching, storing and replies, not entities
+    (`fast_env`: the CLI these tests also run opens the index with the same pair)."""
     return fast_services
 
 

@@ -236,7 +236,7 @@ async def test_remove_by_number_or_url(svc, server, fetcher):
         await remove_feed(svc.settings, "7")
     assert await list_feeds(svc.settings) == []
     assert titles(svc) == {STORIES["bridge"][0]}  # stories stay
-    with FeedStore.open(svc.settings.db_path) as store:  # and its seen items went with it
+    with FeedStore.open(svc.settings.database) as store:  # and its seen items went with it
         assert store.db.execute("SELECT COUNT(*) FROM feed_item_keys").fetchone()[0] == 0
 
 

@@ -170,12 +170,13 @@ FEED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def svc(fast_services):
+def svc(fast_services_each_backend):
     """Real services over an empty index, their clock stopped at FEED_NOW; the fast pair,
-    since feed tests are about fetching, parsing, storing and status, not entities."""
-    fast_services.clock = lambda: FEED_NOW
-    yield fast_services
-    fast_services.feed_worker.close()
+    since feed tests are about fetching, parsing, storing and status, not entities.
+    On each backend: SQLite, then PostgreSQL."""
+    fast_services_each_backend.clock = lambda: FEED_NOW
+    yield fast_services_each_backend
+    fast_services_each_backend.feed_worker.close()
 
 
 @pytest.fixture

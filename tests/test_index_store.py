@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.index.backend import Backend
+
 from bot.index.schema import STEPS
 from bot.index.shared import shared_encoder, shared_nlp
 from bot.index.store import Index
@@ -34,9 +36,10 @@ def models():
 
 
 @pytest.fixture
-def index(tmp_path, models):
+def index(database, models):
+    """The same tests on each backend (tests/conftest.py `database`)."""
     encoder, nlp = models
-    ix = Index(tmp_path / "briefbot.db", encoder=encoder, nlp=nlp)
+    ix = Index(database, encoder=encoder, nlp=nlp)
     yield ix
     ix.close()
 
@@ -86,8 +89,16 @@ def test_feed_keys_catch_a_story_whose_text_changed(index):
 def test_a_failure_inside_add_leaves_no_partial_article(index):
     # A real failure half-way through the write: the database refuses the event rows,
     # after the article, its sentences, full-text rows and entities were inserted.
-    index.conn.execute("CREATE TEMP TRIGGER fail_events BEFORE INSERT ON event_mentions "
-                       "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    postgres = index.conn.backend is Backend.POSTGRES
+    if postgres:
+        index.conn.execute("CREATE FUNCTION fail_events() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN RAISE EXCEPTION 'disk on fire' USING ERRCODE = '23000'; "
+                           "END $$")
+        index.conn.execute("CREATE TRIGGER fail_events BEFORE INSERT ON event_mentions "
+                           "FOR EACH ROW EXECUTE FUNCTION fail_events()")
+    else:
+        index.conn.execute("CREATE TEMP TRIGGER fail_events BEFORE INSERT ON event_mentions "
+                           "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
     story = _article("Talks in Moscow", "Steve Witkoff held talks in Moscow with Vladimir Putin "
                      "on Wednesday. The meeting in Moscow lasted three hours, aides said.")
     with pytest.raises(sqlite3.IntegrityError, match="disk on fire"):
@@ -95,7 +106,7 @@ def test_a_failure_inside_add_leaves_no_partial_article(index):
     for table in ("articles", "article_sources", "sentences", "sentences_fts", "articles_fts",
                   "entities", "mentions", "events", "minhash_bands"):
         assert _count(index, table) == 0, table
-    index.conn.execute("DROP TRIGGER fail_events")
+    index.conn.execute("DROP TRIGGER fail_events" + (" ON event_mentions" if postgres else ""))
     assert index.add(story).status == "stored"
     assert index.resolve_topic("Moscow talks").kind == "event"
 

@@ -33,7 +33,9 @@ def _source_ids(reply) -> set[int]:
 
 
 async def test_old_articles_lose_their_text_but_who_timeline_and_sources_still_find_them(
-        seeded_services):
+        seeded_services_each_backend):
+    """On SQLite and on PostgreSQL."""
+    seeded_services = seeded_services_each_backend
     index = seeded_services.index
     old = _august_ids(index)
     assert old and len(old) < index.article_count()

@@ -1,4 +1,6 @@
-"""The digest log: one claim per channel and local date, whoever asks and however often."""
+"""The digest log: one claim per channel and local date, whoever asks and however often.
+
+Each test runs on SQLite and on PostgreSQL (the `database` fixture of conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,16 +20,16 @@ def claim(store, now=T0, owner="a", day="2026-07-15", **kw):
                        stale_after=STALE, max_attempts=kw.pop("max_attempts", 4), **kw)
 
 
-def test_second_claim_for_the_same_day_is_refused_and_another_day_is_not(tmp_path):
-    store = DigestStore(tmp_path / "db.sqlite")
+def test_second_claim_for_the_same_day_is_refused_and_another_day_is_not(database):
+    store = DigestStore(database)
     first = claim(store)
     assert first is not None and first.attempts == 1
     assert claim(store, owner="b") is None
     assert claim(store, owner="b", day="2026-07-16") is not None
 
 
-def test_threads_with_separate_connections_race_and_exactly_one_wins(tmp_path):
-    path = tmp_path / "db.sqlite"
+def test_threads_with_separate_connections_race_and_exactly_one_wins(database):
+    path = database
     DigestStore(path).close()  # migrate once, as a running bot would have
     stores = [DigestStore(path) for _ in range(6)]
     barrier = threading.Barrier(len(stores))
@@ -46,8 +48,8 @@ def test_threads_with_separate_connections_race_and_exactly_one_wins(tmp_path):
     assert len(wins) == 1
 
 
-def test_sent_digest_is_never_claimed_again_even_when_old(tmp_path):
-    store = DigestStore(tmp_path / "db.sqlite")
+def test_sent_digest_is_never_claimed_again_even_when_old(database):
+    store = DigestStore(database)
     c = claim(store)
     assert store.mark_sent(c, message_id="m1", now=T0, period=(T0 - timedelta(days=1), T0),
                            told_articles=[1, 2], shown_sentences=[(10, 1)])
@@ -58,8 +60,8 @@ def test_sent_digest_is_never_claimed_again_even_when_old(tmp_path):
     assert told.article_ids == {1, 2} and told.sentence_ids == {10}
 
 
-def test_a_claim_left_by_a_crashed_process_is_taken_over_only_when_stale(tmp_path):
-    store = DigestStore(tmp_path / "db.sqlite")
+def test_a_claim_left_by_a_crashed_process_is_taken_over_only_when_stale(database):
+    store = DigestStore(database)
     crashed = claim(store, owner="crashed")
     assert claim(store, owner="b", now=T0 + timedelta(minutes=10)) is None
     took = claim(store, owner="b", now=T0 + STALE + timedelta(seconds=1))
@@ -70,8 +72,8 @@ def test_a_claim_left_by_a_crashed_process_is_taken_over_only_when_stale(tmp_pat
     assert store.digest("slack", "C1", "2026-07-15").message_id == "m2"
 
 
-def test_failed_digest_is_reclaimed_after_its_backoff_and_not_after_the_last_attempt(tmp_path):
-    store = DigestStore(tmp_path / "db.sqlite")
+def test_failed_digest_is_reclaimed_after_its_backoff_and_not_after_the_last_attempt(database):
+    store = DigestStore(database)
     c = claim(store, max_attempts=2)
     store.mark_failed(c, error="ConnectionError: 503", next_attempt_at=T0 + timedelta(minutes=2))
     assert claim(store, owner="b", now=T0 + timedelta(minutes=1), max_attempts=2) is None
@@ -86,8 +88,8 @@ def test_failed_digest_is_reclaimed_after_its_backoff_and_not_after_the_last_att
                  force_failed=True) is not None
 
 
-def test_an_uncertain_digest_is_looked_at_again_only_when_due_or_asked_for(tmp_path):
-    store = DigestStore(tmp_path / "db.sqlite")
+def test_an_uncertain_digest_is_looked_at_again_only_when_due_or_asked_for(database):
+    store = DigestStore(database)
     c = claim(store)
     assert store.mark_part(c, 1, PartStatus.UNCERTAIN, now=T0)
     assert store.mark_failed(c, error="no answer", next_attempt_at=T0 + timedelta(minutes=2),
@@ -102,8 +104,8 @@ def test_an_uncertain_digest_is_looked_at_again_only_when_due_or_asked_for(tmp_p
     assert claim(store, owner="d", now=T0 + timedelta(hours=5), force_failed=True) is not None
 
 
-def test_a_living_owner_renews_its_lease_and_a_lost_claim_records_nothing(tmp_path):
-    store = DigestStore(tmp_path / "db.sqlite")
+def test_a_living_owner_renews_its_lease_and_a_lost_claim_records_nothing(database):
+    store = DigestStore(database)
     c = claim(store)
     assert store.renew(c, T0 + timedelta(minutes=25))
     assert claim(store, owner="b", now=T0 + STALE + timedelta(minutes=1)) is None

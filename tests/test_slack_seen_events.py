@@ -73,3 +73,17 @@ def test_ids_are_forgotten_after_the_ttl_and_never_block_an_unseen_event(tmp_pat
         assert ledger.db.conn.execute("SELECT COUNT(*) FROM slack_seen_events").fetchone() == (1,)
     finally:
         ledger.close()
+
+
+def test_three_processes_on_either_backend_answer_each_event_once(database):
+    """The ledger on the database every serve process shares: SQLite file or PostgreSQL."""
+    processes = [SeenEvents(database) for _ in range(3)]
+    try:
+        deliveries = [(0, "EvA", "m1"), (1, "EvA", "m1"), (2, "EvB", "m2"), (0, "EvB", None),
+                      (1, "EvC", "m1"), (2, "EvD", "m4"), (2, "EvD", "m4"), (0, "EvE", None)]
+        answered = [ev for p, ev, msg in deliveries if processes[p].first_time(ev, msg)]
+        # EvC is the m1 message again under another event id (a DM that also @mentions)
+        assert answered == ["EvA", "EvB", "EvD", "EvE"]
+    finally:
+        for p in processes:
+            p.close()

@@ -77,3 +77,12 @@ def test_a_database_from_before_the_record_adopts_the_encoder_it_is_opened_with(
     assert refused.value.fault is Fault.ENCODER
     assert str(refused.value).startswith(f"{path} holds sentence vectors made by the encoder "
                                          "hashing/384")
+
+
+def test_either_backend_refuses_another_encoder(database, fast_encoder, blank_nlp):
+    Index(database, encoder=fast_encoder, nlp=blank_nlp).close()
+    Index(database, encoder=fast_encoder, nlp=blank_nlp).close()  # the same one is welcome
+    with pytest.raises(StorageError) as refused:
+        Index(database, encoder=Encoder(), nlp=blank_nlp)
+    assert refused.value.fault is Fault.ENCODER and "hashing/384" in str(refused.value)
+    assert str(refused.value).startswith(f"{database} holds sentence vectors")

@@ -30,6 +30,7 @@ from adapters.slack.run import (EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, HttpSe
 from adapters.slack.tokens import NoWorkspaceToken
 from bot.config import ConfigError, Secret, Settings
 from bot.core import Reply
+from bot.index.backend import DatabaseUrl
 from tests.test_slack_flows import (BOT_TOKEN, BOT_USER, SIGNING_SECRET, FakeSlack,
                                     make_test_registry, no_index_services, post, serving,
                                     signed_headers, visible_text)
@@ -94,8 +95,12 @@ class Running:
         return f"http://127.0.0.1:{self.server.port}{path}"
 
 
-async def start(tmp_path: Path, fake: FakeSlack, **env: str) -> Running:
-    settings = Settings.load(env=env, dotenv=None, db_path=tmp_path / "briefbot.db",
+async def start(tmp_path: Path, fake: FakeSlack, database: object = None, **env: str) -> Running:
+    """The bot over HTTP; installs kept in `database` (conftest's fixture: a SQLite file or
+    PostgreSQL), else in a SQLite file in tmp_path."""
+    where = ({"database_url": database} if isinstance(database, DatabaseUrl)
+             else {"db_path": database or tmp_path / "briefbot.db"})
+    settings = Settings.load(env=env, dotenv=None, **where,
                              slack_signing_secret=Secret(SIGNING_SECRET),
                              slack_api_url=fake.url + "api/")
     bot = make_bot(no_index_services(settings, make_test_registry()), http=True)
@@ -107,8 +112,9 @@ OAUTH_ENV = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
 
 
 @pytest.fixture
-async def oauth_bot(tmp_path, fake) -> AsyncIterator[Running]:
-    r = await start(tmp_path, fake, **OAUTH_ENV)
+async def oauth_bot(tmp_path, fake, database) -> AsyncIterator[Running]:
+    """On SQLite, then on PostgreSQL: installations and install links live in the database."""
+    r = await start(tmp_path, fake, database, **OAUTH_ENV)
     yield r
     await r.server.close()
     r.bot.close()
@@ -162,11 +168,10 @@ async def install(r: Running, code: str) -> tuple[int, str]:
 
 
 # --- the install flow ---------------------------------------------------------------------
-async def test_an_installed_workspace_is_answered_with_its_own_token(oauth_bot, tmp_path):
+async def test_an_installed_workspace_is_answered_with_its_own_token(oauth_bot, database):
     status, page = await install(oauth_bot, "code-two")
     assert status == 200 and "error" not in page.lower()
-    stored = SlackInstallStore(tmp_path / "briefbot.db").find_bot(enterprise_id=None,
-                                                                  team_id="T0TWO")
+    stored = SlackInstallStore(database).find_bot(enterprise_id=None, team_id="T0TWO")
     assert stored is not None and stored.bot_token == TOKEN_TWO
     assert await mention(oauth_bot, "T0TWO", f"<@{BOT_USER}> echo hello two", "Ev2") == 200
     [answer] = await oauth_bot.fake.wait_posts(1)

@@ -121,7 +121,7 @@ class SlackBot:
         self.owns_worker = worker is None
         self.worker = worker or CommandWorker()
         #: Answered event ids, shared by every process on this database (adapters/slack/seen.py).
-        self.seen = seen or SeenEvents(services.settings.db_path)
+        self.seen = seen or SeenEvents(services.settings.database)
         self.manage = ManageChecker(client)
         if oauth is not None:
             self.app = AsyncApp(client=client, signing_secret=signing_secret or "",

@@ -28,7 +28,9 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from bot.index.backend import DatabaseUrl
 from bot.index.db import connect, migrate, transaction
+from bot.index.pg import ddl
 from bot.workspaces import AllowList, ChatPlatform
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,33 @@ def _v1(db: sqlite_utils.Database) -> None:
 STEPS = [_v1]
 
 
+def _pg_v1(db: sqlite_utils.Database) -> None:
+    """PostgreSQL: the same tables (REAL seconds become double precision)."""
+    ddl(db, """CREATE TABLE slack_installations (
+        enterprise_id TEXT NOT NULL DEFAULT '',
+        team_id TEXT NOT NULL DEFAULT '',
+        team_name TEXT NOT NULL DEFAULT '',
+        app_id TEXT,
+        bot_id TEXT NOT NULL,
+        bot_user_id TEXT NOT NULL,
+        bot_token TEXT NOT NULL,
+        bot_scopes TEXT NOT NULL DEFAULT '',
+        bot_refresh_token TEXT,
+        bot_token_expires_at BIGINT,
+        is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+        installer_user_id TEXT,
+        installed_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (enterprise_id, team_id))""", """CREATE TABLE slack_oauth_states (
+        state TEXT PRIMARY KEY,
+        expires_at DOUBLE PRECISION NOT NULL)""", """CREATE TABLE slack_channel_teams (
+        channel_id TEXT PRIMARY KEY,
+        team_id TEXT NOT NULL,
+        seen_at DOUBLE PRECISION NOT NULL)""")
+
+
+PG_STEPS = [_pg_v1]
+
+
 class NotServedError(BoltError):
     """An install from a workspace BRIEFBOT_WORKSPACES does not list."""
 
@@ -72,9 +101,9 @@ class NotServedError(BoltError):
 class SlackInstallStore(AsyncInstallationStore, AsyncOAuthStateStore):
     """Bolt's installation store and OAuth state store over one SQLite connection."""
 
-    def __init__(self, path: str | Path, allow_list: AllowList | None = None) -> None:
+    def __init__(self, path: str | Path | DatabaseUrl, allow_list: AllowList | None = None) -> None:
         self._db = connect(path)
-        migrate(self._db, "slack_installs", STEPS)
+        migrate(self._db, "slack_installs", STEPS, PG_STEPS)
         self._lock = threading.Lock()
         self._allow = allow_list or AllowList()
 

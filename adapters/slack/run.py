@@ -64,7 +64,7 @@ def make_bot(services: Services, *, http: bool, registry: Registry | None = None
                  ", ".join(settings.allow_list.ids(ChatPlatform.SLACK)) or "none")
     installs = oauth = None
     if settings.slack_oauth:
-        installs = SlackInstallStore(settings.db_path, settings.allow_list)
+        installs = SlackInstallStore(settings.database, settings.allow_list)
         oauth = oauth_settings(settings, installs)
     return SlackBot(services, client=make_client(settings),
                     signing_secret=str(settings.slack_signing_secret) if http else None,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.index.backend import DatabaseUrl
 from bot.index.db import connect, migrate, transaction
 
 COMPONENT = "slack_events"
@@ -33,16 +34,24 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX slack_seen_events_age ON slack_seen_events(seen_at)")
 
 
+def _pg_v1(db: sqlite_utils.Database) -> None:
+    from bot.index.pg import ddl
+
+    ddl(db, "CREATE TABLE slack_seen_events (id TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX slack_seen_events_age ON slack_seen_events(seen_at)")
+
+
 STEPS = [_v1]
+PG_STEPS = [_pg_v1]
 
 
 class SeenEvents:
     """`first_time(*ids)`: True for exactly one caller across all processes on one database."""
 
-    def __init__(self, path: str | Path, *, ttl: float = SEEN_TTL_SECONDS,
+    def __init__(self, path: str | Path | DatabaseUrl, *, ttl: float = SEEN_TTL_SECONDS,
                  clock: Callable[[], float] = time.time) -> None:
         self.db = connect(path)
-        migrate(self.db, COMPONENT, STEPS)
+        migrate(self.db, COMPONENT, STEPS, PG_STEPS)
         self._ttl, self._clock = ttl, clock
         self._lock = threading.Lock()
 

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_subscribe(args: argparse.Namespace, settings) -> int:
     spec = parse_subscribe(" ".join(args.schedule))
     now = datetime.now(UTC)
-    store = DigestStore(settings.db_path)
+    store = DigestStore(settings.database)
     try:
         sub = subscribe_spec(store, args.platform, args.channel, spec, settings=settings,
                              now=now, created_by="cli")
@@ -52,7 +52,7 @@ def cmd_subscribe(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_unsubscribe(args: argparse.Namespace, settings) -> int:
-    store = DigestStore(settings.db_path)
+    store = DigestStore(settings.database)
     try:
         removed = unsubscribe(store, args.platform, args.channel)
     finally:
@@ -66,7 +66,7 @@ def cmd_unsubscribe(args: argparse.Namespace, settings) -> int:
 
 def cmd_subscriptions(args: argparse.Namespace, settings) -> int:
     now = datetime.now(UTC)
-    store = DigestStore(settings.db_path)
+    store = DigestStore(settings.database)
     try:
         subs = store.subscriptions()
         rows = [{"platform": s.platform, "channel_id": s.channel_id, "time": s.time, "tz": s.tz,

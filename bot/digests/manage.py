@@ -134,7 +134,7 @@ def open_store(services) -> Iterator[DigestStore]:
     if scheduler is not None:
         yield scheduler.store
         return
-    store = DigestStore(services.settings.db_path)
+    store = DigestStore(services.settings.database)
     try:
         yield store
     finally:

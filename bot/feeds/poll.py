@@ -291,13 +291,13 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
     while paused, so each pause is told once. Parsing and cleaning go to
     `services.feed_worker`, started the first time a feed has news.
     """
-    key = str(services.settings.db_path)
+    key = str(services.settings.database)
     if key in _RUNNING:
         return []
     _RUNNING.add(key)
     try:
         now = now or services.clock()
-        store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
+        store = await asyncio.to_thread(FeedStore.open, services.settings.database)
         try:
             poller = FeedPoller(services, store,
                                 fetcher or SafeFetcher.from_settings(services.settings),

@@ -92,7 +92,7 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
     url = str(check_url(unwrap_url(url)))
     if poll_minutes is not None and not 1 <= poll_minutes <= 7 * 24 * 60:
         raise UserError("A feed's polling interval must be between 1 minute and 7 days.")
-    store = await asyncio.to_thread(FeedStore.open, services.settings.db_path)
+    store = await asyncio.to_thread(FeedStore.open, services.settings.database)
     worker = services.feed_worker
     try:
         existing = await asyncio.to_thread(store.by_url, url)
@@ -126,7 +126,7 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
 
 async def list_feeds(settings: Settings) -> list[FeedRow]:
     def read() -> list[FeedRow]:
-        with FeedStore.open(settings.db_path) as store:
+        with FeedStore.open(settings.database) as store:
             return store.all()
     return await asyncio.to_thread(read)
 
@@ -147,7 +147,7 @@ def _by_normal_url(store: FeedStore, url: str) -> FeedRow | None:
 
 async def remove_feed(settings: Settings, url_or_id: str) -> FeedRow:
     def remove() -> FeedRow:
-        with FeedStore.open(settings.db_path) as store:
+        with FeedStore.open(settings.database) as store:
             feed = find_feed(store, url_or_id)
             store.remove(feed.id)
             return feed
@@ -156,7 +156,7 @@ async def remove_feed(settings: Settings, url_or_id: str) -> FeedRow:
 
 async def resume_feed(settings: Settings, url_or_id: str) -> FeedRow:
     def resume() -> FeedRow:
-        with FeedStore.open(settings.db_path) as store:
+        with FeedStore.open(settings.database) as store:
             feed = find_feed(store, url_or_id)
             store.resume(feed.id)
             return store.get(feed.id)  # type: ignore[return-value]

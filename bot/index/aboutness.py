@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from bot.index.sentence_text import article_sentences
 from bot.index.text import phrase_key
+from bot.index.dialect import dialect
 
 Conn = sqlite3.Connection
 
@@ -35,9 +36,9 @@ REPEATED = 2
 RECURRING = 3
 #: Articles rank first by tier of aboutness (in the headline, central, in the lead: one
 #: point each), then by recency: small differences of share do not beat news.
-TIER_SQL = (f"(ab.in_title + (ab.sentences >= {REPEATED} AND (ab.share >= {CENTRAL_SHARE} "
+TIER_SQL = (f"(ab.in_title + (CASE WHEN ab.sentences >= {REPEATED} AND (ab.share >= {CENTRAL_SHARE} "
             f"OR ab.prominence >= {CENTRAL_PROMINENCE} OR (ab.sentences >= {RECURRING} "
-            f"AND ab.share >= {CENTRAL_SHARE / 2}))) + ab.in_lead)")
+            f"AND ab.share >= {CENTRAL_SHARE / 2})) THEN 1 ELSE 0 END) + ab.in_lead)")
 
 
 #: A topic reads at most this many of its articles, the most recently stored: the cost of a
@@ -129,8 +130,9 @@ def refresh_article(conn: Conn, article_id: int) -> None:
                      rows)
     lead = " ".join([row[0] or "", *(t for _, t in article_sentences(conn, article_id,
                                                                     LEAD_SENTENCES))])
-    conn.execute("DELETE FROM article_leads_fts WHERE rowid = ?", [article_id])
-    conn.execute("INSERT INTO article_leads_fts(rowid, lead) VALUES (?, ?)", [article_id, lead])
+    fts = dialect(conn)
+    fts.fts_drop(conn, "article_leads_fts", [(article_id, None)])
+    fts.fts_add(conn, "article_leads_fts", [(article_id, lead)])
 
 
 def refresh_articles(conn: Conn, article_ids: Iterable[int]) -> None:
@@ -175,9 +177,10 @@ def sentence_counts(conn: Conn, article_ids: Sequence[int]) -> dict[int, tuple[i
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        # "+kind": look the rows up by article, not by kind (every row of that kind)
-        most = dict(conn.execute(f"SELECT article_id, MAX(sentences) FROM aboutness WHERE +kind = ? "
-                                 f"AND article_id IN ({marks}) GROUP BY article_id",
+        # "kind || ''": look the rows up by article, not by kind (every row of that kind);
+        # an expression, not a column, keeps the planner off the kind index on both backends
+        most = dict(conn.execute(f"SELECT article_id, MAX(sentences) FROM aboutness WHERE "
+                                 f"kind || '' = ? AND article_id IN ({marks}) GROUP BY article_id",
                                  [str(AboutKind.ENTITY), *chunk]).fetchall())
         for aid, n in conn.execute(f"SELECT article_id, COUNT(*) FROM sentences WHERE article_id "
                                    f"IN ({marks}) GROUP BY article_id", chunk):

@@ -28,12 +28,16 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from bot.index.backend import Backend, DatabaseUrl, backend_of, redact_database
+
 log = logging.getLogger(__name__)
 
 Step = Callable[[sqlite_utils.Database], None]
 
 #: "BRFB" in ASCII: marks a SQLite file as briefbot's (`PRAGMA application_id`).
 APPLICATION_ID = int.from_bytes(b"BRFB", "big")
+#: The comment on `schema_versions` that marks a PostgreSQL database as briefbot's.
+PG_MARK = "briefbot"
 #: Components whose rows in `schema_versions` prove an unmarked file is an older briefbot database.
 COMPONENTS = frozenset({"index", "digests", "feeds"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
@@ -78,17 +82,26 @@ class Connection(sqlite3.Connection):
 
     path: str = ":memory:"
     read_only: bool = False
+    backend = Backend.SQLITE
 
 
 # --- opening ---------------------------------------------------------------------------------
 
-def connect(path: str | Path) -> sqlite_utils.Database:
+def connect(path: str | Path | DatabaseUrl) -> sqlite_utils.Database:
     """Open a briefbot database (creating it and its folders as needed).
+
+    A `DatabaseUrl` (or a postgresql:// string) opens PostgreSQL instead, through
+    bot.index.pg, whose connection has the same surface; every store works on either.
 
     Writable files get WAL, foreign keys and a busy timeout; a file or folder we may
     not write is opened read-only. Another program's SQLite file, a folder, a file
     that is not SQLite, or an empty path raise StorageError.
     """
+    if backend_of(path) is Backend.POSTGRES:
+        from bot.index import pg
+
+        url = path if isinstance(path, DatabaseUrl) else _url(str(path))
+        return pg.PgDatabase(pg.connect(url))  # type: ignore[return-value]  # same surface
     if not str(path).strip() or "\0" in str(path):
         raise StorageError(Fault.NO_FILE, f"no usable database file given ({str(path)[:60]!r}): "
                                           "name a SQLite file with --db or BRIEFBOT_DB")
@@ -96,6 +109,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
         conn = _open(":memory:", uri=False)
         _configure(conn, read_only=False)
         return sqlite_utils.Database(conn)
+    assert not isinstance(path, DatabaseUrl)
     file = Path(path).expanduser()
     try:
         if file.is_dir():
@@ -116,6 +130,13 @@ def connect(path: str | Path) -> sqlite_utils.Database:
         conn.close()
         raise
     return sqlite_utils.Database(conn)
+
+
+def _url(text: str) -> DatabaseUrl:
+    try:
+        return DatabaseUrl(text)
+    except ValueError as exc:
+        raise StorageError(Fault.NO_FILE, f"bad database URL {redact_database(text)}: {exc}") from None
 
 
 def _open(target: str, *, uri: bool) -> Connection:
@@ -215,19 +236,28 @@ def _has_briefbot_versions(conn: sqlite3.Connection, tables: Sequence[str]) -> b
         rows = conn.execute("SELECT component FROM schema_versions").fetchall()
     except sqlite3.OperationalError:  # a table of that name, but not ours
         return False
+    except Exception as exc:  # the same on PostgreSQL (an undefined column)
+        if getattr(exc, "sqlstate", "") and str(getattr(exc, "sqlstate", "")).startswith("42"):
+            return False
+        raise
     return any(r[0] in COMPONENTS for r in rows)
 
 
 # --- migrations ------------------------------------------------------------------------------
 
-def migrate(db: sqlite_utils.Database, component: str, steps: Sequence[Step]) -> int:
+def migrate(db: sqlite_utils.Database, component: str, steps: Sequence[Step],
+            pg_steps: Sequence[Step] | None = None) -> int:
     """Apply the steps of `component` this database lacks; return its version.
 
     Each step runs in its own BEGIN IMMEDIATE transaction that first reads the version
     again: of several processes opening a new file, one applies a step and the others
     find it done. A read-only file is used as it is if current, else refused.
+    On PostgreSQL the component's own `pg_steps` are applied the same way (the write
+    transaction's advisory lock plays BEGIN IMMEDIATE's part).
     """
     conn = db.conn
+    if getattr(conn, "backend", None) is Backend.POSTGRES:
+        return _migrate_pg(db, component, pg_steps)
     version = _version(conn, component)
     if version > len(steps):
         raise StorageError(Fault.NEWER, f"{_path(conn)} was written by a newer briefbot "
@@ -255,6 +285,52 @@ def migrate(db: sqlite_utils.Database, component: str, steps: Sequence[Step]) ->
                          [component, version + 1])
 
 
+def _migrate_pg(db: sqlite_utils.Database, component: str,
+                pg_steps: Sequence[Step] | None) -> int:
+    conn = db.conn
+    if pg_steps is None:
+        raise StorageError(Fault.OUTDATED, f"the {component} tables have no PostgreSQL schema "
+                                           "in this briefbot: use a SQLite file (BRIEFBOT_DB)")
+    _refuse_foreign_pg(conn)
+    if _version(conn, component) == len(pg_steps):
+        return len(pg_steps)  # current: no write, no lock (stores are opened per command)
+    while True:
+        with transaction(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_versions ("
+                         "component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            if not _marked_pg(conn):  # PostgreSQL's stand-in for SQLite's application_id
+                conn.execute(f"COMMENT ON TABLE schema_versions IS '{PG_MARK}'")
+            version = _version(conn, component)
+            if version > len(pg_steps):
+                raise StorageError(Fault.NEWER, f"{_path(conn)} was written by a newer briefbot "
+                                                f"({component} schema {version}, this one knows "
+                                                f"{len(pg_steps)}): upgrade briefbot")
+            if version == len(pg_steps):
+                return version
+            pg_steps[version](db)
+            conn.execute("INSERT INTO schema_versions(component, version) VALUES (?, ?) "
+                         "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                         [component, version + 1])
+
+
+def _refuse_foreign_pg(conn: sqlite3.Connection) -> None:
+    """A database holding another program's tables is not written to."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "ORDER BY table_name")]
+    if tables and not ("schema_versions" in tables and _marked_pg(conn)):
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise StorageError(Fault.FOREIGN, f"{_path(conn)} is not a briefbot database: it holds "
+                                          f"another program's tables ({shown}); "
+                                          "choose another database")
+
+
+def _marked_pg(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT obj_description(to_regclass('schema_versions'), 'pg_class')"
+                       ).fetchone()
+    return bool(row and row[0] == PG_MARK)
+
+
 def _version(conn: sqlite3.Connection, component: str) -> int:
     try:
         row = conn.execute("SELECT version FROM schema_versions WHERE component = ?",
@@ -263,21 +339,32 @@ def _version(conn: sqlite3.Connection, component: str) -> int:
         if "no such table" in str(exc):
             return 0
         raise
+    except Exception as exc:  # PostgreSQL: undefined table
+        if getattr(exc, "sqlstate", None) == "42P01":
+            return 0
+        raise
     return row[0] if row else 0
 
 
 # --- writing ---------------------------------------------------------------------------------
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, *, serialised: bool = True
+                ) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT; on any error roll back without hiding the error.
+
+    On PostgreSQL BEGIN IMMEDIATE also takes the one advisory write lock (bot.index.pg),
+    so write transactions run one at a time there too. `serialised=False` skips that
+    lock on PostgreSQL, for work that locks its own rows (`FOR UPDATE SKIP LOCKED`) and
+    must not wait for every other writer; on SQLite every write transaction is serialised.
 
     SQLite rolls a transaction back by itself on some errors (disk full, I/O): a
     ROLLBACK then fails with "no transaction is active" and would replace the real
     cause, so roll back only while one is open. Storage faults become StorageError.
     """
+    postgres = getattr(conn, "backend", None) is Backend.POSTGRES
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN" if postgres and not serialised else "BEGIN IMMEDIATE")
         yield conn
         conn.execute("COMMIT")
     except BaseException as exc:
@@ -293,12 +380,12 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
-def read_only_error(path: str | Path) -> StorageError:
+def read_only_error(path: object) -> StorageError:
     return StorageError(Fault.READ_ONLY, f"database is read-only: {path} can be queried "
                                          "but not changed")
 
 
-def translate(exc: sqlite3.Error, path: str | Path) -> StorageError | None:
+def translate(exc: sqlite3.Error, path: object) -> StorageError | None:
     """The storage fault behind an sqlite3 error, in one line naming the file; None for others
     (constraint violations, SQL bugs), which are not the disk's or the file's fault."""
     code = _code(exc)

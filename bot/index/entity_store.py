@@ -114,7 +114,8 @@ def merge(conn: Conn, keep: int, drop: int) -> None:
         conn.execute(
             f"INSERT INTO {table}(entity_id, {col}{extra}, count) "
             f"SELECT ?, {col}{extra}, count FROM {table} WHERE entity_id = ? "
-            f"ON CONFLICT DO UPDATE SET count = {table}.count + excluded.count", [keep, drop])
+            f"ON CONFLICT(entity_id, {col}) DO UPDATE SET count = {table}.count + excluded.count",
+            [keep, drop])
         conn.execute(f"DELETE FROM {table} WHERE entity_id = ?", [drop])
     conn.execute("DELETE FROM aboutness WHERE kind = ? AND target_id = ?",
                  [str(AboutKind.ENTITY), drop])
@@ -144,13 +145,15 @@ def other_entity(conn: Conn, name: str, label: str) -> int:
 def record(conn: Conn, entity_id: int, alias: str, label: str, role: str | None) -> None:
     """Count one sighting of an alias, a label vote and a role phrase."""
     conn.execute("INSERT INTO entity_aliases(entity_id, alias, key, count) VALUES (?, ?, ?, 1) "
-                 "ON CONFLICT DO UPDATE SET count = count + 1",
+                 "ON CONFLICT(entity_id, alias) DO UPDATE SET count = entity_aliases.count + 1",
                  [entity_id, alias, alias_key(alias, label)])
     conn.execute("INSERT INTO entity_labels(entity_id, label, count) VALUES (?, ?, 1) "
-                 "ON CONFLICT DO UPDATE SET count = count + 1", [entity_id, label])
+                 "ON CONFLICT(entity_id, label) DO UPDATE SET count = entity_labels.count + 1",
+                 [entity_id, label])
     if role:
         conn.execute("INSERT INTO entity_roles(entity_id, role, count) VALUES (?, ?, 1) "
-                     "ON CONFLICT DO UPDATE SET count = count + 1", [entity_id, role])
+                     "ON CONFLICT(entity_id, role) DO UPDATE SET count = entity_roles.count + 1",
+                     [entity_id, role])
 
 
 def refresh(conn: Conn, entity_id: int) -> None:

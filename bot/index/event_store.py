@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.index.aboutness import refresh_articles
 from bot.index.events import GROUP, KIND_PREFERENCE, EventMention
@@ -33,19 +33,28 @@ def event_key(ev: EventMention, surnames: tuple[str, ...], published: datetime |
 #: Weak evidence (two people "at the White House") joins an event only from an article
 #: published this close to one that names the event outright: a place hosts many meetings.
 WEAK_LINK_DAYS = 10
-_NEAR = ("(? IS NULL OR a.published IS NULL OR "
-         "abs(julianday(a.published) - julianday(?)) <= " + str(WEAK_LINK_DAYS) + ")")
+
+
+def _near(published: datetime | None) -> tuple[str, list[str]]:
+    """SQL (and its parameters) for "article `a` was published within WEAK_LINK_DAYS of
+    `published`" (true when either date is unknown). Stored dates are all iso_utc text,
+    so a range of strings is a range of instants, on both backends."""
+    if published is None:
+        return "1 = 1", []
+    span = timedelta(days=WEAK_LINK_DAYS)
+    return ("(a.published IS NULL OR a.published BETWEEN ? AND ?)",
+            [iso_utc(published - span), iso_utc(published + span)])
 
 
 def known(conn: Conn, ev: EventMention, published: datetime | None = None) -> bool:
     """Whether an event is stored under this phrase's key and named outright in an article
     near `published` (any date when either is unknown)."""
-    when = iso_utc(published) if published else None
+    near, args = _near(published)
     return conn.execute(
         "SELECT 1 FROM events e JOIN event_mentions m ON m.event_id = e.id "
         "JOIN articles a ON a.id = m.article_id "
-        f"WHERE e.key = ? AND m.kind != 'mention' AND {_NEAR} LIMIT 1",
-        [event_key(ev, (), None), when, when]).fetchone() is not None
+        f"WHERE e.key = ? AND m.kind != 'mention' AND {near} LIMIT 1",
+        [event_key(ev, (), None), *args]).fetchone() is not None
 
 
 def remember_place(conn: Conn, ev: EventMention, article_id: int, sentence_id: int) -> None:
@@ -59,17 +68,17 @@ def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int
                          published: datetime | None) -> None:
     """A new event at a place: earlier articles near its date that put two people there
     discuss it too."""
-    when = iso_utc(published) if published else None
+    near, args = _near(published)
     rows = conn.execute("SELECT p.article_id, p.sentence_id, p.place, p.place_kind, p.phrase FROM "
                         "place_mentions p JOIN articles a ON a.id = p.article_id "
-                        f"WHERE p.region = ? AND p.article_id != ? AND {_NEAR}",
-                        [region, article_id, when, when]).fetchall()
+                        f"WHERE p.region = ? AND p.article_id != ? AND {near}",
+                        [region, article_id, *args]).fetchall()
     for aid, sid, place, place_kind, phrase in rows:
         conn.execute("INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, "
                      "place_kind, phrase) VALUES (?, ?, ?, 'mention', ?, ?, ?)",
                      [event_id, aid, sid, place, place_kind, phrase])
         conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
-                     "ON CONFLICT DO UPDATE SET mentions = mentions + 1", [event_id, aid])
+                     "ON CONFLICT(event_id, article_id) DO UPDATE SET mentions = event_articles.mentions + 1", [event_id, aid])
     refresh_articles(conn, [r[0] for r in rows])  # they now mention the event too
 
 
@@ -93,7 +102,7 @@ def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], articl
         [event_id, article_id, sentence_id, ev.kind, ev.place.name if ev.place else
          "-".join(surnames), ev.place.kind if ev.place else None, ev.phrase[:200]])
     conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
-                 "ON CONFLICT DO UPDATE SET mentions = mentions + 1", [event_id, article_id])
+                 "ON CONFLICT(event_id, article_id) DO UPDATE SET mentions = event_articles.mentions + 1", [event_id, article_id])
     return event_id
 
 

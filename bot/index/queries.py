@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from bot.index import aboutness, entity_store, vectors
 from bot.index.aboutness import AboutKind, Presence
+from bot.index.dialect import dialect
 from bot.index.events import GROUP
 from bot.index.gazetteer import gazetteer
 from bot.index.entities import is_title
@@ -116,12 +117,10 @@ def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
     content = [t for t in tokens if t.lower() not in STOPWORDS] or tokens
     quoted = ['"' + t.replace('"', '""') + '"' for t in content]
     for joiner in (" AND ", " OR "):
-        rows = conn.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-            "ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT ?",
-            [joiner.join(quoted), int(limit)]).fetchall()
+        rows = dialect(conn).fts_ids(conn, "articles_fts", joiner.join(quoted), ranked=True,
+                                     limit=limit)
         if rows:
-            return [r[0] for r in rows]
+            return rows
         if len(quoted) == 1:
             break
     return []
@@ -205,7 +204,7 @@ def distinctive_terms(conn: Conn, text: str) -> list[str]:
 
 
 def _doc_count(conn: Conn, table: str, expr: str) -> int:
-    return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?", [expr]).fetchone()[0]
+    return dialect(conn).fts_count(conn, table, expr)
 
 
 def text_topic(conn: Conn, topic: str) -> Topic:
@@ -217,14 +216,11 @@ def text_topic(conn: Conn, topic: str) -> Topic:
     expr = " AND ".join(terms)
     # bm25 ranks only the newest-stored TEXT_CANDIDATES matches (FTS5 walks rowids down and
     # stops there): ranking every match of "war" costs what the archive holds
-    floor = conn.execute("SELECT MIN(rowid) FROM (SELECT rowid FROM articles_fts WHERE "
-                         "articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                         [expr, TEXT_CANDIDATES]).fetchone()[0]
+    fts = dialect(conn)
+    floor = fts.fts_floor(conn, "articles_fts", expr, TEXT_CANDIDATES)
     if floor is None:
         return Topic(TopicKind.NONE, topic)
-    ids = [r[0] for r in conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
-        "ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT ?", [expr, floor, TEXT_POOL])]
+    ids = fts.fts_ids(conn, "articles_fts", expr, lo=floor, ranked=True, limit=TEXT_POOL)
     in_title = _matching(conn, "articles_fts", f"title : ({expr})", ids)
     in_lead = _matching(conn, "article_leads_fts", expr, ids)
     # the sentences that name the topic: as many as name its least-named word
@@ -251,9 +247,10 @@ def _matching(conn: Conn, table: str, expr: str, ids: Sequence[int]) -> set[int]
     matching row against the list (slow for a common word in a big archive); a rowid range,
     which FTS5 seeks, and a set intersection are not."""
     wanted = set(ids)
-    return {r[0] for r in conn.execute(
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
-        [expr, min(wanted), max(wanted)]) if r[0] in wanted}
+    if not wanted:
+        return set()
+    return {i for i in dialect(conn).fts_ids(conn, table, expr, lo=min(wanted), hi=max(wanted))
+            if i in wanted}
 
 
 def text_sentence_ids(conn: Conn, topic: str, article_ids: Sequence[int]) -> set[int]:
@@ -296,9 +293,8 @@ def _sentences_matching(conn: Conn, expr: str, owner: dict[int, int]) -> list[in
             runs.append([sid, sid])
     found: list[int] = []
     for lo, hi in runs:
-        found.extend(r[0] for r in conn.execute(
-            "SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? AND rowid BETWEEN ? AND ?",
-            [expr, lo, hi]) if r[0] in owner)
+        found.extend(i for i in dialect(conn).fts_ids(conn, "sentences_fts", expr, lo=lo, hi=hi)
+                     if i in owner)
     return found
 
 
@@ -410,8 +406,8 @@ def all_entities(conn: Conn) -> list[EntityRow]:
     articles_of: dict[int, list[int]] = {}
     counts: dict[int, int] = {}
     for eid, aid, n in conn.execute(
-            "SELECT m.entity_id, m.article_id, COUNT(*) FROM mentions m "
-            "JOIN articles a ON a.id = m.article_id GROUP BY m.entity_id, m.article_id "
+            "SELECT m.entity_id, a.id, COUNT(*) FROM mentions m "
+            "JOIN articles a ON a.id = m.article_id GROUP BY m.entity_id, a.id "
             "ORDER BY m.entity_id, a.published IS NULL, a.published DESC, a.id DESC"):
         articles_of.setdefault(eid, []).append(aid)
         counts[eid] = counts.get(eid, 0) + n
@@ -477,7 +473,8 @@ def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> l
         "AND s.article_id IN (SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id "
         f"FROM mentions WHERE entity_id = ?) {_ARTICLE_ORDER} LIMIT ?) "
         "ORDER BY a.published IS NULL, a.published DESC, a.id DESC, s.position",
-        [entity_id, entity_id, newest_articles]).fetchall()
+        # LIMIT -1 is SQLite's "no limit"; a bound larger than any archive is both backends'
+        [entity_id, entity_id, newest_articles if newest_articles >= 0 else 2**62]).fetchall()
     return _sentences(conn, rows)
 
 
@@ -503,12 +500,12 @@ def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM entity_aliases a "
         "JOIN entities e ON e.id = a.entity_id LEFT JOIN (SELECT entity_id, COUNT(*) AS n "
         "FROM mentions GROUP BY entity_id) c ON c.entity_id = e.id "
-        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
+        "ORDER BY COALESCE(c.n, 0) DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
     candidates += [(k, name, n * 3) for k, name, n in conn.execute(
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM event_aliases a "
         "JOIN events e ON e.id = a.event_id LEFT JOIN (SELECT event_id, COUNT(*) AS n "
         "FROM event_articles GROUP BY event_id) c ON c.event_id = e.id "
-        "ORDER BY c.n DESC LIMIT ?", [SUGGEST_POOL])]
+        "ORDER BY COALESCE(c.n, 0) DESC LIMIT ?", [SUGGEST_POOL])]
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(query)
     best: dict[str, float] = {}
@@ -588,7 +585,7 @@ def stats(conn: Conn) -> IndexStats:
 
     publishers = one("SELECT COUNT(DISTINCT publisher) FROM ("
                      "SELECT publisher FROM articles WHERE publisher IS NOT NULL UNION "
-                     "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL)")
+                     "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL) p")
     return IndexStats(articles=article_count(conn),
                       publishers=publishers,
                       entities=one("SELECT COUNT(*) FROM entities"),

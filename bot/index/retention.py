@@ -15,6 +15,7 @@ per step, so no step holds the write lock for long.
 from __future__ import annotations
 
 import sqlite3
+from bot.index.dialect import dialect
 from bot.index.sentence_text import TEXT_SQL
 
 #: Free pages given back to the file system per incremental step (4 KiB each).
@@ -42,20 +43,17 @@ def prune_article(conn: sqlite3.Connection, article_id: int, now: str) -> int:
     lead = sentences[0] if sentences else None
     dropped = sentences[1:]
     ids = [(sid,) for sid, _ in dropped]
-    # external-content FTS5: a row is deleted by giving the text it was indexed with
-    conn.executemany("INSERT INTO sentences_fts(sentences_fts, rowid, text) VALUES ('delete', ?, ?)",
-                     dropped)
+    fts = dialect(conn)
+    fts.fts_drop(conn, "sentences_fts", dropped)
     conn.executemany("DELETE FROM speeches WHERE sentence_id = ?", ids)
     for table in ("mentions", "event_mentions", "place_mentions"):
         conn.executemany(f"UPDATE {table} SET sentence_id = NULL WHERE sentence_id = ?", ids)
     conn.executemany("DELETE FROM sentences WHERE id = ?", ids)
     new_text = lead[1] if lead else ""
-    conn.execute("INSERT INTO articles_fts(articles_fts, rowid, title, text) "
-                 "VALUES ('delete', ?, ?, ?)", [article_id, title, old_text])
+    fts.fts_drop(conn, "articles_fts", [(article_id, title, old_text)])
     conn.execute("UPDATE articles SET text = ?, pruned_at = ? WHERE id = ?",
                  [new_text, now, article_id])
-    conn.execute("INSERT INTO articles_fts(rowid, title, text) VALUES (?, ?, ?)",
-                 [article_id, title, new_text])
+    fts.fts_add(conn, "articles_fts", [(article_id, title, new_text)])
     if lead:  # the lead is now the whole text: same words, so its FTS row stays valid
         conn.execute("UPDATE sentences SET text = '', start = 0, length = ? WHERE id = ?",
                      [len(new_text), lead[0]])
@@ -66,8 +64,7 @@ def prune_article(conn: sqlite3.Connection, article_id: int, now: str) -> int:
 def merge_fts(conn: sqlite3.Connection, pages: int = MERGE_PAGES) -> None:
     """Bounded FTS5 merge work: deleted rows leave tombstones that free their space only
     when segments merge. Runs in the caller's transaction."""
-    for fts in ("articles_fts", "sentences_fts"):
-        conn.execute(f"INSERT INTO {fts}({fts}, rank) VALUES ('merge', ?)", [-int(pages)])
+    dialect(conn).merge_fts(conn, pages)
 
 
 def reclaim(conn: sqlite3.Connection, max_pages: int = RECLAIM_PAGES) -> int:
@@ -75,16 +72,4 @@ def reclaim(conn: sqlite3.Connection, max_pages: int = RECLAIM_PAGES) -> int:
 
     Only for files in auto_vacuum=INCREMENTAL (new files are; `Index.maintain` converts
     older ones with one VACUUM). Runs outside any transaction, as a short write of its own."""
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    before = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    if not before or conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-        return 0
-    left = before
-    while left and before - left < max_pages:
-        # Python's sqlite3 steps this pragma once, and each step frees one page
-        conn.execute(f"PRAGMA incremental_vacuum({int(max_pages - (before - left))})")
-        now = conn.execute("PRAGMA freelist_count").fetchone()[0]
-        if now >= left:
-            break
-        left = now
-    return (before - left) * page
+    return dialect(conn).reclaim(conn, max_pages)

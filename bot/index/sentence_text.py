@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from bot.index.backend import Backend
+
 #: A sentence's text, for a query over `sentences s JOIN articles a ON a.id = s.article_id`.
 TEXT_SQL = "CASE WHEN s.length IS NULL THEN s.text ELSE substr(a.text, s.start + 1, s.length) END"
 
@@ -52,6 +54,8 @@ def article_texts(conn: sqlite3.Connection, article_ids: Iterable[int]) -> dict[
 
 
 def _has_offsets(conn: sqlite3.Connection) -> bool:
+    if getattr(conn, "backend", None) is Backend.POSTGRES:
+        return True  # its schema starts where SQLite's step 7 ends
     return any(r[1] == "length" for r in conn.execute("PRAGMA table_info(sentences)"))
 
 

@@ -29,9 +29,11 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import (aboutness, entity_store, event_store, queries, retention, speakers,
-                       vector_space, vectors)
+from bot.index import (aboutness, entity_store, event_store, pg_schema, queries, retention,
+                       speakers, vector_space, vectors)
+from bot.index.backend import DatabaseUrl
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
+from bot.index.dialect import dialect
 from bot.index.embed_policy import vector_mask
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
 from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
@@ -81,7 +83,7 @@ class _Prepared:
 class Index:
     """The one SQLite-backed store every command reads and ingest writes."""
 
-    def __init__(self, path: str | Path, settings: Settings | None = None, *,
+    def __init__(self, path: str | Path | DatabaseUrl, settings: Settings | None = None, *,
                  encoder: Encoder | None = None, nlp: Any = None) -> None:
         self.settings = settings or Settings()
         self.path = path
@@ -91,11 +93,12 @@ class Index:
         self._nlp_lock = threading.Lock()
         self._encoder = encoder
         self._nlp = nlp
-        self._naming_count: tuple[tuple[int, int], int] | None = None
+        self._naming_count: tuple[object, int] | None = None
         with self._lock:
-            migrate(self.db, COMPONENT, STEPS)
+            migrate(self.db, COMPONENT, STEPS, pg_schema.STEPS)
             if not self.read_only:
-                migrate(self.db, vector_space.COMPONENT, vector_space.STEPS)
+                migrate(self.db, vector_space.COMPONENT, vector_space.STEPS,
+                        vector_space.PG_STEPS)
             vector_space.check(self.conn, self.encoder.identity, str(path),
                                writable=not self.read_only)
 
@@ -222,7 +225,7 @@ class Index:
             params = [v for pair in p.fingerprint.buckets for v in pair]
             candidates = [r[0] for r in self.conn.execute(
                 f"SELECT article_id, COUNT(*) AS n FROM minhash_bands WHERE {clause} "
-                f"GROUP BY article_id ORDER BY n DESC LIMIT 20", params)]
+                f"GROUP BY article_id ORDER BY n DESC, article_id LIMIT 20", params)]
             for cid in candidates:
                 text = self.conn.execute("SELECT text FROM articles WHERE id = ?", [cid]).fetchone()
                 if text and jaccard(set(p.fingerprint.shingles), shingles(text[0])) >= JACCARD_THRESHOLD:
@@ -251,13 +254,14 @@ class Index:
              a.url, a.origin or "", a.date_source or "unknown", now,
              p.fingerprint.hash]).lastrowid
         assert article_id is not None
-        c.execute("INSERT INTO articles_fts(rowid, title, text) VALUES (?, ?, ?)",
-                  [article_id, a.title or "", a.text])
+        fts = dialect(c)
+        fts.fts_add(c, "articles_fts", [(article_id, a.title or "", a.text)])
         self._add_source(article_id, a, now)
         self._add_keys(article_id, a.keys)
         c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
                       [(b, k, article_id) for b, k in p.fingerprint.buckets])
         sentence_ids: list[int] = []
+        indexed: list[tuple[int, str]] = []
         embeddings = p.embeddings if p.embeddings is not None else [None] * len(p.sentences)
         spans = offsets(a.text, p.sentences)
         for pos, (text, vec, span) in enumerate(zip(p.sentences, embeddings, spans)):
@@ -267,8 +271,9 @@ class Index:
                             [article_id, pos, "" if span else text, span[0] if span else None,
                              span[1] if span else None, vectors.encode(vec)]).lastrowid
             assert sid is not None
-            c.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", [sid, text])
+            indexed.append((sid, text))
             sentence_ids.append(sid)
+        fts.fts_add(c, "sentences_fts", indexed)
         self._write_entities(article_id, p.mentions or [], sentence_ids)
         speakers.record_article(c, article_id)
         self._write_events(article_id, p, sentence_ids)
@@ -391,16 +396,8 @@ class Index:
         with self._lock:
             before = _file_bytes(self.conn)
             with transaction(self.conn):
-                for fts in ("articles_fts", "sentences_fts", "article_leads_fts"):
-                    self.conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
-            vacuumed = self.conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2
-            if vacuumed:
-                self.conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-                self.conn.execute("VACUUM")
-            else:
-                while retention.reclaim(self.conn, retention.RECLAIM_PAGES * 16):
-                    pass
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                dialect(self.conn).optimize_fts(self.conn)
+            vacuumed = dialect(self.conn).compact(self.conn)
             return MaintainResult(before, _file_bytes(self.conn), vacuumed)
 
     # --- reading ---------------------------------------------------------------
@@ -490,8 +487,7 @@ class Index:
         """Counted once per state of the file: the count reads every mention, and each
         digest asks for it; any write (here or by another process) counts again."""
         with self._lock:
-            state = (self.conn.execute("PRAGMA data_version").fetchone()[0],
-                     self.conn.total_changes)
+            state = dialect(self.conn).data_state(self.conn)
             if self._naming_count is None or self._naming_count[0] != state:
                 self._naming_count = (state, queries.articles_naming_entities(self.conn))
             return self._naming_count[1]
@@ -561,9 +557,8 @@ def _article_events(p: _Prepared) -> list[EventMention]:
 
 
 def _file_bytes(conn: Any) -> int:
-    """The database's size in pages (what a checkpointed file takes)."""
-    return int(conn.execute("PRAGMA page_count").fetchone()[0]
-               * conn.execute("PRAGMA page_size").fetchone()[0])
+    """The database's size (SQLite: pages, what a checkpointed file takes)."""
+    return dialect(conn).size_bytes(conn)
 
 
 def _dedupe_within(prepared: Sequence[_Prepared]) -> list[_Prepared]:

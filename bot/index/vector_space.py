@@ -25,14 +25,22 @@ def _v1(db: sqlite_utils.Database) -> None:
                "identity TEXT NOT NULL, recorded_at TEXT NOT NULL)")
 
 
+def _pg_v1(db: sqlite_utils.Database) -> None:
+    from bot.index.pg import ddl
+
+    ddl(db, "CREATE TABLE vector_space (id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "identity TEXT NOT NULL, recorded_at TEXT NOT NULL)")
+
+
 STEPS = [_v1]
+PG_STEPS = [_pg_v1]
 
 
 def recorded(conn: sqlite3.Connection) -> str | None:
     """The identity this index's vectors were made with, or None before any was recorded."""
     try:
         row = conn.execute("SELECT identity FROM vector_space WHERE id = 1").fetchone()
-    except sqlite3.OperationalError:  # a read-only file from before this table
+    except (sqlite3.OperationalError, StorageError):  # read-only, from before this table
         return None
     return row[0] if row else None
 

@@ -158,7 +158,7 @@ async def start_web(services: Services, host: str, port: int) -> web.AppRunner:
     runner = web.AppRunner(make_app(services), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    log.info("web pages on http://%s:%d/ (database %s)", host, port, services.settings.db_path)
+    log.info("web pages on http://%s:%d/ (database %s)", host, port, services.settings.database)
     return runner
 
 

@@ -27,7 +27,7 @@ def overview(services: Services) -> str:
     index = services.index
     stats = index.stats()
     now = services.clock()
-    with FeedStore.open(services.settings.db_path) as feeds_store:
+    with FeedStore.open(services.settings.database) as feeds_store:
         feeds = feeds_store.all()
     paused = sum(1 for f in feeds if f.paused)
     failing = sum(1 for f in feeds if not f.paused and f.failures)
@@ -67,7 +67,7 @@ def overview(services: Services) -> str:
 
 
 def feeds_page(services: Services) -> str:
-    with FeedStore.open(services.settings.db_path) as store:
+    with FeedStore.open(services.settings.database) as store:
         feeds = store.all()
         per_day = {f.id: store.stored_per_day(f.id) for f in feeds}
     if not feeds:
