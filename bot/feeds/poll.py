@@ -19,9 +19,15 @@ within a time limit, and indexing in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import threading
-from collections.abc import Awaitable, Callable
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -278,20 +284,31 @@ class FeedPoller:
         return out
 
 
-_RUNNING: set[str] = set()
+_RUNNING: set[int] = set()
+#: How long a feed's lease lasts without renewal: a poller killed mid-poll holds its feeds
+#: this long at most, then any process may poll them. Renewed every quarter of it.
+FEED_LEASE = timedelta(minutes=2)
+
+
+def lease_holder() -> str:
+    """Who holds a lease: host and process, plus a nonce so two pollers in one process differ."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                          fetcher: SafeFetcher | None = None,
-                         notify: Notify | None = None) -> list[PollOutcome]:
+                         notify: Notify | None = None,
+                         lease: timedelta = FEED_LEASE) -> list[PollOutcome]:
     """Poll every active feed whose time has come; what the scheduler runs each minute.
 
-    A run still in progress for the same database makes a new call return at once.
-    `notify` hears of each feed paused in this run: a feed pauses once and is not polled
-    while paused, so each pause is told once. Parsing and cleaning go to
-    `services.feed_worker`, started the first time a feed has news.
+    Each feed is polled under a lease taken in the database (FeedStore.claim), so of
+    several processes (or pollers) only one polls a feed at a time; a feed another poller
+    holds is left to it and not in the result. A run still in progress for the same
+    services makes a new call return at once. `notify` hears of each feed paused in this
+    run: a feed pauses once and is not polled while paused, so each pause is told once.
+    Parsing and cleaning go to `services.feed_worker`, started the first time a feed has news.
     """
-    key = str(services.settings.db_path)
+    key = id(services)
     if key in _RUNNING:
         return []
     _RUNNING.add(key)
@@ -304,19 +321,55 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                                 services.feed_worker)
             due = await asyncio.to_thread(store.due, now)
             gate = asyncio.Semaphore(FEED_CONCURRENCY)
+            holder = lease_holder()
 
-            async def one(feed: FeedRow) -> PollOutcome:
+            async def one(feed: FeedRow) -> PollOutcome | None:
                 async with gate:
-                    outcome = await poller.poll(feed, now)
+                    claimed = await asyncio.to_thread(store.claim, feed.id, holder=holder,
+                                                      now=now, expires_at=now + lease)
+                    if claimed is None:  # polled by another process, or no longer due
+                        return None
+                    try:
+                        async with _renewing(store, claimed, holder, now, lease):
+                            outcome = await poller.poll(claimed, now)
+                    finally:
+                        await asyncio.to_thread(store.release, feed.id, holder=holder)
                 if notify is not None and outcome.status == PollStatus.PAUSED:
                     await _tell(notify, outcome)
                 return outcome
 
-            return list(await asyncio.gather(*(one(f) for f in due)))
+            done = await asyncio.gather(*(one(f) for f in due))
+            return [o for o in done if o is not None]
         finally:
             store.close()
     finally:
         _RUNNING.discard(key)
+
+
+@asynccontextmanager
+async def _renewing(store: FeedStore, feed: FeedRow, holder: str, now: datetime,
+                    lease: timedelta) -> AsyncIterator[None]:
+    """Renew the lease every quarter of its length while the poll runs (on the poll's clock
+    moved on by the time really spent), so a slow poll is not taken over by another process."""
+    started = time.monotonic()
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 4)
+            spent = timedelta(seconds=time.monotonic() - started)
+            if not await asyncio.to_thread(store.renew, feed.id, holder=holder,
+                                           expires_at=now + spent + lease):
+                log.warning("feed %s (%s): lease lost to another process during a slow poll",
+                            feed.id, redact_url(feed.url))
+                return
+
+    task = asyncio.get_running_loop().create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _tell(notify: Notify, outcome: PollOutcome) -> None:

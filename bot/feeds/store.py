@@ -83,7 +83,13 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN last_item_error_at TEXT")
 
 
-STEPS = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """A lease per feed: which process is polling it, and until when (issue 12)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN lease_holder TEXT")
+    db.execute("ALTER TABLE feeds ADD COLUMN lease_expires_at TEXT")
+
+
+STEPS = [_v1, _v2, _v3, _v4]
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,9 @@ class FeedRow:
     #: Items seen in the feed so far, and how many of them became new articles.
     item_count: int = 0
     stored_count: int = 0
+    #: The process polling the feed now (see FeedStore.claim), and when its lease runs out.
+    lease_holder: str | None = None
+    lease_expires_at: datetime | None = None
 
     @property
     def paused(self) -> bool:
@@ -137,7 +146,7 @@ class SeenItem:
 
 
 _DATES = {"added_at", "last_polled_at", "last_success_at", "last_error_at", "next_poll_at",
-          "paused_at", "last_item_error_at"}
+          "paused_at", "last_item_error_at", "lease_expires_at"}
 _SELECT = """SELECT f.*,
     (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id) AS item_count,
     (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id AND i.outcome = 'stored')
@@ -210,6 +219,38 @@ class FeedStore:
         return self._select("WHERE f.status = 'active' AND (f.next_poll_at IS NULL "
                             "OR f.next_poll_at <= ?) ORDER BY f.next_poll_at, f.id",
                             [_iso(now)])
+
+    # --- leases: one poller per feed across processes -------------------------------------
+    def claim(self, feed_id: int, *, holder: str, now: datetime,
+              expires_at: datetime) -> FeedRow | None:
+        """Take the feed's lease if it is still due and nobody holds a live lease; else None.
+
+        One conditional UPDATE: on SQLite it runs inside a write transaction, on PostgreSQL
+        a racing UPDATE waits for the first and re-checks the WHERE on the row it wrote, so
+        on both exactly one of several processes gets the feed. The row is read back in
+        the same transaction, so the poll sees the validators its predecessor stored."""
+        with self._tx():
+            cur = self.db.execute(
+                "UPDATE feeds SET lease_holder = ?, lease_expires_at = ? WHERE id = ? "
+                "AND status = 'active' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
+                "AND (lease_holder IS NULL OR lease_expires_at <= ?)",
+                [holder, _iso(expires_at), feed_id, _iso(now), _iso(now)])
+            if cur.rowcount != 1:
+                return None
+        return self.get(feed_id)
+
+    def renew(self, feed_id: int, *, holder: str, expires_at: datetime) -> bool:
+        """Push the lease on while a slow poll runs; False if it was lost (expired and taken)."""
+        with self._tx():
+            cur = self.db.execute("UPDATE feeds SET lease_expires_at = ? WHERE id = ? "
+                                  "AND lease_holder = ?", [_iso(expires_at), feed_id, holder])
+        return cur.rowcount == 1
+
+    def release(self, feed_id: int, *, holder: str) -> None:
+        """Give the lease back (after the poll's result is recorded)."""
+        with self._tx():
+            self.db.execute("UPDATE feeds SET lease_holder = NULL, lease_expires_at = NULL "
+                            "WHERE id = ? AND lease_holder = ?", [feed_id, holder])
 
     def remove(self, feed_id: int) -> None:
         with self._tx():

@@ -1,0 +1,53 @@
+"""A briefbot process for multi-process tests: `python tests/multiproc_child.py MODE ...`.
+
+Each mode runs the real code a `serve` process runs (the feed poller, the job worker)
+against the database named by BRIEFBOT_DB, with the models chosen by BRIEFBOT_ENCODER
+and BRIEFBOT_SPACY_MODEL (the tests pass the fast pair). Tests start it with
+subprocess, wait for what it does on the loopback peers, and may kill it with SIGKILL.
+
+    poll NOW_ISO LEASE_SECONDS   poll due feeds once at NOW (feeds on 127.0.0.1 only)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _services():
+    from bot.config import Settings
+    from bot.services import build_services
+
+    return build_services(Settings.load(dotenv=None))
+
+
+async def poll(now_iso: str, lease_seconds: str) -> None:
+    from bot.feeds.addresses import AddressPolicy
+    from bot.feeds.fetch import SafeFetcher
+    from bot.feeds.poll import poll_due_feeds
+
+    services = _services()
+    fetcher = SafeFetcher(max_bytes=5 * 1024 * 1024, timeout=120, user_agent="briefbot-test",
+                          policy=AddressPolicy.build(allow_networks=["127.0.0.1/32"]))
+    try:
+        outcomes = await poll_due_feeds(services, datetime.fromisoformat(now_iso), fetcher=fetcher,
+                                        lease=timedelta(seconds=float(lease_seconds)))
+        for o in outcomes:
+            print(f"polled {o.feed_id} {o.status} stored={o.tally.stored}", flush=True)
+    finally:
+        services.close()
+
+
+def main() -> None:
+    mode, *args = sys.argv[1:]
+    modes = {"poll": poll}
+    asyncio.run(modes[mode](*args))
+
+
+if __name__ == "__main__":
+    main()

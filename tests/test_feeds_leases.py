@@ -1,0 +1,114 @@
+"""Feed leases: of several pollers on one database, one polls a feed at a time, and a
+poller killed with SIGKILL holds its feeds only until its lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.feeds.poll import poll_due_feeds
+from bot.feeds.store import FeedStore
+from conftest import _services_for
+from test_feeds_support import (FEED_NOW, STORIES, fetcher, resolver, rss, server,  # noqa: F401
+                                svc, connect_guard)
+
+NOW = FEED_NOW + timedelta(minutes=1)
+CHILD = Path(__file__).with_name("multiproc_child.py")
+KEYS = list(STORIES)
+
+
+def feed_doc(n: int) -> str:
+    """Feed n carries two of the stories, dated an hour ago (inside the backfill window)."""
+    items = []
+    for key in (KEYS[(2 * n) % len(KEYS)], KEYS[(2 * n + 1) % len(KEYS)]):
+        title, text = STORIES[key]
+        items.append({"title": f"{title} ({n})", "text": f"Feed {n} reports. {text}",
+                      "guid": f"{n}-{key}", "link": f"http://news.test/{n}/{key}",
+                      "date": FEED_NOW - timedelta(hours=1)})
+    return rss(f"Feed {n}", items)
+
+
+def slow_page(body: str, seconds: float):
+    async def handle(request: web.Request) -> web.Response:
+        await asyncio.sleep(seconds)
+        return web.Response(body=body.encode(), content_type="application/rss+xml")
+    return handle
+
+
+def add_feeds(path: Path, urls: list[str]) -> None:
+    with FeedStore.open(path) as store:
+        for url in urls:
+            store.add(url, title="", site_url=None, added_by="test", now=FEED_NOW)
+
+
+async def test_two_pollers_on_one_file_poll_each_feed_once(svc, server, fetcher, blank_nlp,
+                                                           fast_encoder):
+    from summarizer.embeddings import EncoderBackend
+
+    feeds = 6
+    for n in range(feeds):
+        server.pages[f"/f{n}"] = slow_page(feed_doc(n), 0.3)
+    add_feeds(svc.settings.db_path, [server.url(f"/f{n}") for n in range(feeds)])
+    other = _services_for(svc.settings.db_path, fast_encoder, blank_nlp,
+                          encoder=EncoderBackend.HASHING)
+    try:
+        first, second = await asyncio.gather(poll_due_feeds(svc, NOW, fetcher=fetcher),
+                                             poll_due_feeds(other, NOW, fetcher=fetcher))
+    finally:
+        other.close()
+    polled = [o.feed_id for o in first + second]
+    assert sorted(polled) == list(range(1, feeds + 1))  # every feed, each by one poller
+    assert first and second  # both pollers worked
+    assert all(server.hits[f"/f{n}"] == 1 for n in range(feeds))
+    tallies = [o.tally for o in first + second]
+    assert sum(t.stored + t.duplicates for t in tallies) == 2 * feeds  # every item, once
+    assert svc.index.article_count() == sum(t.stored for t in tallies)
+    with FeedStore.open(svc.settings.db_path) as store:
+        assert all(f.lease_holder is None for f in store.all())  # leases given back
+
+
+async def test_a_killed_poller_loses_its_lease_after_expiry(svc, server, fetcher, fast_env,
+                                                            monkeypatch):
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(body=feed_doc(0).encode(), content_type="application/rss+xml")
+
+    server.pages["/f0"] = hang
+    add_feeds(svc.settings.db_path, [server.url("/f0", host="127.0.0.1")])
+    env = {**os.environ, "BRIEFBOT_DB": str(svc.settings.db_path)}
+    child = subprocess.Popen([sys.executable, str(CHILD), "poll", NOW.isoformat(), "5"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):  # the child holds the lease and is fetching
+            if server.hits.get("/f0") or child.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert server.hits.get("/f0") == 1, child.stderr.read().decode() if child.poll() else ""
+        child.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(child.wait, 30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    with FeedStore.open(svc.settings.db_path) as store:
+        [held] = store.all()
+    assert held.lease_holder and held.lease_holder.split(":")[1] == str(child.pid)
+    release.set()
+    server.pages["/f0"] = slow_page(feed_doc(0), 0)
+    # Still inside the dead holder's lease: nobody else polls the feed.
+    assert await poll_due_feeds(svc, NOW + timedelta(seconds=4), fetcher=fetcher) == []
+    # Expired: another process takes it over and ingests the items, once.
+    [outcome] = await poll_due_feeds(svc, NOW + timedelta(seconds=6), fetcher=fetcher)
+    assert outcome.tally.stored == 2
+    assert svc.index.article_count() == 2
+    assert await poll_due_feeds(svc, NOW + timedelta(hours=1), fetcher=fetcher) != []
+    assert svc.index.article_count() == 2  # polled again: nothing ingested twice
