@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.core import Registry
     from bot.feeds.worker import FeedWorker
     from bot.index.store import Index
+    from bot.jobs.runner import JobRunner
     from summarizer.types import Summarizer
 
 
@@ -36,10 +37,22 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: The child process that parses feeds and cleans their items (started on first use).
     feed_worker: FeedWorker = field(default_factory=_feed_worker)
+    _jobs: JobRunner | None = field(default=None, repr=False)
+
+    @property
+    def jobs(self) -> JobRunner:
+        """This process's job runner: queues ingest work, takes it, waits for outcomes."""
+        if self._jobs is None:
+            from bot.jobs.runner import JobRunner
+
+            self._jobs = JobRunner(self)
+        return self._jobs
 
     def close(self) -> None:
-        """Close the index and end the feed worker's process."""
+        """Close the index and the jobs' connection, and end the feed worker's process."""
         self.feed_worker.close()
+        if self._jobs is not None:
+            self._jobs.close()
         self.index.close()
 
 

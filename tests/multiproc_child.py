@@ -6,6 +6,9 @@ and BRIEFBOT_SPACY_MODEL (the tests pass the fast pair). Tests start it with
 subprocess, wait for what it does on the loopback peers, and may kill it with SIGKILL.
 
     poll NOW_ISO LEASE_SECONDS   poll due feeds once at NOW (feeds on 127.0.0.1 only)
+    work LEASE_SECONDS           take jobs until killed (what `serve --role ingest` runs)
+    drain                        print "ready", wait for a line on stdin, take jobs until
+                                 none is left, print "took N"
 """
 
 from __future__ import annotations
@@ -43,9 +46,35 @@ async def poll(now_iso: str, lease_seconds: str) -> None:
         services.close()
 
 
+async def work(lease_seconds: str) -> None:
+    from bot.jobs.runner import JobRunner
+
+    services = _services()
+    services._jobs = JobRunner(services, lease=timedelta(seconds=float(lease_seconds)))
+    print("working", flush=True)
+    try:
+        await services.jobs.run_forever()
+    finally:
+        services.close()
+
+
+async def drain() -> None:
+    services = _services()
+    await services.jobs.store()
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    took = 0
+    try:
+        while ran := await services.jobs.run_once():
+            took += ran
+        print(f"took {took}", flush=True)
+    finally:
+        services.close()
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
-    modes = {"poll": poll}
+    modes = {"poll": poll, "work": work, "drain": drain}
     asyncio.run(modes[mode](*args))
 
 

@@ -19,15 +19,10 @@ within a time limit, and indexing in a worker thread.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,6 +35,7 @@ from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
 from bot.feeds.store import FeedRow, FeedStore, ItemOutcome, SeenItem
 from bot.feeds.worker import PARSE_SECONDS, FeedWorker, JobTimeout
 from bot.ingest.model import Article
+from bot.leases import holder_id, renewing
 from bot.redact import redact_url, redact_urls
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,7 +190,7 @@ class FeedPoller:
         built = await self._build_all(fresh, publisher=parsed.title or feed.title, feed=feed)
         tally.pages = sum(b.page_fetched for b in built)
         articles = [b.article for b in built if b.article is not None]
-        results = iter(await asyncio.to_thread(self._add_all, articles))
+        results = iter(await self._add_all(articles))
         seen = list(old)
         for (item, keys), b in zip(fresh, built, strict=True):
             outcome, article_id, reason = ItemOutcome.REJECTED, None, b.reason
@@ -263,36 +259,18 @@ class FeedPoller:
 
         return list(await asyncio.gather(*(one(i, k) for i, k in fresh)))
 
-    def _add_all(self, articles: list[Article]) -> list[AddResult | str]:
-        """Index the articles in one batch; if the batch fails, one by one, keeping each error."""
-        if not articles:
-            return []
-        index = self.services.index
-        try:
-            with INDEX_WRITES:
-                return list(index.add_many(articles))
-        except Exception:  # noqa: BLE001 - retry singly so one bad article loses only itself
-            log.warning("batch add of %d feed items failed; retrying one by one", len(articles),
-                        exc_info=True)
-        out: list[AddResult | str] = []
-        for article in articles:
-            try:
-                with INDEX_WRITES:
-                    out.append(index.add(article))
-            except Exception as exc:  # noqa: BLE001
-                out.append(f"could not store: {type(exc).__name__}: {exc}"[:200])
-        return out
+    async def _add_all(self, articles: list[Article]) -> list[AddResult | str]:
+        """Index the articles as jobs (any ingesting process may take them) and wait for each
+        one's outcome: an AddResult, or why it was not stored."""
+        from bot.jobs.ingest import add_via_jobs
+
+        return await add_via_jobs(self.services, articles)
 
 
 _RUNNING: set[int] = set()
 #: How long a feed's lease lasts without renewal: a poller killed mid-poll holds its feeds
 #: this long at most, then any process may poll them. Renewed every quarter of it.
 FEED_LEASE = timedelta(minutes=2)
-
-
-def lease_holder() -> str:
-    """Who holds a lease: host and process, plus a nonce so two pollers in one process differ."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def poll_due_feeds(services: Services, now: datetime | None = None, *,
@@ -321,7 +299,7 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                                 services.feed_worker)
             due = await asyncio.to_thread(store.due, now)
             gate = asyncio.Semaphore(FEED_CONCURRENCY)
-            holder = lease_holder()
+            holder = holder_id()
 
             async def one(feed: FeedRow) -> PollOutcome | None:
                 async with gate:
@@ -329,8 +307,15 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                                                       now=now, expires_at=now + lease)
                     if claimed is None:  # polled by another process, or no longer due
                         return None
+                    started = time.monotonic()
+
+                    def renew() -> bool:  # on the poll's clock, moved on by the time spent
+                        spent = timedelta(seconds=time.monotonic() - started)
+                        return store.renew(feed.id, holder=holder, expires_at=now + spent + lease)
+
                     try:
-                        async with _renewing(store, claimed, holder, now, lease):
+                        async with renewing(renew, lease.total_seconds() / 4,
+                                            f"feed {feed.id} ({redact_url(feed.url)})"):
                             outcome = await poller.poll(claimed, now)
                     finally:
                         await asyncio.to_thread(store.release, feed.id, holder=holder)
@@ -344,32 +329,6 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
             store.close()
     finally:
         _RUNNING.discard(key)
-
-
-@asynccontextmanager
-async def _renewing(store: FeedStore, feed: FeedRow, holder: str, now: datetime,
-                    lease: timedelta) -> AsyncIterator[None]:
-    """Renew the lease every quarter of its length while the poll runs (on the poll's clock
-    moved on by the time really spent), so a slow poll is not taken over by another process."""
-    started = time.monotonic()
-
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 4)
-            spent = timedelta(seconds=time.monotonic() - started)
-            if not await asyncio.to_thread(store.renew, feed.id, holder=holder,
-                                           expires_at=now + spent + lease):
-                log.warning("feed %s (%s): lease lost to another process during a slow poll",
-                            feed.id, redact_url(feed.url))
-                return
-
-    task = asyncio.get_running_loop().create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _tell(notify: Notify, outcome: PollOutcome) -> None:

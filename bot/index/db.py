@@ -35,7 +35,7 @@ Step = Callable[[sqlite_utils.Database], None]
 #: "BRFB" in ASCII: marks a SQLite file as briefbot's (`PRAGMA application_id`).
 APPLICATION_ID = int.from_bytes(b"BRFB", "big")
 #: Components whose rows in `schema_versions` prove an unmarked file is an older briefbot database.
-COMPONENTS = frozenset({"index", "digests", "feeds"})
+COMPONENTS = frozenset({"index", "digests", "feeds", "jobs"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 #: Seconds a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT = 30

@@ -1,0 +1,98 @@
+"""The PostgreSQL claim of ingest jobs (FOR UPDATE SKIP LOCKED) on a real server: concurrent
+takers get disjoint jobs without waiting on each other, and a dead holder's lease expires.
+
+The table is created here with PostgreSQL types; once the PostgreSQL backend lands the
+jobs component is migrated by it and JobStore runs this same statement through it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.jobs.store import claim_statement
+from pg_server import postgres_server, postgres_url  # noqa: F401
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+DDL = """CREATE TABLE jobs (
+    id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL, run_after TEXT NOT NULL, holder TEXT,
+    lease_expires_at TEXT, created_at TEXT NOT NULL, finished_at TEXT, result TEXT, error TEXT)"""
+
+
+def pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+@pytest.fixture
+def queue(postgres_url):
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(DDL)
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO jobs(kind, payload, max_attempts, run_after, created_at) "
+                            "VALUES ('url', '{}', 3, %s, %s)", [(iso(T0), iso(T0))] * 60)
+    return postgres_url
+
+
+def claim(conn, holder: str, now: datetime, lease: timedelta, limit: int,
+          skip_locked: bool = True) -> list[int]:
+    rows = conn.execute(pg(claim_statement(skip_locked=skip_locked)),
+                        [holder, iso(now + lease), iso(now), iso(now), limit]).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def test_concurrent_takers_get_disjoint_jobs(queue):
+    import psycopg
+
+    taken: dict[str, list[int]] = {"a": [], "b": []}
+
+    def taker(name: str) -> None:
+        with psycopg.connect(queue, autocommit=True) as conn:
+            while ids := claim(conn, name, T0, timedelta(minutes=1), 3):
+                taken[name] += ids
+
+    threads = [threading.Thread(target=taker, args=(n,)) for n in taken]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not set(taken["a"]) & set(taken["b"])
+    assert sorted(taken["a"] + taken["b"]) == list(range(1, 61))
+
+
+def test_skip_locked_passes_over_rows_another_transaction_is_taking(queue):
+    import psycopg
+
+    with psycopg.connect(queue) as a, psycopg.connect(queue) as b:
+        first = claim(a, "a", T0, timedelta(minutes=1), 5)  # a's transaction stays open
+        b.execute("SET lock_timeout = '2s'")
+        second = claim(b, "b", T0, timedelta(minutes=1), 5)
+        assert first == [1, 2, 3, 4, 5] and second == [6, 7, 8, 9, 10]
+        b.commit()
+        # Without SKIP LOCKED the second taker picks the same rows and waits for a's lock.
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            claim(b, "b", T0, timedelta(minutes=1), 5, skip_locked=False)
+        b.rollback()
+        a.commit()
+
+
+def test_a_dead_holders_job_is_taken_again_after_its_lease(queue):
+    import psycopg
+
+    with psycopg.connect(queue, autocommit=True) as dead:
+        assert claim(dead, "dead", T0, timedelta(seconds=60), 1) == [1]
+    # The holder is gone (its connection closed without finishing the job).
+    with psycopg.connect(queue, autocommit=True) as conn:
+        conn.execute("UPDATE jobs SET status = 'done' WHERE id > 1")
+        assert claim(conn, "next", T0 + timedelta(seconds=59), timedelta(seconds=60), 5) == []
+        assert claim(conn, "next", T0 + timedelta(seconds=60), timedelta(seconds=60), 5) == [1]
+        assert conn.execute("SELECT holder, attempts FROM jobs WHERE id = 1").fetchone() == \
+            ("next", 2)
