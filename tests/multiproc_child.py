@@ -9,6 +9,9 @@ subprocess, wait for what it does on the loopback peers, and may kill it with SI
     work LEASE_SECONDS           take jobs until killed (what `serve --role ingest` runs)
     drain                        print "ready", wait for a line on stdin, take jobs until
                                  none is left, print "took N"
+    digests PEER_URL STALE_SECONDS
+                                 post due Slack digests through the real scheduler to the
+                                 fake Slack peer at PEER_URL; prints "owner OWNER" first
 """
 
 from __future__ import annotations
@@ -72,9 +75,31 @@ async def drain() -> None:
         services.close()
 
 
+async def digests(peer_url: str, stale_seconds: str) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack.poster import SlackPoster
+    from bot.scheduler import DigestScheduler
+
+    services = _services()
+    client = AsyncWebClient(token="xoxb-1-2-test", base_url=peer_url, timeout=5)
+    client.retry_handlers = []
+    scheduler = DigestScheduler(services, {"slack": SlackPoster(client, max_blocks=4)})
+    stale = timedelta(seconds=float(stale_seconds))
+    scheduler.runner.stale_after = stale
+    scheduler.runner.backoff = (stale / 3,)  # failed posts retried within the run
+    print(f"owner {scheduler.runner.owner}", flush=True)
+    scheduler.start()  # catches up every due digest, then retries and takeovers on time
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown()
+        services.close()
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
-    modes = {"poll": poll, "work": work, "drain": drain}
+    modes = {"poll": poll, "work": work, "drain": drain, "digests": digests}
     asyncio.run(modes[mode](*args))
 
 
