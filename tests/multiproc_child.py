@@ -17,12 +17,24 @@ subprocess, wait for what it does on the loopback peers, and may kill it with SI
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def warm_up(services) -> None:
+    """Load the models before the start line, so a timed run measures ingest, not loading."""
+    services.index.encoder.encode(["Warming up the encoder."])
+    services.index.nlp("Warming up the pipeline in Paris.")
+    threads = os.environ.get("BENCH_TORCH_THREADS")  # bench/ingest_workers.py --worker-threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
 
 
 def _services():
@@ -64,6 +76,7 @@ async def work(lease_seconds: str) -> None:
 async def drain() -> None:
     services = _services()
     await services.jobs.store()
+    warm_up(services)
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     took = 0
