@@ -112,3 +112,24 @@ async def test_a_killed_poller_loses_its_lease_after_expiry(svc, server, fetcher
     assert svc.index.article_count() == 2
     assert await poll_due_feeds(svc, NOW + timedelta(hours=1), fetcher=fetcher) != []
     assert svc.index.article_count() == 2  # polled again: nothing ingested twice
+
+
+async def test_a_slow_poll_keeps_its_lease(svc, server, fetcher, blank_nlp, fast_encoder):
+    from summarizer.embeddings import EncoderBackend
+
+    server.pages["/f0"] = slow_page(feed_doc(0), 0.9)  # inside the fetcher's 1 s deadline
+    add_feeds(svc.settings.db_path, [server.url("/f0")])
+    other = _services_for(svc.settings.db_path, fast_encoder, blank_nlp,
+                          encoder=EncoderBackend.HASHING)
+    lease = timedelta(seconds=0.4)
+    try:
+        slow = asyncio.create_task(poll_due_feeds(svc, NOW, fetcher=fetcher, lease=lease))
+        await asyncio.sleep(0.6)
+        # Past the first lease's end, but the poll renews it while it runs: not taken over.
+        assert await poll_due_feeds(other, NOW + timedelta(seconds=0.6), fetcher=fetcher,
+                                    lease=lease) == []
+        [outcome] = await slow
+    finally:
+        other.close()
+    assert (outcome.status, outcome.tally.stored) == ("updated", 2)
+    assert server.hits["/f0"] == 1

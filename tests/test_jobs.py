@@ -182,3 +182,19 @@ async def test_a_killed_holders_job_is_taken_again_after_its_lease(fast_services
     assert done.status is JobStatus.DONE and done.attempts == 2
     assert done.result["outcome"] == "stored"
     assert fast_services.index.article_count() == 1
+
+
+def test_finished_jobs_drop_their_payload_and_are_forgotten_after_a_while(tmp_path):
+    with JobStore.open(tmp_path / "jobs.db") as store:
+        a, b = store.enqueue(JobKind.ARTICLE, [{"article": {"title": "x"}}] * 2, now=T0,
+                             max_attempts=3)
+        taken = store.claim(holder="h", now=T0, expires_at=T0 + timedelta(minutes=1), limit=2)
+        assert [j.id for j in taken] == [a, b]
+        store.finish(a, holder="h", now=T0, result={"outcome": "stored", "article_id": 1})
+        [done] = store.get([a])
+        assert (done.payload, done.holder, done.result) == ({}, "h", {"outcome": "stored",
+                                                                      "article_id": 1})
+        store.finish(b, holder="h", now=T0 + timedelta(days=2), result={"outcome": "duplicate",
+                                                                          "article_id": 1})
+        assert store.prune(T0 + timedelta(days=1)) == 1
+        assert [j.id for j in store.get([a, b])] == [b]

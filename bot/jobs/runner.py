@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,9 @@ RETRY_MAX = timedelta(minutes=10)
 #: How long run_forever sleeps when there is nothing to take, and wait between looks.
 IDLE_SECONDS = 1.0
 WAIT_SECONDS = 0.1
+#: Finished jobs are forgotten after this long; run_forever prunes every PRUNE_EVERY.
+KEEP_FINISHED = timedelta(days=7)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -55,11 +59,19 @@ class JobRunner:
         self.clock = utcnow
         self.holder = holder_id()
         self._store: JobStore | None = None
+        self._opening = threading.Lock()
 
     async def store(self) -> JobStore:
+        """The jobs' own connection, opened (and migrated) on first use, once."""
         if self._store is None:
-            self._store = await asyncio.to_thread(JobStore.open, self.services.settings.db_path)
+            await asyncio.to_thread(self._open)
+        assert self._store is not None
         return self._store
+
+    def _open(self) -> None:
+        with self._opening:
+            if self._store is None:
+                self._store = JobStore.open(self.services.settings.db_path)
 
     def close(self) -> None:
         if self._store is not None:
@@ -91,9 +103,16 @@ class JobRunner:
 
     # --- taking and running -------------------------------------------------------------
     async def run_forever(self) -> None:
-        """Take and run jobs until cancelled (the ingesting roles of `serve`)."""
+        """Take and run jobs until cancelled (the ingesting roles of `serve`); forget old
+        finished ones now and then."""
+        pruned_at: datetime | None = None
         while True:
             try:
+                now = self.clock()
+                if pruned_at is None or now - pruned_at >= PRUNE_EVERY:
+                    store = await self.store()
+                    await asyncio.to_thread(store.prune, now - KEEP_FINISHED)
+                    pruned_at = now
                 ran = await self.run_once()
             except Exception:  # noqa: BLE001 - a storage hiccup must not end the worker
                 log.exception("taking jobs failed; trying again in %.0f s", IDLE_SECONDS)

@@ -76,6 +76,8 @@ class Job:
     max_attempts: int
     result: dict[str, Any] | None = None
     error: str | None = None
+    #: Who took it last (host:pid:nonce); kept once done, to tell which process did it.
+    holder: str | None = None
 
 
 def _iso(dt: datetime) -> str:
@@ -156,10 +158,13 @@ class JobStore:
 
     def finish(self, job_id: int, *, holder: str, now: datetime, result: dict[str, Any]) -> bool:
         """Record the outcome; False if the lease was lost (another process took the job over:
-        the work is idempotent, so its result will say the same, e.g. "duplicate")."""
+        the work is idempotent, so its result will say the same, e.g. "duplicate").
+
+        The payload (a whole article for a feed item) is dropped: the outcome is what is read
+        from now on. `holder` stays, saying which process did the work."""
         with self._lock, transaction(self.db.conn):
             cur = self.db.execute(
-                "UPDATE jobs SET status = 'done', result = ?, finished_at = ?, holder = NULL, "
+                "UPDATE jobs SET status = 'done', result = ?, finished_at = ?, payload = '{}', "
                 "lease_expires_at = NULL, error = NULL WHERE id = ? AND holder = ? "
                 "AND status = 'running'", [json.dumps(result), _iso(now), job_id, holder])
         return cur.rowcount == 1
@@ -169,8 +174,8 @@ class JobStore:
         """An attempt raised: queue it again at `retry_at`, or give up (None) as FAILED."""
         with self._lock, transaction(self.db.conn):
             if retry_at is None:
-                cur = self.db.execute(
-                    "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, holder = NULL, "
+                cur = self.db.execute(  # the payload is kept, to see what could not be done
+                    "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, "
                     "lease_expires_at = NULL WHERE id = ? AND holder = ? AND status = 'running'",
                     [error[:500], _iso(now), job_id, holder])
             else:
@@ -180,6 +185,13 @@ class JobStore:
                     [error[:500], _iso(retry_at), job_id, holder])
         return cur.rowcount == 1
 
+    def prune(self, before: datetime) -> int:
+        """Forget jobs finished before `before` (their waiters have long read the outcome)."""
+        with self._lock, transaction(self.db.conn):
+            cur = self.db.execute("DELETE FROM jobs WHERE status IN ('done', 'failed') "
+                                  "AND finished_at < ?", [_iso(before)])
+        return cur.rowcount
+
     def get(self, ids: Sequence[int]) -> list[Job]:
         """The jobs with these ids, in the order given (unknown ids skipped)."""
         if not ids:
@@ -187,11 +199,11 @@ class JobStore:
         marks = ", ".join("?" * len(ids))
         with self._lock:
             rows = self.db.execute(
-                "SELECT id, kind, payload, status, attempts, max_attempts, result, error "
+                "SELECT id, kind, payload, status, attempts, max_attempts, result, error, holder "
                 f"FROM jobs WHERE id IN ({marks})", list(ids)).fetchall()
         jobs = {r[0]: Job(id=r[0], kind=JobKind(r[1]), payload=json.loads(r[2]),
                           status=JobStatus(r[3]), attempts=r[4], max_attempts=r[5],
-                          result=json.loads(r[6]) if r[6] else None, error=r[7])
+                          result=json.loads(r[6]) if r[6] else None, error=r[7], holder=r[8])
                 for r in rows}
         return [jobs[i] for i in ids if i in jobs]
 
