@@ -154,6 +154,12 @@ _SELECT = """SELECT f.*,
     FROM feeds f"""
 
 
+#: Take a feed's lease: holder, expiry, feed id, now, now. Portable (see FeedStore.claim).
+CLAIM_FEED = ("UPDATE feeds SET lease_holder = ?, lease_expires_at = ? WHERE id = ? "
+              "AND status = 'active' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
+              "AND (lease_holder IS NULL OR lease_expires_at <= ?)")
+
+
 def _iso(dt: datetime | None) -> str | None:
     """UTC ISO text: stored times compare as strings in `due`, so one zone for all."""
     return dt.astimezone(UTC).isoformat() if dt else None
@@ -230,11 +236,8 @@ class FeedStore:
         on both exactly one of several processes gets the feed. The row is read back in
         the same transaction, so the poll sees the validators its predecessor stored."""
         with self._tx():
-            cur = self.db.execute(
-                "UPDATE feeds SET lease_holder = ?, lease_expires_at = ? WHERE id = ? "
-                "AND status = 'active' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
-                "AND (lease_holder IS NULL OR lease_expires_at <= ?)",
-                [holder, _iso(expires_at), feed_id, _iso(now), _iso(now)])
+            cur = self.db.execute(CLAIM_FEED, [holder, _iso(expires_at), feed_id, _iso(now),
+                                               _iso(now)])
             if cur.rowcount != 1:
                 return None
         return self.get(feed_id)

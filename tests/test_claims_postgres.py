@@ -1,8 +1,9 @@
-"""The PostgreSQL claim of ingest jobs (FOR UPDATE SKIP LOCKED) on a real server: concurrent
-takers get disjoint jobs without waiting on each other, and a dead holder's lease expires.
+"""The claims of several processes on a real PostgreSQL server: ingest jobs (FOR UPDATE SKIP
+LOCKED) go to concurrent takers disjointly without waiting on each other, a dead holder's
+job lease expires, and the feed lease UPDATE gives a feed to one of two racing pollers.
 
-The table is created here with PostgreSQL types; once the PostgreSQL backend lands the
-jobs component is migrated by it and JobStore runs this same statement through it."""
+The tables are created here with PostgreSQL types; once the PostgreSQL backend lands the
+jobs and feeds components are migrated by it and the stores run these same statements."""
 
 from __future__ import annotations
 
@@ -96,3 +97,36 @@ def test_a_dead_holders_job_is_taken_again_after_its_lease(queue):
         assert claim(conn, "next", T0 + timedelta(seconds=60), timedelta(seconds=60), 5) == [1]
         assert conn.execute("SELECT holder, attempts FROM jobs WHERE id = 1").fetchone() == \
             ("next", 2)
+
+
+def test_the_feed_lease_update_gives_a_feed_to_one_of_two_racing_pollers(postgres_url):
+    """FeedStore.claim's UPDATE on PostgreSQL: the second poller waits for the first's
+    transaction, re-checks the WHERE on the row the first wrote, and gets nothing."""
+    import psycopg
+
+    from bot.feeds.store import CLAIM_FEED
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE feeds (id BIGSERIAL PRIMARY KEY, status TEXT NOT NULL "
+                     "DEFAULT 'active', next_poll_at TEXT, lease_holder TEXT, "
+                     "lease_expires_at TEXT)")
+        conn.execute("INSERT INTO feeds DEFAULT VALUES")
+    lease = [iso(T0 + timedelta(minutes=2)), 1, iso(T0), iso(T0)]
+    with psycopg.connect(postgres_url) as a, psycopg.connect(postgres_url) as b:
+        assert a.execute(pg(CLAIM_FEED), ["a", *lease]).rowcount == 1  # not committed yet
+        got: list[int] = []
+        racer = threading.Thread(target=lambda: got.append(
+            b.execute(pg(CLAIM_FEED), ["b", *lease]).rowcount))
+        racer.start()
+        racer.join(0.5)
+        assert racer.is_alive()  # waiting on a's row lock
+        a.commit()
+        racer.join(10)
+        b.commit()
+        assert got == [0]
+        # Once a's lease has expired, b takes the feed.
+        later = [iso(T0 + timedelta(minutes=5)), 1, iso(T0 + timedelta(minutes=3)),
+                 iso(T0 + timedelta(minutes=3))]
+        assert b.execute(pg(CLAIM_FEED), ["b", *later]).rowcount == 1
+        b.commit()
+        assert b.execute("SELECT lease_holder FROM feeds").fetchone() == ("b",)
