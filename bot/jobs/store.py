@@ -130,12 +130,12 @@ class JobStore:
         ids = []
         with self._lock, transaction(self.db.conn):
             for payload in payloads:
-                cur = self.db.execute(
+                [(job_id,)] = self.db.execute(  # RETURNING: no lastrowid on PostgreSQL
                     "INSERT INTO jobs(kind, payload, max_attempts, run_after, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [JobKind(kind).value, json.dumps(payload), max_attempts, _iso(now), _iso(now)])
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
+                    "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    [JobKind(kind).value, json.dumps(payload), max_attempts, _iso(now),
+                     _iso(now)]).fetchall()
+                ids.append(job_id)
         return ids
 
     def claim(self, *, holder: str, now: datetime, expires_at: datetime, limit: int = 1,
