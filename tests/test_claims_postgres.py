@@ -2,8 +2,9 @@
 LOCKED) go to concurrent takers disjointly without waiting on each other, a dead holder's
 job lease expires, and the feed lease UPDATE gives a feed to one of two racing pollers.
 
-The tables are created here with PostgreSQL types; once the PostgreSQL backend lands the
-jobs and feeds components are migrated by it and the stores run these same statements."""
+The jobs table is created with its PostgreSQL step (bot.jobs.store.PG_V1), the feeds'
+lease columns with theirs (bot.feeds.store.PG_V4); once the PostgreSQL backend lands they
+are migrated by it and the stores run these same statements through its adapter."""
 
 from __future__ import annotations
 
@@ -12,15 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.jobs.store import claim_statement
+from bot.feeds.store import PG_V4
+from bot.jobs.store import PG_V1, claim_statement
 from pg_server import postgres_server, postgres_url  # noqa: F401
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-DDL = """CREATE TABLE jobs (
-    id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
-    max_attempts INTEGER NOT NULL, run_after TEXT NOT NULL, holder TEXT,
-    lease_expires_at TEXT, created_at TEXT NOT NULL, finished_at TEXT, result TEXT, error TEXT)"""
 
 
 def pg(sql: str) -> str:
@@ -36,7 +33,8 @@ def queue(postgres_url):
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(DDL)
+        for statement in PG_V1:
+            conn.execute(statement)
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO jobs(kind, payload, max_attempts, run_after, created_at) "
                             "VALUES ('url', '{}', 3, %s, %s)", [(iso(T0), iso(T0))] * 60)
@@ -108,8 +106,9 @@ def test_the_feed_lease_update_gives_a_feed_to_one_of_two_racing_pollers(postgre
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE feeds (id BIGSERIAL PRIMARY KEY, status TEXT NOT NULL "
-                     "DEFAULT 'active', next_poll_at TEXT, lease_holder TEXT, "
-                     "lease_expires_at TEXT)")
+                     "DEFAULT 'active', next_poll_at TEXT)")  # the columns the claim reads
+        for statement in PG_V4:
+            conn.execute(statement)
         conn.execute("INSERT INTO feeds DEFAULT VALUES")
     lease = [iso(T0 + timedelta(minutes=2)), 1, iso(T0), iso(T0)]
     with psycopg.connect(postgres_url) as a, psycopg.connect(postgres_url) as b:

@@ -91,6 +91,10 @@ def _v4(db: sqlite_utils.Database) -> None:
 
 STEPS = [_v1, _v2, _v3, _v4]
 
+#: Step 4 on PostgreSQL (for the backend's PG_STEPS).
+PG_V4 = ("ALTER TABLE feeds ADD COLUMN lease_holder TEXT",
+         "ALTER TABLE feeds ADD COLUMN lease_expires_at TEXT")
+
 
 @dataclass(frozen=True)
 class FeedRow:

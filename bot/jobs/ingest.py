@@ -78,8 +78,9 @@ async def fetch_url(services: Services, jobs: list[Job]) -> list[Result]:
 
     out: list[Result] = []
     for job in jobs:
+        options = {k: v for k, v in job.payload.items() if k != "url"}
         try:
-            done = await ingest_url(services, job.payload["url"])
+            done = await ingest_url(services, job.payload["url"], **options)
         except (UserError, FetchError) as exc:
             out.append({"outcome": REJECTED, "reason": str(exc)})
         except Exception as exc:  # noqa: BLE001 - retried with backoff
@@ -113,15 +114,17 @@ async def add_via_jobs(services: Services, articles: list[Article]) -> list[AddR
     return out
 
 
-async def ingest_url_job(services: Services, url: str) -> IngestedUrl:
+async def ingest_url_job(services: Services, url: str, **options: str) -> IngestedUrl:
     """Chat /ingest: checks the address at once, then the fetch and indexing run as a job
-    (here, or in another ingesting process) and the answer waits for its outcome."""
+    (here, or in another ingesting process) and the answer waits for its outcome.
+
+    `options` are ingest_url's keyword arguments (JSON text), carried in the job."""
     from bot.feeds.fetch import check_url
     from bot.feeds.service import IngestedUrl, unwrap_url
 
     url = str(check_url(unwrap_url(url)))
     runner = services.jobs
-    [job] = await runner.wait(await runner.enqueue(JobKind.URL, [{"url": url}]))
+    [job] = await runner.wait(await runner.enqueue(JobKind.URL, [{**options, "url": url}]))
     result = job.result or {}
     if job.status is JobStatus.FAILED:
         raise UserError(f"{url}: could not be ingested ({job.error}).")
