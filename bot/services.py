@@ -37,22 +37,20 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: The child process that parses feeds and cleans their items (started on first use).
     feed_worker: FeedWorker = field(default_factory=_feed_worker)
-    _jobs: JobRunner | None = field(default=None, repr=False)
+    #: This process's ingest jobs: queues work, takes it, waits for outcomes (bot.jobs).
+    #: Made here once, so copies of these services (dataclasses.replace) share it.
+    jobs: JobRunner = field(default=None, repr=False)  # type: ignore[assignment]
 
-    @property
-    def jobs(self) -> JobRunner:
-        """This process's job runner: queues ingest work, takes it, waits for outcomes."""
-        if self._jobs is None:
+    def __post_init__(self) -> None:
+        if self.jobs is None:
             from bot.jobs.runner import JobRunner
 
-            self._jobs = JobRunner(self)
-        return self._jobs
+            self.jobs = JobRunner(self)
 
     def close(self) -> None:
         """Close the index and the jobs' connection, and end the feed worker's process."""
         self.feed_worker.close()
-        if self._jobs is not None:
-            self._jobs.close()
+        self.jobs.close()
         self.index.close()
 
 

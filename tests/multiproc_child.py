@@ -65,7 +65,7 @@ async def work(lease_seconds: str) -> None:
     from bot.jobs.runner import JobRunner
 
     services = _services()
-    services._jobs = JobRunner(services, lease=timedelta(seconds=float(lease_seconds)))
+    services.jobs = JobRunner(services, lease=timedelta(seconds=float(lease_seconds)))
     print("working", flush=True)
     try:
         await services.jobs.run_forever()
