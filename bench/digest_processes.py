@@ -9,8 +9,10 @@ fake Slack peer on 127.0.0.1 (tests/digest_fakes.SlackPeer), with faults on post
 (accepted then connection dropped, lost, 503, ok=false, 429 with Retry-After 1-2 s).
 In each run with kills, the process holding a digest whose message Slack accepted but
 never answered is killed with SIGKILL, and (with three processes) one more at a random
-moment; one always survives. Runs: one process without kills (the same-run baseline),
-two processes with one kill, three with two.
+moment; one always survives. Runs: one process without kills, two processes with one
+kill, three with two; each with the exactly-once poster and, as the same-run baseline
+with the same faults and kills, a "blind" poster that re-posts a message of unknown
+outcome without looking in the channel's history first.
 
 Printed per run: channels, processes, kills, the histogram of copies of each digest
 message shown in its channel, doubled (channels with a message shown twice or more),
@@ -42,6 +44,7 @@ from multiproc_digests import prepare, run  # noqa: E402
 FAULTS = [("ok", 0.70), ("drop", 0.08), ("lost", 0.06), ("503", 0.06), ("refuse", 0.04),
           ("429", 0.06)]
 RUNS = [(1, 0), (2, 1), (3, 2)]
+MODES = ("exactly-once", "blind")
 
 
 def chooser(rng: random.Random):
@@ -70,7 +73,7 @@ async def main_async(args) -> list[dict]:
     from summarizer.embeddings import Encoder, EncoderBackend
 
     results = []
-    for processes, kills in RUNS:
+    for (processes, kills), mode in ((r, m) for r in RUNS for m in MODES):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             spacy.blank("en").to_disk(folder / "blank_en")
@@ -82,12 +85,14 @@ async def main_async(args) -> list[dict]:
                          "needs the backend's stores; not wired yet")
             prepare(db, args.channels, Encoder(backend=EncoderBackend.HASHING), spacy.blank("en"),
                     datetime.now(UTC))
-            print(f"  {processes} process(es), {kills} kill(s)...", file=sys.stderr, flush=True)
+            print(f"  {mode}: {processes} process(es), {kills} kill(s)...", file=sys.stderr,
+                  flush=True)
             rng = random.Random(args.seed + processes)
             done = await run(db, processes=processes, channels=args.channels, kills=kills,
                              env=env, chooser=chooser(rng), seed=args.seed,
-                             victim=f"C{rng.randrange(args.channels):03d}" if kills else "-")
-        results.append({"processes": processes, "kills": done.kills, "channels": args.channels,
+                             victim=f"C{rng.randrange(args.channels):03d}" if kills else "-",
+                             blind=mode == "blind")
+        results.append({"mode": mode, "processes": processes, "kills": done.kills, "channels": args.channels,
                         "messages": len(done.copies),
                         "copies histogram": {str(k): v for k, v in done.histogram.items()},
                         "doubled": done.doubled, "missed": done.missed,
@@ -109,7 +114,8 @@ def main() -> None:
     print("faults per post: " + ", ".join(f"{n} {p:.0%}" for n, p in FAULTS)
           + "; stale-claim window 3 s")
     for r in results:
-        print(f"{r['processes']} process(es), kills {r['kills']}: channels {r['channels']}, "
+        print(f"{r['mode']:>12}, {r['processes']} process(es), kills {r['kills']}: "
+              f"channels {r['channels']}, "
               f"messages {r['messages']}, copies per message {r['copies histogram']}, "
               f"doubled {r['doubled']}, missed {r['missed']} ({r['seconds']} s)")
 

@@ -9,9 +9,11 @@ subprocess, wait for what it does on the loopback peers, and may kill it with SI
     work LEASE_SECONDS           take jobs until killed (what `serve --role ingest` runs)
     drain                        print "ready", wait for a line on stdin, take jobs until
                                  none is left, print "took N"
-    digests PEER_URL STALE_SECONDS
+    digests PEER_URL STALE_SECONDS [blind]
                                  post due Slack digests through the real scheduler to the
-                                 fake Slack peer at PEER_URL; prints "owner OWNER" first
+                                 fake Slack peer at PEER_URL; prints "owner OWNER" first.
+                                 `blind`: a poster that never looks in the channel's history
+                                 for a part of unknown outcome (the benchmark's baseline)
 """
 
 from __future__ import annotations
@@ -88,16 +90,21 @@ async def drain() -> None:
         services.close()
 
 
-async def digests(peer_url: str, stale_seconds: str) -> None:
+async def digests(peer_url: str, stale_seconds: str, poster: str = "") -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from adapters.slack.poster import SlackPoster
     from bot.scheduler import DigestScheduler
 
+    class BlindSlackPoster(SlackPoster):
+        async def find_part(self, channel_id, tag, since):
+            return None
+
     services = _services()
     client = AsyncWebClient(token="xoxb-1-2-test", base_url=peer_url, timeout=5)
     client.retry_handlers = []
-    scheduler = DigestScheduler(services, {"slack": SlackPoster(client, max_blocks=4)})
+    kind = BlindSlackPoster if poster == "blind" else SlackPoster
+    scheduler = DigestScheduler(services, {"slack": kind(client, max_blocks=4)})
     stale = timedelta(seconds=float(stale_seconds))
     scheduler.runner.stale_after = stale
     scheduler.runner.backoff = (stale / 3,)  # failed posts retried within the run

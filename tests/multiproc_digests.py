@@ -84,9 +84,10 @@ def prepare(db: Path, channels: int, encoder, nlp, now: datetime) -> datetime:
 
 async def run(db: Path, *, processes: int, channels: int, kills: int, env: dict[str, str],
               stale_seconds: float = 3.0, victim: str | None = None, chooser=None,
-              seed: int = 0, timeout: float = 180.0) -> Run:
+              seed: int = 0, timeout: float = 180.0, blind: bool = False) -> Run:
     """Start the processes, kill as asked, wait until every channel's digest is sent (or
-    `timeout`), and count what each channel shows."""
+    `timeout`), and count what each channel shows. `blind` runs the baseline poster that
+    re-posts a part of unknown outcome without looking in history."""
     from bot.digests.store import DigestStore
     from digest_fakes import SlackPeer
 
@@ -111,7 +112,8 @@ async def run(db: Path, *, processes: int, channels: int, kills: int, env: dict[
     try:
         for _ in range(processes):
             children.append(subprocess.Popen(
-                [sys.executable, str(CHILD), "digests", peer.url, str(stale_seconds)],
+                [sys.executable, str(CHILD), "digests", peer.url, str(stale_seconds),
+                 "blind" if blind else "history"],
                 env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 text=True))
         for child in children:
