@@ -35,10 +35,10 @@ def feed_doc(n: int) -> str:
     return rss(f"Feed {n}", items)
 
 
-def slow_page(body: str, seconds: float):
+def slow_page(body: str, seconds: float, content_type: str = "application/rss+xml"):
     async def handle(request: web.Request) -> web.Response:
         await asyncio.sleep(seconds)
-        return web.Response(body=body.encode(), content_type="application/rss+xml")
+        return web.Response(body=body.encode(), content_type=content_type)
     return handle
 
 
@@ -133,3 +133,35 @@ async def test_a_slow_poll_keeps_its_lease(svc, server, fetcher, blank_nlp, fast
         other.close()
     assert (outcome.status, outcome.tally.stored) == ("updated", 2)
     assert server.hits["/f0"] == 1
+
+
+async def test_a_feed_being_added_is_not_polled_by_another_process(svc, server, fetcher,
+                                                                    blank_nlp, fast_encoder):
+    from bot.feeds.service import add_feed
+    from summarizer.embeddings import EncoderBackend
+    from test_feeds_support import article_page
+
+    title, text = STORIES["robots"]
+    # A teaser item: adding the feed fetches its article page, slowly, while a poller looks.
+    teaser = {"title": title, "text": text.split(". ")[0] + ".", "guid": "robots",
+              "link": server.url("/articles/robots"), "date": FEED_NOW}
+    server.pages["/rss"] = slow_page(rss("Valley Teasers", [teaser]), 0)
+    server.pages["/articles/robots"] = slow_page(article_page(title, text), 0.8, "text/html")
+    other = _services_for(svc.settings.db_path, fast_encoder, blank_nlp,
+                          encoder=EncoderBackend.HASHING)
+    try:
+        adding = asyncio.create_task(add_feed(svc, server.url("/rss"), fetcher=fetcher))
+        for _ in range(100):
+            if server.hits.get("/articles/robots"):
+                break
+            await asyncio.sleep(0.02)
+        assert await poll_due_feeds(other, FEED_NOW, fetcher=fetcher) == []
+        added = await adding
+    finally:
+        other.close()
+    assert "Ingested 1 new story" in added.text()
+    [article] = svc.index.articles_added_since(None)
+    assert article.text.startswith(text.split("\n")[0][:60])  # the page, not the teaser
+    assert server.hits["/rss"] == 1  # read once, by the process adding it
+    with FeedStore.open(svc.settings.db_path) as store:
+        assert store.get(added.feed.id).lease_holder is None

@@ -22,7 +22,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -307,18 +308,8 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                                                       now=now, expires_at=now + lease)
                     if claimed is None:  # polled by another process, or no longer due
                         return None
-                    started = time.monotonic()
-
-                    def renew() -> bool:  # on the poll's clock, moved on by the time spent
-                        spent = timedelta(seconds=time.monotonic() - started)
-                        return store.renew(feed.id, holder=holder, expires_at=now + spent + lease)
-
-                    try:
-                        async with renewing(renew, lease.total_seconds() / 4,
-                                            f"feed {feed.id} ({redact_url(feed.url)})"):
-                            outcome = await poller.poll(claimed, now)
-                    finally:
-                        await asyncio.to_thread(store.release, feed.id, holder=holder)
+                    async with holding(store, claimed, holder, now, lease):
+                        outcome = await poller.poll(claimed, now)
                 if notify is not None and outcome.status == PollStatus.PAUSED:
                     await _tell(notify, outcome)
                 return outcome
@@ -329,6 +320,27 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
             store.close()
     finally:
         _RUNNING.discard(key)
+
+
+@asynccontextmanager
+async def holding(store: FeedStore, feed: FeedRow, holder: str, now: datetime,
+                  lease: timedelta = FEED_LEASE) -> AsyncIterator[None]:
+    """Keep a feed's lease while the body runs, then give it back.
+
+    Renewed every quarter of its length, on the caller's clock moved on by the time really
+    spent, so a slow poll (or a slow first read, in add_feed) is not taken over."""
+    started = time.monotonic()
+
+    def renew() -> bool:
+        spent = timedelta(seconds=time.monotonic() - started)
+        return store.renew(feed.id, holder=holder, expires_at=now + spent + lease)
+
+    try:
+        async with renewing(renew, lease.total_seconds() / 4,
+                            f"feed {feed.id} ({redact_url(feed.url)})"):
+            yield
+    finally:
+        await asyncio.to_thread(store.release, feed.id, holder=holder)
 
 
 async def _tell(notify: Notify, outcome: PollOutcome) -> None:

@@ -198,14 +198,18 @@ class FeedStore:
     # --- feeds --------------------------------------------------------------------------
     def add(self, url: str, *, title: str, site_url: str | None, added_by: str,
             now: datetime, poll_minutes: int | None = None, notify_platform: str | None = None,
-            notify_channel: str | None = None) -> FeedRow:
+            notify_channel: str | None = None, holder: str | None = None,
+            lease_until: datetime | None = None) -> FeedRow:
+        """A new feed; with `holder`, leased to it from the start (until `lease_until`), so no
+        poller takes the feed while its adder is still reading its first items."""
         try:
             with self._tx():
                 cur = self.db.execute(
                     "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes, "
-                    "notify_platform, notify_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "notify_platform, notify_channel, lease_holder, lease_expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [url, title, site_url, _iso(now), added_by, poll_minutes, notify_platform,
-                     notify_channel])
+                     notify_channel, holder, _iso(lease_until)])
                 feed_id = cur.lastrowid
         except sqlite3.IntegrityError:  # added by someone else a moment ago
             raise UserError(f"Already following {url}.") from None
