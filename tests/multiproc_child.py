@@ -5,7 +5,8 @@ against the database named by BRIEFBOT_DB, with the models chosen by BRIEFBOT_EN
 and BRIEFBOT_SPACY_MODEL (the tests pass the fast pair). Tests start it with
 subprocess, wait for what it does on the loopback peers, and may kill it with SIGKILL.
 
-    poll NOW_ISO LEASE_SECONDS   poll due feeds once at NOW (feeds on 127.0.0.1 only)
+    poll NOW_ISO LEASE_SECONDS   print "ready", wait for a line on stdin, poll due feeds once
+                                 at NOW (feeds on 127.0.0.1 only), print what it polled
     work LEASE_SECONDS           take jobs until killed (what `serve --role ingest` runs)
     drain                        print "ready", wait for a line on stdin, take jobs until
                                  none is left, print "took N"
@@ -54,6 +55,8 @@ async def poll(now_iso: str, lease_seconds: str) -> None:
     services = _services()
     fetcher = SafeFetcher(max_bytes=5 * 1024 * 1024, timeout=120, user_agent="briefbot-test",
                           policy=AddressPolicy.build(allow_networks=["127.0.0.1/32"]))
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
     try:
         outcomes = await poll_due_feeds(services, datetime.fromisoformat(now_iso), fetcher=fetcher,
                                         lease=timedelta(seconds=float(lease_seconds)))

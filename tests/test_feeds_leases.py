@@ -42,6 +42,17 @@ def slow_page(body: str, seconds: float, content_type: str = "application/rss+xm
     return handle
 
 
+def poller(now, lease_seconds: float, env: dict[str, str]) -> subprocess.Popen:
+    """A poller in a process of its own (tests/multiproc_child.py), started and ready:
+    it polls once a line is written to its stdin."""
+    child = subprocess.Popen([sys.executable, str(CHILD), "poll", now.isoformat(),
+                              str(lease_seconds)], env=env, text=True, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = child.stdout.readline().strip()
+    assert line == "ready", child.stderr.read()
+    return child
+
+
 def add_feeds(path: Path, urls: list[str]) -> None:
     with FeedStore.open(path) as store:
         for url in urls:
@@ -85,14 +96,15 @@ async def test_a_killed_poller_loses_its_lease_after_expiry(svc, server, fetcher
     server.pages["/f0"] = hang
     add_feeds(svc.settings.db_path, [server.url("/f0", host="127.0.0.1")])
     env = {**os.environ, "BRIEFBOT_DB": str(svc.settings.db_path)}
-    child = subprocess.Popen([sys.executable, str(CHILD), "poll", NOW.isoformat(), "5"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = poller(NOW, 5, env)
     try:
+        child.stdin.write("go\n")
+        child.stdin.flush()
         for _ in range(600):  # the child holds the lease and is fetching
             if server.hits.get("/f0") or child.poll() is not None:
                 break
             await asyncio.sleep(0.1)
-        assert server.hits.get("/f0") == 1, child.stderr.read().decode() if child.poll() else ""
+        assert server.hits.get("/f0") == 1, child.stderr.read() if child.poll() else ""
         child.send_signal(signal.SIGKILL)
         await asyncio.to_thread(child.wait, 30)
     finally:
@@ -165,3 +177,29 @@ async def test_a_feed_being_added_is_not_polled_by_another_process(svc, server, 
     assert server.hits["/rss"] == 1  # read once, by the process adding it
     with FeedStore.open(svc.settings.db_path) as store:
         assert store.get(added.feed.id).lease_holder is None
+
+
+async def test_two_poller_processes_poll_each_feed_once(svc, server, fast_env):
+    feeds = 8
+    for n in range(feeds):
+        server.pages[f"/f{n}"] = slow_page(feed_doc(n), 0.4)
+    add_feeds(svc.settings.db_path, [server.url(f"/f{n}", host="127.0.0.1")
+                                     for n in range(feeds)])
+    env = {**os.environ, "BRIEFBOT_DB": str(svc.settings.db_path)}
+    children = [await asyncio.to_thread(poller, NOW, 60, env) for _ in range(2)]
+    try:
+        for child in children:  # both start polling at the same moment
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outs = [(await asyncio.to_thread(c.communicate, None, 300))[0] for c in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    polled = [int(line.split()[1]) for out in outs for line in out.splitlines()]
+    assert sorted(polled) == list(range(1, feeds + 1))  # each feed by one of the two
+    assert all(server.hits[f"/f{n}"] == 1 for n in range(feeds))
+    with FeedStore.open(svc.settings.db_path) as store:
+        rows = store.all()
+    assert all(f.lease_holder is None and f.last_success_at for f in rows)
+    assert svc.index.article_count() == sum(f.stored_count for f in rows)
