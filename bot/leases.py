@@ -27,14 +27,16 @@ def holder_id() -> str:
 @asynccontextmanager
 async def renewing(renew: Callable[[], bool], every: float, what: str) -> AsyncIterator[None]:
     """Call `renew` (a blocking store call, run in a thread) every `every` seconds while the
-    body runs. It returns False once the lease was lost: that is logged, once."""
+    body runs. It returns False when a lease was lost: that is logged once, and the beat goes
+    on (a batch of jobs may have lost one lease and still hold the others)."""
 
     async def beat() -> None:
+        told = False
         while True:
             await asyncio.sleep(every)
-            if not await asyncio.to_thread(renew):
+            if not await asyncio.to_thread(renew) and not told:
                 log.warning("%s: lease lost to another process while still working", what)
-                return
+                told = True
 
     task = asyncio.get_running_loop().create_task(beat())
     try:

@@ -198,3 +198,41 @@ def test_finished_jobs_drop_their_payload_and_are_forgotten_after_a_while(tmp_pa
                                                                           "article_id": 1})
         assert store.prune(T0 + timedelta(days=1)) == 1
         assert [j.id for j in store.get([a, b])] == [b]
+
+
+async def test_a_batch_keeps_the_leases_of_its_unfinished_jobs(fast_services, server):
+    from dataclasses import replace
+
+    from bot.jobs.runner import JobRunner
+
+    title, text = STORIES["orchestra"]
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(2.5)
+        return web.Response(body=article_page(title, text).encode(), content_type="text/html")
+
+    server.pages["/story"] = slow
+    fast_services.settings = replace(fast_services.settings,
+                                     fetch_allow_networks=("127.0.0.1/32",))
+    runner = JobRunner(fast_services, lease=timedelta(seconds=0.8))
+    other = JobRunner(fast_services, lease=timedelta(seconds=0.8))
+    try:
+        # One batch: an article (done at once), then a URL whose page takes 2.5 s.
+        article_job, = await runner.enqueue(JobKind.ARTICLE,
+                                            [{"article": article_json(articles(1)[0])}])
+        url_job, = await runner.enqueue(JobKind.URL, [{"url": server.url("/story",
+                                                                         host="127.0.0.1")}])
+        working = asyncio.create_task(runner.run_once())
+        for _ in range(500):  # the article is done; the URL's page is being fetched
+            if server.hits.get("/story"):
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.2)  # past its first lease: renewed, so not taken by another
+        assert await other.run_once() == 0
+        assert await working == 2
+        store = await runner.store()
+        assert [(j.status, j.attempts) for j in store.get([article_job, url_job])] == \
+            [(JobStatus.DONE, 1), (JobStatus.DONE, 1)]
+    finally:
+        runner.close()
+        other.close()

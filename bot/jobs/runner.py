@@ -134,18 +134,19 @@ class JobRunner:
                                     error=job.error or "its worker died on every attempt",
                                     retry_at=None)
         live = [j for j in jobs if j.attempts <= j.max_attempts]
-        ids = [j.id for j in live]
+        pending = {j.id for j in live}  # taken and not yet recorded: the leases to renew
 
         def renew() -> bool:
             expires = self.clock() + self.lease
-            return all([store.renew(i, holder=self.holder, expires_at=expires) for i in ids])
+            return all([store.renew(i, holder=self.holder, expires_at=expires)
+                        for i in sorted(pending)])
 
-        async with renewing(renew, self.lease.total_seconds() / 4, f"jobs {ids}"):
+        async with renewing(renew, self.lease.total_seconds() / 4, f"jobs {sorted(pending)}"):
             for kind in dict.fromkeys(j.kind for j in live):
-                await self._run(store, [j for j in live if j.kind == kind])
+                await self._run(store, [j for j in live if j.kind == kind], pending)
         return len(jobs)
 
-    async def _run(self, store: JobStore, jobs: list[Job]) -> None:
+    async def _run(self, store: JobStore, jobs: list[Job], pending: set[int]) -> None:
         from bot.jobs.ingest import HANDLERS
 
         try:
@@ -157,6 +158,7 @@ class JobRunner:
             results = [exc] * len(jobs)
         now = self.clock()
         for job, result in zip(jobs, results, strict=True):
+            pending.discard(job.id)
             if isinstance(result, Exception):
                 await self._failed(store, job, result, now)
             else:
