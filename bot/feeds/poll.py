@@ -13,7 +13,12 @@ the feed's record (`feeds list`); the other items of the same poll are stored. O
 a failure of the feed as a whole (fetch, unparseable document) counts toward backoff.
 Nothing CPU-bound runs on the event loop, which the poll shares with the chat bots:
 parsing and cleaning run in the feed worker's child process (bot.feeds.worker), each
-within a time limit, and indexing in a worker thread.
+within a time limit, and indexing as ingest jobs (bot.jobs) that this process or any
+other ingesting one takes, in a worker thread.
+
+Several processes may poll: each feed is polled under a lease in the database (holder,
+expiry), renewed while the poll runs, so a feed is polled by one process at a time and
+a dead poller's feeds are free again once its lease has run out.
 """
 
 from __future__ import annotations
