@@ -7,8 +7,9 @@ exists only after login, so it joins the scheduler then. The same posters tell a
 channel when a feed it added is paused after repeated failures.
 
 `--role` splits the process in two (docs/deploy.md): `answer` answers chat (and
-serves the web pages) but polls no feeds and runs no scheduler; `ingest` polls
-feeds and posts digests and notices through the platforms' Web APIs, without
+serves the web pages) but polls no feeds, runs no scheduler and takes no ingest jobs
+beyond its own chat /ingest; `ingest` polls feeds, takes ingest jobs (bot.jobs) and
+posts digests and notices through the platforms' Web APIs, without
 listening for chat (no Socket Mode, no HTTP endpoint, no Discord gateway), so
 it never answers a message a second time; `all`, the default, is both.
 """
@@ -16,6 +17,7 @@ it never answers a message a second time; `all`, the default, is both.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -104,11 +106,14 @@ async def serve(services: Services, platforms: Sequence[str], *, http: bool = Fa
         runs.append(run_discord(services, sync=resolve_sync(sync, services), on_start=on_start,
                                 worker=_SharedDispatch(worker, services)) if role.answers
                     else post_only_discord(services, on_start=on_start))
+    jobs: asyncio.Task | None = None
     if scheduler is not None:
         scheduler.start()
         # The live posters dict: Discord's poster joins it after login, and is used from then on.
         register_feed_jobs(scheduler.aps, services,
                            notify=channel_notifier(scheduler.runner.posters))
+        # Ingest jobs queued by any process (feed items, chat /ingest): taken here too.
+        jobs = asyncio.get_running_loop().create_task(services.jobs.run_forever())
     site = None
     if web is not None and role.answers:
         from bot.web.app import start_web
@@ -121,6 +126,10 @@ async def serve(services: Services, platforms: Sequence[str], *, http: bool = Fa
     try:
         await asyncio.gather(*runs)
     finally:
+        if jobs is not None:
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await jobs
         if site is not None:
             await site.cleanup()
         if scheduler is not None:

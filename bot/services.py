@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.core import Registry
     from bot.feeds.worker import FeedWorker
     from bot.index.store import Index
+    from bot.jobs.runner import JobRunner
     from summarizer.types import Summarizer
 
 
@@ -36,10 +37,20 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: The child process that parses feeds and cleans their items (started on first use).
     feed_worker: FeedWorker = field(default_factory=_feed_worker)
+    #: This process's ingest jobs: queues work, takes it, waits for outcomes (bot.jobs).
+    #: Made here once, so copies of these services (dataclasses.replace) share it.
+    jobs: JobRunner = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.jobs is None:
+            from bot.jobs.runner import JobRunner
+
+            self.jobs = JobRunner(self)
 
     def close(self) -> None:
-        """Close the index and end the feed worker's process."""
+        """Close the index and the jobs' connection, and end the feed worker's process."""
         self.feed_worker.close()
+        self.jobs.close()
         self.index.close()
 
 

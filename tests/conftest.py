@@ -37,6 +37,18 @@ def database(request, tmp_path):
     return DatabaseUrl(request.getfixturevalue("postgres_url"))
 
 
+def backend_env(settings) -> dict[str, str]:
+    """The environment a child process (a second `serve`, a poller, a job worker) needs to
+    open the same database as `settings`: BRIEFBOT_DATABASE_URL, else BRIEFBOT_DB."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("BRIEFBOT_DB", "BRIEFBOT_DATABASE_URL")}
+    if settings.database_url is not None:
+        env["BRIEFBOT_DATABASE_URL"] = settings.database_url.dsn
+    else:
+        env["BRIEFBOT_DB"] = str(settings.db_path)
+    return env
+
+
 def make_settings(db_path: Path, **overrides):
     from bot.config import Settings
 

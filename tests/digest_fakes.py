@@ -318,7 +318,8 @@ class SlackPeer:
             return web.Response(status=204)
         if fault == "hang":
             await self._closing.wait()
-            request.transport.close()
+            if request.transport is not None:  # None once the client that posted has died
+                request.transport.close()
         if fault == "slow":
             await asyncio.sleep(self.slow_seconds)
         return web.json_response({"ok": True, "channel": data.get("channel"), "ts": ts})

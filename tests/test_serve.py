@@ -70,6 +70,23 @@ async def test_serve_answers_slack_and_posts_the_digest_missed_while_down(seeded
 
 
 # --- roles: answering and ingesting in separate processes ----------------------------------
+async def _queue_an_article(svc) -> list[int]:
+    """An ingest job, queued through a connection of its own, as another process would."""
+    from bot.ingest.model import Article
+    from bot.jobs.ingest import article_json
+    from bot.jobs.store import JobKind, JobStore
+    from bot.services import utcnow
+
+    article = Article(title="Harbour ferry service resumes after storm repairs",
+                      text="The harbour ferry resumed service on Monday after storm repairs.\n"
+                           "Operators said crossings would run every twenty minutes.",
+                      publisher="Test Wire", url="http://news.test/ferry", origin="test/ferry",
+                      published=MORNING, date_source="metadata")
+    with JobStore.open(svc.settings.db_path) as store:
+        return store.enqueue(JobKind.ARTICLE, [{"article": article_json(article)}],
+                             now=utcnow(), max_attempts=3)
+
+
 def _slack_services(svc, fake_slack):
     svc.settings = replace(svc.settings, slack_bot_token=Secret(BOT_TOKEN),
                            slack_signing_secret=Secret(SIGNING_SECRET),
@@ -98,10 +115,13 @@ async def test_the_answer_role_answers_chat_and_leaves_digests_to_the_ingest_rol
         assert status == 200
         [answer] = await fake_slack.wait_posts(1)
         assert answer["kind"] == "response_url" and "Budapest" in visible_text(answer)
-        await asyncio.sleep(0.5)
+        [queued] = await _queue_an_article(svc)
+        await asyncio.sleep(1.5)
         assert active_scheduler(svc) is None  # no digests, no feed polling in this process
         assert not any(p["kind"] == "chat.postMessage" for p in fake_slack.posts)
         assert store.history("slack", "C1") == []
+        jobs = await svc.jobs.store()
+        assert [j.status for j in jobs.get([queued])] == ["queued"]  # ingest jobs: not here
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -128,6 +148,17 @@ async def test_the_ingest_role_posts_the_digest_and_polls_feeds_without_listenin
         assert [d.status for d in store.history("slack", "C1")] == ["sent"]
         scheduler = active_scheduler(svc)
         assert scheduler is not None and scheduler.aps.get_job("feeds:poll") is not None
+        # An ingest job queued by another process (its own runner, not helping) is taken here.
+        from bot.jobs.runner import JobRunner
+
+        other = JobRunner(svc)
+        try:
+            [done] = await asyncio.wait_for(other.wait(await _queue_an_article(svc),
+                                                       help=False), 60)
+        finally:
+            other.close()
+        assert done.status == "done" and done.result["outcome"] == "stored"
+        assert done.holder == svc.jobs.holder
         try:  # nothing answers Slack's events here: that is the answer role's job
             await asyncio.open_connection("127.0.0.1", port)
             raise AssertionError("the ingest role listens for Slack events")

@@ -12,8 +12,9 @@ from bot.services import Services
                   arg_description="The article's http(s) address", arg_required=True,
                   requires_manage=True, usage="ingest https://example.com/news/story")
 async def ingest(req: Request, services: Services) -> Reply:
-    from bot.feeds.service import ingest_url  # imported here: aiohttp costs every cold `ask` ~0.2 s
+    # imported here: aiohttp costs every cold `ask` ~0.2 s
+    from bot.jobs.ingest import ingest_url_job
 
-    done = await ingest_url(services, req.text)
+    done = await ingest_url_job(services, req.text)
     return Reply.plain(done.text(), title="Article ingested" if done.status is AddStatus.STORED
                        else "Already held")

@@ -13,7 +13,12 @@ the feed's record (`feeds list`); the other items of the same poll are stored. O
 a failure of the feed as a whole (fetch, unparseable document) counts toward backoff.
 Nothing CPU-bound runs on the event loop, which the poll shares with the chat bots:
 parsing and cleaning run in the feed worker's child process (bot.feeds.worker), each
-within a time limit, and indexing in a worker thread.
+within a time limit, and indexing as ingest jobs (bot.jobs) that this process or any
+other ingesting one takes, in a worker thread.
+
+Several processes may poll: each feed is polled under a lease in the database (holder,
+expiry), renewed while the poll runs, so a feed is polled by one process at a time and
+a dead poller's feeds are free again once its lease has run out.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,6 +41,7 @@ from bot.feeds.parse import FeedItem, ParsedFeed, parse_feed
 from bot.feeds.store import FeedRow, FeedStore, ItemOutcome, SeenItem
 from bot.feeds.worker import PARSE_SECONDS, FeedWorker, JobTimeout
 from bot.ingest.model import Article
+from bot.leases import holder_id, renewing
 from bot.redact import redact_url, redact_urls
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,7 +196,7 @@ class FeedPoller:
         built = await self._build_all(fresh, publisher=parsed.title or feed.title, feed=feed)
         tally.pages = sum(b.page_fetched for b in built)
         articles = [b.article for b in built if b.article is not None]
-        results = iter(await asyncio.to_thread(self._add_all, articles))
+        results = iter(await self._add_all(articles))
         seen = list(old)
         for (item, keys), b in zip(fresh, built, strict=True):
             outcome, article_id, reason = ItemOutcome.REJECTED, None, b.reason
@@ -257,41 +265,34 @@ class FeedPoller:
 
         return list(await asyncio.gather(*(one(i, k) for i, k in fresh)))
 
-    def _add_all(self, articles: list[Article]) -> list[AddResult | str]:
-        """Index the articles in one batch; if the batch fails, one by one, keeping each error."""
-        if not articles:
-            return []
-        index = self.services.index
-        try:
-            with INDEX_WRITES:
-                return list(index.add_many(articles))
-        except Exception:  # noqa: BLE001 - retry singly so one bad article loses only itself
-            log.warning("batch add of %d feed items failed; retrying one by one", len(articles),
-                        exc_info=True)
-        out: list[AddResult | str] = []
-        for article in articles:
-            try:
-                with INDEX_WRITES:
-                    out.append(index.add(article))
-            except Exception as exc:  # noqa: BLE001
-                out.append(f"could not store: {type(exc).__name__}: {exc}"[:200])
-        return out
+    async def _add_all(self, articles: list[Article]) -> list[AddResult | str]:
+        """Index the articles as jobs (any ingesting process may take them) and wait for each
+        one's outcome: an AddResult, or why it was not stored."""
+        from bot.jobs.ingest import add_via_jobs
+
+        return await add_via_jobs(self.services, articles)
 
 
-_RUNNING: set[str] = set()
+_RUNNING: set[int] = set()
+#: How long a feed's lease lasts without renewal: a poller killed mid-poll holds its feeds
+#: this long at most, then any process may poll them. Renewed every quarter of it.
+FEED_LEASE = timedelta(minutes=2)
 
 
 async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                          fetcher: SafeFetcher | None = None,
-                         notify: Notify | None = None) -> list[PollOutcome]:
+                         notify: Notify | None = None,
+                         lease: timedelta = FEED_LEASE) -> list[PollOutcome]:
     """Poll every active feed whose time has come; what the scheduler runs each minute.
 
-    A run still in progress for the same database makes a new call return at once.
-    `notify` hears of each feed paused in this run: a feed pauses once and is not polled
-    while paused, so each pause is told once. Parsing and cleaning go to
-    `services.feed_worker`, started the first time a feed has news.
+    Each feed is polled under a lease taken in the database (FeedStore.claim), so of
+    several processes (or pollers) only one polls a feed at a time; a feed another poller
+    holds is left to it and not in the result. A run still in progress for the same
+    services makes a new call return at once. `notify` hears of each feed paused in this
+    run: a feed pauses once and is not polled while paused, so each pause is told once.
+    Parsing and cleaning go to `services.feed_worker`, started the first time a feed has news.
     """
-    key = str(services.settings.database)
+    key = id(services)
     if key in _RUNNING:
         return []
     _RUNNING.add(key)
@@ -304,19 +305,47 @@ async def poll_due_feeds(services: Services, now: datetime | None = None, *,
                                 services.feed_worker)
             due = await asyncio.to_thread(store.due, now)
             gate = asyncio.Semaphore(FEED_CONCURRENCY)
+            holder = holder_id()
 
-            async def one(feed: FeedRow) -> PollOutcome:
+            async def one(feed: FeedRow) -> PollOutcome | None:
                 async with gate:
-                    outcome = await poller.poll(feed, now)
+                    claimed = await asyncio.to_thread(store.claim, feed.id, holder=holder,
+                                                      now=now, expires_at=now + lease)
+                    if claimed is None:  # polled by another process, or no longer due
+                        return None
+                    async with holding(store, claimed, holder, now, lease):
+                        outcome = await poller.poll(claimed, now)
                 if notify is not None and outcome.status == PollStatus.PAUSED:
                     await _tell(notify, outcome)
                 return outcome
 
-            return list(await asyncio.gather(*(one(f) for f in due)))
+            done = await asyncio.gather(*(one(f) for f in due))
+            return [o for o in done if o is not None]
         finally:
             store.close()
     finally:
         _RUNNING.discard(key)
+
+
+@asynccontextmanager
+async def holding(store: FeedStore, feed: FeedRow, holder: str, now: datetime,
+                  lease: timedelta = FEED_LEASE) -> AsyncIterator[None]:
+    """Keep a feed's lease while the body runs, then give it back.
+
+    Renewed every quarter of its length, on the caller's clock moved on by the time really
+    spent, so a slow poll (or a slow first read, in add_feed) is not taken over."""
+    started = time.monotonic()
+
+    def renew() -> bool:
+        spent = timedelta(seconds=time.monotonic() - started)
+        return store.renew(feed.id, holder=holder, expires_at=now + spent + lease)
+
+    try:
+        async with renewing(renew, lease.total_seconds() / 4,
+                            f"feed {feed.id} ({redact_url(feed.url)})"):
+            yield
+    finally:
+        await asyncio.to_thread(store.release, feed.id, holder=holder)
 
 
 async def _tell(notify: Notify, outcome: PollOutcome) -> None:

@@ -17,12 +17,13 @@ from bot.config import Settings
 from bot.core import UserError
 from bot.feeds.fetch import PAGE_ACCEPT, FetchError, SafeFetcher, check_url
 from bot.feeds.items import normalize_link
-from bot.feeds.poll import (INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally, parse_fetched,
-                            poll_due_feeds)
+from bot.feeds.poll import (FEED_LEASE, INDEX_WRITES, FeedPoller, PollOutcome, PollStatus, Tally,
+                            holding, parse_fetched, poll_due_feeds)
 from bot.feeds.store import FeedRow, FeedStore
 from bot.index.rows import AddStatus
 from bot.feeds.worker import ITEM_SECONDS, JobTimeout, WorkerCrashed
 from bot.ingest.model import Article, Rejected
+from bot.leases import holder_id
 from bot.redact import redact_urls
 from bot.ingest.pipeline import articles_from_html, articles_from_text, internal_error
 
@@ -105,16 +106,19 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
         result = await fetcher.fetch(url)
         parsed = await parse_fetched(worker, result)
         now = services.clock()
+        holder = holder_id()  # leased from the start: no poller reads it while we backfill
         feed = await asyncio.to_thread(store.add, url, title=parsed.title,
                                        site_url=parsed.site_url, added_by=added_by, now=now,
                                        poll_minutes=poll_minutes, notify_platform=notify_platform,
-                                       notify_channel=notify_channel)
+                                       notify_channel=notify_channel, holder=holder,
+                                       lease_until=now + FEED_LEASE)
         poller = FeedPoller(services, store, fetcher, worker)
-        tally = await poller.ingest(feed, parsed, now, skip_undated=True)
-        await asyncio.to_thread(store.record_success, feed.id, now=now,
-                                next_poll_at=now + poller.interval(feed), etag=result.etag,
-                                last_modified=result.last_modified, rejected=tally.rejected,
-                                item_error=tally.last_reason)
+        async with holding(store, feed, holder, now):
+            tally = await poller.ingest(feed, parsed, now, skip_undated=True)
+            await asyncio.to_thread(store.record_success, feed.id, now=now,
+                                    next_poll_at=now + poller.interval(feed), etag=result.etag,
+                                    last_modified=result.last_modified, rejected=tally.rejected,
+                                    item_error=tally.last_reason)
         fresh = await asyncio.to_thread(store.get, feed.id)
         return AddedFeed(fresh or feed, tally, services.settings.feed_backfill_days,
                          parsed.warning)

@@ -85,7 +85,17 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN last_item_error_at TEXT")
 
 
-STEPS = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """A lease per feed: which process is polling it, and until when (issue 12)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN lease_holder TEXT")
+    db.execute("ALTER TABLE feeds ADD COLUMN lease_expires_at TEXT")
+
+
+STEPS = [_v1, _v2, _v3, _v4]
+
+#: Step 4 on PostgreSQL (its step 2).
+PG_V4 = ("ALTER TABLE feeds ADD COLUMN lease_holder TEXT",
+         "ALTER TABLE feeds ADD COLUMN lease_expires_at TEXT")
 
 
 def _pg_v1(db: sqlite_utils.Database) -> None:
@@ -132,7 +142,12 @@ def _pg_v1(db: sqlite_utils.Database) -> None:
         "CREATE INDEX feed_item_keys_item ON feed_item_keys(item_id)")
 
 
-PG_STEPS = [_pg_v1]
+def _pg_v2(db: sqlite_utils.Database) -> None:
+    """PostgreSQL: the feed leases of SQLite's step 4."""
+    ddl(db, *PG_V4)
+
+
+PG_STEPS = [_pg_v1, _pg_v2]
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,9 @@ class FeedRow:
     #: Items seen in the feed so far, and how many of them became new articles.
     item_count: int = 0
     stored_count: int = 0
+    #: The process polling the feed now (see FeedStore.claim), and when its lease runs out.
+    lease_holder: str | None = None
+    lease_expires_at: datetime | None = None
 
     @property
     def paused(self) -> bool:
@@ -186,12 +204,18 @@ class SeenItem:
 
 
 _DATES = {"added_at", "last_polled_at", "last_success_at", "last_error_at", "next_poll_at",
-          "paused_at", "last_item_error_at"}
+          "paused_at", "last_item_error_at", "lease_expires_at"}
 _SELECT = """SELECT f.*,
     (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id) AS item_count,
     (SELECT COUNT(*) FROM feed_items i WHERE i.feed_id = f.id AND i.outcome = 'stored')
         AS stored_count
     FROM feeds f"""
+
+
+#: Take a feed's lease: holder, expiry, feed id, now, now. Portable (see FeedStore.claim).
+CLAIM_FEED = ("UPDATE feeds SET lease_holder = ?, lease_expires_at = ? WHERE id = ? "
+              "AND status = 'active' AND (next_poll_at IS NULL OR next_poll_at <= ?) "
+              "AND (lease_holder IS NULL OR lease_expires_at <= ?)")
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -228,14 +252,18 @@ class FeedStore:
     # --- feeds --------------------------------------------------------------------------
     def add(self, url: str, *, title: str, site_url: str | None, added_by: str,
             now: datetime, poll_minutes: int | None = None, notify_platform: str | None = None,
-            notify_channel: str | None = None) -> FeedRow:
+            notify_channel: str | None = None, holder: str | None = None,
+            lease_until: datetime | None = None) -> FeedRow:
+        """A new feed; with `holder`, leased to it from the start (until `lease_until`), so no
+        poller takes the feed while its adder is still reading its first items."""
         try:
             with self._tx():
                 cur = self.db.execute(
                     "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes, "
-                    "notify_platform, notify_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "notify_platform, notify_channel, lease_holder, lease_expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [url, title, site_url, _iso(now), added_by, poll_minutes, notify_platform,
-                     notify_channel])
+                     notify_channel, holder, _iso(lease_until)])
                 feed_id = cur.lastrowid
         except sqlite3.IntegrityError:  # added by someone else a moment ago
             raise UserError(f"Already following {url}.") from None
@@ -260,6 +288,35 @@ class FeedStore:
                             "OR f.next_poll_at <= ?) ORDER BY f.next_poll_at IS NOT NULL, "
                             "f.next_poll_at, f.id",
                             [_iso(now)])
+
+    # --- leases: one poller per feed across processes -------------------------------------
+    def claim(self, feed_id: int, *, holder: str, now: datetime,
+              expires_at: datetime) -> FeedRow | None:
+        """Take the feed's lease if it is still due and nobody holds a live lease; else None.
+
+        One conditional UPDATE: on SQLite it runs inside a write transaction, on PostgreSQL
+        a racing UPDATE waits for the first and re-checks the WHERE on the row it wrote, so
+        on both exactly one of several processes gets the feed. The row is read back in
+        the same transaction, so the poll sees the validators its predecessor stored."""
+        with self._tx():
+            cur = self.db.execute(CLAIM_FEED, [holder, _iso(expires_at), feed_id, _iso(now),
+                                               _iso(now)])
+            if cur.rowcount != 1:
+                return None
+        return self.get(feed_id)
+
+    def renew(self, feed_id: int, *, holder: str, expires_at: datetime) -> bool:
+        """Push the lease on while a slow poll runs; False if it was lost (expired and taken)."""
+        with self._tx():
+            cur = self.db.execute("UPDATE feeds SET lease_expires_at = ? WHERE id = ? "
+                                  "AND lease_holder = ?", [_iso(expires_at), feed_id, holder])
+        return cur.rowcount == 1
+
+    def release(self, feed_id: int, *, holder: str) -> None:
+        """Give the lease back (after the poll's result is recorded)."""
+        with self._tx():
+            self.db.execute("UPDATE feeds SET lease_holder = NULL, lease_expires_at = NULL "
+                            "WHERE id = ? AND lease_holder = ?", [feed_id, holder])
 
     def remove(self, feed_id: int) -> None:
         with self._tx():

@@ -39,7 +39,7 @@ APPLICATION_ID = int.from_bytes(b"BRFB", "big")
 #: The comment on `schema_versions` that marks a PostgreSQL database as briefbot's.
 PG_MARK = "briefbot"
 #: Components whose rows in `schema_versions` prove an unmarked file is an older briefbot database.
-COMPONENTS = frozenset({"index", "digests", "feeds"})
+COMPONENTS = frozenset({"index", "digests", "feeds", "jobs"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 #: Seconds a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT = 30

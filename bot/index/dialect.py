@@ -40,6 +40,9 @@ PG_FTS_CHARS = 300_000
 
 class Dialect(Protocol):
     backend: Backend
+    #: Whether `SELECT ... FOR UPDATE SKIP LOCKED` exists: takers of queued work (jobs)
+    #: then pass over each other's rows instead of queueing on one write lock.
+    row_locks: bool
 
     def fts_add(self, conn: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         """Index documents: each row is (rowid, *columns of FTS_COLUMNS[table])."""
@@ -81,6 +84,7 @@ class Dialect(Protocol):
 
 class SqliteDialect:
     backend = Backend.SQLITE
+    row_locks = False
 
     def fts_add(self, conn: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         cols = FTS_COLUMNS[table]
@@ -216,6 +220,7 @@ def tsquery(expr: str) -> str:
 
 class PostgresDialect:
     backend = Backend.POSTGRES
+    row_locks = True
 
     _DOC = {"articles_fts": "setweight(to_tsvector('simple', ?), 'A') || "
                             "setweight(to_tsvector('simple', ?), 'D')",
