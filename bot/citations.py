@@ -24,10 +24,17 @@ class Citations:
         self._index = index
         self._numbers: dict[int, int] = {}
         self._rows: dict[int, ArticleRow] = {}
+        self._known: dict[int, ArticleRow] = {}
+
+    def know(self, rows: Iterable[ArticleRow]) -> None:
+        """Rows the caller already loaded (with one `Index.articles` call), so citing them
+        costs no query each: on PostgreSQL every query is a round trip. Numbers are still
+        given only by `number`, in the order the reader meets them."""
+        self._known.update((r.id, r) for r in rows)
 
     def number(self, article_id: int) -> int:
         if article_id not in self._numbers:
-            row = self._index.article(article_id)
+            row = self._known.get(article_id) or self._index.article(article_id)
             if row is None:  # pragma: no cover - sentences always belong to a stored article
                 raise KeyError(article_id)
             self._rows[article_id] = row

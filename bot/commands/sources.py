@@ -30,6 +30,7 @@ def _list(services: Services, topic, limit: int | None, cli: bool) -> Reply:
     ordered = _newest_first_ids(index, topic.article_ids)
     shown = index.articles(ordered if limit is None else ordered[:max(limit, 0)])
     cites = Citations(index)
+    cites.know(shown)
     lines = []
     for row in shown:
         n = cites.number(row.id)
