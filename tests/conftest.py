@@ -40,13 +40,9 @@ def database(request, tmp_path):
 def backend_env(settings) -> dict[str, str]:
     """The environment a child process (a second `serve`, a poller, a job worker) needs to
     open the same database as `settings`: BRIEFBOT_DATABASE_URL, else BRIEFBOT_DB."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("BRIEFBOT_DB", "BRIEFBOT_DATABASE_URL")}
-    if settings.database_url is not None:
-        env["BRIEFBOT_DATABASE_URL"] = settings.database_url.dsn
-    else:
-        env["BRIEFBOT_DB"] = str(settings.db_path)
-    return env
+    from multiproc_child import child_env
+
+    return child_env(settings.database)
 
 
 def make_settings(db_path: Path, **overrides):

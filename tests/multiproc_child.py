@@ -1,7 +1,8 @@
 """A briefbot process for multi-process tests: `python tests/multiproc_child.py MODE ...`.
 
 Each mode runs the real code a `serve` process runs (the feed poller, the job worker)
-against the database named by BRIEFBOT_DB, with the models chosen by BRIEFBOT_ENCODER
+against the database named by BRIEFBOT_DATABASE_URL, else BRIEFBOT_DB (`child_env`
+builds them), with the models chosen by BRIEFBOT_ENCODER
 and BRIEFBOT_SPACY_MODEL (the tests pass the fast pair). Tests start it with
 subprocess, wait for what it does on the loopback peers, and may kill it with SIGKILL.
 
@@ -27,6 +28,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def child_env(database, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a child process needs to open `database` (a SQLite path or a
+    `DatabaseUrl`): `base` (default os.environ) without either variable, plus
+    BRIEFBOT_DATABASE_URL for a URL, else BRIEFBOT_DB. Tests and benches alike use it."""
+    from bot.index.backend import DatabaseUrl
+
+    env = {k: v for k, v in (os.environ if base is None else base).items()
+           if k not in ("BRIEFBOT_DB", "BRIEFBOT_DATABASE_URL")}
+    if isinstance(database, DatabaseUrl):
+        env["BRIEFBOT_DATABASE_URL"] = database.dsn
+    else:
+        env["BRIEFBOT_DB"] = str(database)
+    return env
 
 
 def warm_up(services) -> None:
