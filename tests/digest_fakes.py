@@ -91,17 +91,21 @@ class RecordingPoster:
         return [r.text for c, r in self.posts if channel_id in (None, c)]
 
 
-def make_services(db_path: Path, encoder, clock, nlp=None, **settings_overrides):
-    """Real Index, summarizer and commands on `db_path`, with a settable clock.
+def make_services(db_path, encoder, clock, nlp=None, **settings_overrides):
+    """Real Index, summarizer and commands on `db_path` (a SQLite path, or a `DatabaseUrl`
+    for PostgreSQL), with a settable clock.
 
     `nlp` None means the configured spaCy model; tests of delivery pass `blank_nlp`."""
     from bot.config import Settings
+    from bot.index.backend import DatabaseUrl
     from bot.index.store import Index
     from bot.registry import load_commands
     from bot.services import Services
     from summarizer import make_summarizer
 
-    settings = Settings.load(env={}, dotenv=None, db_path=db_path, **settings_overrides)
+    where = ({"database_url": db_path} if isinstance(db_path, DatabaseUrl)
+             else {"db_path": db_path})
+    settings = Settings.load(env={}, dotenv=None, **where, **settings_overrides)
     index = Index(settings.database, settings, encoder=encoder, nlp=nlp)
     return Services(settings=settings, index=index, summarizer=make_summarizer(settings, encoder),
                     registry=load_commands(), clock=clock)

@@ -24,7 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.index.backend import DatabaseUrl
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "multiproc_child.py"
@@ -60,9 +63,10 @@ def channel_names(channels: int) -> list[str]:
     return [f"C{i:03d}" for i in range(channels)]
 
 
-def prepare(db: Path, channels: int, encoder, nlp, now: datetime) -> datetime:
+def prepare(db: Path | DatabaseUrl, channels: int, encoder, nlp, now: datetime) -> datetime:
     """DAY1's news, dated the last few hours, and `channels` Slack channels whose digest fell
-    due a minute ago; returns that due time."""
+    due a minute ago, in `db` (a SQLite path or a PostgreSQL `DatabaseUrl`); returns that
+    due time."""
     from bot.digests.manage import subscribe
     from bot.digests.store import DigestStore
     from digest_fakes import DAY1, make_services
@@ -82,11 +86,12 @@ def prepare(db: Path, channels: int, encoder, nlp, now: datetime) -> datetime:
     return due
 
 
-async def run(db: Path, *, processes: int, channels: int, kills: int, env: dict[str, str],
+async def run(db: Path | DatabaseUrl, *, processes: int, channels: int, kills: int, env: dict[str, str],
               stale_seconds: float = 3.0, victim: str | None = None, chooser=None,
               seed: int = 0, timeout: float = 180.0, blind: bool = False) -> Run:
     """Start the processes, kill as asked, wait until every channel's digest is sent (or
-    `timeout`), and count what each channel shows. `blind` runs the baseline poster that
+    `timeout`), and count what each channel shows. `env` must name `db` to the children
+    (multiproc_child.child_env). `blind` runs the baseline poster that
     re-posts a part of unknown outcome without looking in history."""
     from bot.digests.store import DigestStore
     from digest_fakes import SlackPeer
