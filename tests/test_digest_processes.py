@@ -1,18 +1,20 @@
 """Each digest message reaches each channel exactly once when three real processes post
-digests from one SQLite file and the one holding a half-posted digest is killed with SIGKILL."""
+digests from one database (a SQLite file, then PostgreSQL) and the one holding a
+half-posted digest is killed with SIGKILL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from multiproc_child import child_env
 from multiproc_digests import prepare, run
 
 
-async def test_three_processes_one_killed_mid_post_each_message_once(tmp_path, fast_encoder,
+async def test_three_processes_one_killed_mid_post_each_message_once(database, fast_encoder,
                                                                       blank_nlp, blank_nlp_dir):
-    db = tmp_path / "digests.db"
+    db = database
     prepare(db, 9, fast_encoder, blank_nlp, datetime.now(UTC))
-    env = {"BRIEFBOT_DB": str(db), "BRIEFBOT_ENCODER": "hashing",
+    env = {**child_env(db), "BRIEFBOT_ENCODER": "hashing",
            "BRIEFBOT_SPACY_MODEL": str(blank_nlp_dir)}
     done = await run(db, processes=3, channels=9, kills=1, env=env, victim="C004")
     assert done.kills == 1
