@@ -11,7 +11,7 @@ and with the NER worker processes it started), and how many sentences got a vect
 processes; the CPU seconds each ingest used (all its threads) are steadier. `--also-embed shown` adds a third run: this tree with
 BRIEFBOT_EMBED_SENTENCES=shown, to show the embed policy's share apart from the rest;
 `--also BRIEFBOT_ENCODER=static` (repeatable, NAME=VALUE[,NAME=VALUE]) runs this tree
-with other settings. CPU seconds include the worker processes' (`BRIEFBOT_NER_PROCESSES`).
+with other settings. CPU seconds and the peak "with workers" include any child processes.
 The data set is read where it lies and never copied into the repository.
 """
 
@@ -45,12 +45,6 @@ settings = Settings.load(env=env, dotenv=None, db_path=Path(db))
 index = Index(Path(db), settings)
 index.encoder.encode(["warm up"] * 64)  # loads the backend ingest uses
 index.nlp("Warm up in Paris.")
-try:  # the NER worker processes, where the tree has them
-    from bot.index import ner_pool
-    ner_pool.start_mentions([["Warm up in Paris."] * 8] * 4, name=settings.spacy_model,
-                            processes=settings.ner_processes)()
-except ImportError:
-    pass
 TICK, PAGE_KB = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE") // 1024
 def tree():  # {pid: (cpu seconds, rss KB)} of this process's descendants, from /proc
     stats, parent = {}, {}

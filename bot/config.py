@@ -84,9 +84,6 @@ class Settings(BaseSettings):
     #: naming something; about 30% less encoding, the rest are not ranked by meaning).
     embed_sentences: EmbedPolicy = Field(EmbedPolicy.ALL, description=", ".join(
         p.value for p in EmbedPolicy))
-    #: Worker processes that run spaCy at ingest (1: none, spaCy runs in this process).
-    #: Each loads its own copy of the spaCy pipeline (about 150 MB).
-    ner_processes: int = Field(2, ge=1, le=16)
     #: Optional seq2seq model directory for abstractive single-article summaries.
     seq2seq_model: str = ""
     log_level: str = Field("INFO", description=" or ".join((", ".join(LOG_LEVELS[:-1]),

@@ -155,7 +155,7 @@ def test_an_index_built_with_static_vectors_refuses_the_model_and_the_reverse(mo
     article = Article(title="Harbour bridge reopens", text=" ".join(SENTENCES))
     for built, asked in (("static", "numpy"), ("numpy", "static")):
         db = tmp_path / f"{built}.db"
-        settings = Settings(embedding_model=str(model), encoder=built, ner_processes=1)
+        settings = Settings(embedding_model=str(model), encoder=built)
         index = Index(db, settings, encoder=Encoder(model, backend=built), nlp=spacy.blank("en"))
         index.add(article)
         index.close()

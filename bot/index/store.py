@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.index import (aboutness, entity_store, event_store, ner_pool, queries, retention,
-                       speakers, vector_space, vectors)
+from bot.index import (aboutness, entity_store, event_store, queries, retention, speakers,
+                       vector_space, vectors)
 from bot.index.db import StorageError, connect, migrate, read_only_error, transaction
 from bot.index.embed_policy import vector_mask
 from bot.index.dedup import JACCARD_THRESHOLD, Fingerprint, jaccard, shingles
-from bot.index.entities import Mention, resolve_in_article
+from bot.index.entities import Mention, entity_docs, extract_mentions, resolve_in_article
 from bot.index.event_time import is_earlier_occurrence
 from bot.index.events import EventMention, find_events, place_links
 from bot.index.rows import (AddResult, AddStatus, ArticleRow, EntityRow, EventRow, IndexStats,
@@ -91,8 +91,6 @@ class Index:
         self._nlp_lock = threading.Lock()
         self._encoder = encoder
         self._nlp = nlp
-        #: A pipeline handed in (tests' blank one) runs here; a named one may run in workers.
-        self._nlp_name = "" if nlp is not None else self.settings.spacy_model
         self._naming_count: tuple[tuple[int, int], int] | None = None
         with self._lock:
             migrate(self.db, COMPONENT, STEPS)
@@ -172,26 +170,25 @@ class Index:
             flat = [s for i, lo, hi in pieces for s in prepared[i].sentences[lo:hi]]
             mask = [m for i, lo, hi in pieces for m in masks[i][lo:hi]]
             wanted = [s for s, m in zip(flat, mask) if m]
+            encoded = iter(self.encoder.encode(wanted)) if wanted else iter(())
+            vectors = [next(encoded) if m else None for m in mask]
             with self._nlp_lock:  # spaCy pipelines are not documented as thread-safe
-                # parsed by worker processes (if any) while this one encodes
-                pending = ner_pool.start_mentions(
-                    [prepared[i].sentences[lo:hi] for i, lo, hi in pieces], nlp=self._nlp,
-                    name=self._nlp_name, processes=self.settings.ner_processes)
-                encoded = iter(self.encoder.encode(wanted)) if wanted else iter(())
-                vectors = [next(encoded) if m else None for m in mask]
-                found_here = pending()
+                docs = entity_docs(self.nlp, flat)
             at = 0
-            for (i, lo, hi), mentions in zip(pieces, found_here):
+            for i, lo, hi in pieces:
                 p, n = prepared[i], hi - lo
                 assert p.embeddings is not None
                 p.embeddings.extend(vectors[at:at + n])
-                if mentions is None:
-                    log.error("storing %s without entities", p.article.origin or p.article.title[:60])
-                    failed.add(i)
-                elif i not in failed:
-                    found[i].extend(replace(m, sentence=m.sentence + lo) for m in mentions)
+                if i not in failed:
+                    try:
+                        found[i].extend(replace(m, sentence=m.sentence + lo) for m in
+                                        extract_mentions(docs[at:at + n], p.sentences[lo:hi]))
+                    except Exception:  # noqa: BLE001 - a rule bug must not lose the article itself
+                        log.exception("entity extraction failed for %s; storing it without",
+                                      p.article.origin or p.article.title[:60])
+                        failed.add(i)
                 at += n
-            del found_here, vectors  # freed before the next slice is parsed
+            del docs, vectors  # freed before the next slice is parsed
         for i, p in enumerate(prepared):
             p.mentions, p.events = [], []
             if i in failed:
