@@ -163,3 +163,28 @@ def test_an_index_built_with_static_vectors_refuses_the_model_and_the_reverse(mo
             Index(db, settings, encoder=Encoder(model, backend=asked), nlp=spacy.blank("en"))
         assert exc.value.fault is Fault.ENCODER
         assert "static/" in str(exc.value)
+
+
+STORY = ("Harbour bridge reopens\n\nThe Marlow harbour bridge reopened on Monday after two "
+         "years of repairs. Mayor Jane Roe cut the ribbon. Traffic is expected to ease.\n")
+
+
+def test_the_cli_ingests_and_answers_with_static_vectors_and_refuses_to_mix(
+        model, tmp_path, fast_env, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", str(model))
+    monkeypatch.setenv("BRIEFBOT_ENCODER", "static")
+    page = tmp_path / "bridge.txt"
+    page.write_text(STORY, encoding="utf-8")
+    db = str(tmp_path / "briefbot.db")
+    assert main(["--db", db, "ingest", str(page)]) == 0
+    assert main(["--db", db, "ask", "latest on the harbour bridge"]) == 0
+    assert "Marlow harbour bridge reopened" in capsys.readouterr().out
+
+    monkeypatch.setenv("BRIEFBOT_ENCODER", "numpy")  # the model itself: another space
+    assert main(["--db", db, "ask", "latest on the harbour bridge"]) == 1
+    captured = capsys.readouterr()
+    assert "static/" in captured.out + captured.err
+    assert "Marlow" not in captured.out
