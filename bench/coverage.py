@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bench.t17 import (QUERIES, T17, build_index, detokenize, load_articles,  # noqa: E402
+from bench.t17 import (CACHE, QUERIES, T17, build_index, detokenize, load_articles,  # noqa: E402
                        sample, split_stories)
 
 #: Topics no Timeline17 story is about, several sharing a common word with one.
@@ -75,11 +75,12 @@ TIME_ZONES = re.compile(r"^(?:GMT|BST|UTC|EST|EDT|PST|CET)$")
 SHARE_NAMES_PER_STORY = 4
 
 
-def services_for(path: Path):
+def services_for(path: Path, encoder: str = "auto"):
     from bot.config import Settings
     from bot.services import build_services
 
-    return build_services(Settings.load(env={}, dotenv=None, db_path=path))
+    return build_services(Settings.load(env={"BRIEFBOT_ENCODER": encoder}, dotenv=None,
+                                        db_path=path))
 
 
 def ingested_names(index, labels_by_id: dict[int, str], stories: list[str]) -> dict[str, list[str]]:
@@ -231,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="ingest these stories instead of a seeded choice (e.g. EgyptianProtest,haiti)")
     ap.add_argument("--refresh-aboutness", action="store_true",
                     help="recompute stored aboutness on the working copy (after changing its rule)")
+    ap.add_argument("--encoder", default="auto", help="BRIEFBOT_ENCODER of the index and the "
+                    "answers (static, hashing: an index of its own, cached apart)")
+    ap.add_argument("--cache", type=Path, default=CACHE,
+                    help=f"folder of the built indexes (default {CACHE}); a new one rebuilds them")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -246,12 +251,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: --ingest: no story {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
         ingested, held = chosen, sorted(set(ingested + held) - set(chosen))
+    from summarizer.embeddings import Encoder
+
     cached, labels = build_index(rows, stories=ingested, per_story=args.per_story,
-                                 max_sentences=args.max_sentences, seed=args.seed)
+                                 max_sentences=args.max_sentences, seed=args.seed,
+                                 encoder=Encoder(backend=args.encoder), cache=args.cache)
     work = Path(tempfile.mkdtemp(prefix="briefbot-coverage-")) / "t17.db"
     shutil.copy(cached, work)
     try:
-        services = services_for(work)
+        services = services_for(work, args.encoder)
         index = services.index
         if args.refresh_aboutness:
             from bot.index.aboutness import refresh_articles

@@ -20,6 +20,7 @@ Embeddings are cached under ~/.cache/briefbot/. Progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from dataclasses import fields, replace
@@ -35,6 +36,7 @@ from bench.summary_quality import DatasetError  # noqa: E402
 from bot.index.embed_policy import EmbedPolicy, vector_mask  # noqa: E402
 from summarizer.facets import says_when  # noqa: E402
 from summarizer.sentences import split_sentences  # noqa: E402
+from summarizer.embeddings import Encoder, EncoderBackend  # noqa: E402
 from summarizer.types import Sentence  # noqa: E402
 
 T17 = ROOT.parent / "shared" / "eval" / "t17"
@@ -78,15 +80,17 @@ def cases(timelines: list[dict], articles: list[dict], per_timeline: int, max_ar
     return out
 
 
-def embed(case_list: list[dict], cache_dir: Path) -> dict[str, np.ndarray]:
-    """Sentence embeddings per article id, cached on disk between runs."""
-    from summarizer.embeddings import Encoder
+def embed(case_list: list[dict], cache_dir: Path, enc: Encoder | None = None) -> dict[str, np.ndarray]:
+    """Sentence embeddings per article id, cached on disk between runs (MiniLM's under
+    their old name; another encoder's keyed by its identity)."""
 
-    cache = cache_dir / "t17-embeddings.npz"
+    enc = enc or Encoder()
+    name = "t17-embeddings.npz" if enc.backend in {"auto", "numpy", "torch"} else (
+        f"t17-embeddings-{hashlib.sha256(enc.identity.encode()).hexdigest()[:12]}.npz")
+    cache = cache_dir / name
     known: dict[str, np.ndarray] = dict(np.load(cache)) if cache.is_file() else {}
     todo = {a["id"]: a for c in case_list for a in c["articles"] if a["id"] not in known}
     if todo:
-        enc = Encoder()
         for k, (aid, a) in enumerate(sorted(todo.items()), 1):
             known[aid] = enc.encode(split_sentences(a["article"]))
             print(f"\rencoding articles {k}/{len(todo)}", end="", file=sys.stderr, flush=True)
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embed-sentences", type=EmbedPolicy, default=EmbedPolicy.SHOWN,
                     choices=list(EmbedPolicy), help="which sentences have a vector for the "
                     "system rows (as BRIEFBOT_EMBED_SENTENCES); system_embed_all is the baseline")
+    ap.add_argument("--encoder", type=EncoderBackend, default=EncoderBackend.AUTO,
+                    choices=list(EncoderBackend), help="encoder of the system rows (as "
+                    "BRIEFBOT_ENCODER; queries too); system_embed_all and the baselines keep MiniLM")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -156,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from rouge_score import rouge_scorer
 
-    from summarizer.embeddings import Encoder
     from summarizer.extractive import ExtractiveSummarizer, MMRParams
 
     types = {f.name: f.type for f in fields(MMRParams)}
@@ -171,16 +177,21 @@ def main(argv: list[str] | None = None) -> int:
     case_list = cases(timelines, articles, args.per_timeline, args.max_articles)
     if args.half:
         case_list = case_list[0 if args.half == "even" else 1::2]
-    embeddings = embed(case_list, args.cache)
     encoder = Encoder()
-    summarizer = ExtractiveSummarizer(encoder, mmr=replace(MMRParams(), **overrides))
+    embeddings = embed(case_list, args.cache, encoder)
+    system_encoder = Encoder(backend=args.encoder)
+    system_embeddings = embed(case_list, args.cache, system_encoder) if (
+        system_encoder.identity != encoder.identity) else embeddings
+    mmr = replace(MMRParams(), **overrides)
+    summarizer = ExtractiveSummarizer(system_encoder, mmr=mmr)
+    baseline = ExtractiveSummarizer(encoder, mmr=mmr)
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
     rows = ("system", *(("system_when",) if args.when_bonus else ()), "system_embed_all",
             "lead_newest", "cosine_only")
     totals = {name: np.zeros(len(METRICS)) for name in rows}
     words = dict.fromkeys(totals, 0)
     for k, case in enumerate(case_list, 1):
-        sents = sentences_of(case, embeddings, args.embed_sentences)
+        sents = sentences_of(case, system_embeddings, args.embed_sentences)
         every = sentences_of(case, embeddings, EmbedPolicy.ALL)
         qvec = encoder.encode([case["query"]])[0]
         picks = {
@@ -190,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 sents, query=case["query"], budget_words=args.budget, prefer_recent=True,
                 bonus={x.id: args.when_bonus for x in sents if says_when(x.text)}).sentences)}
                if args.when_bonus else {}),
-            "system_embed_all": list(summarizer.summarize(
+            "system_embed_all": list(baseline.summarize(
                 every, query=case["query"], budget_words=args.budget, prefer_recent=True).sentences),
             "lead_newest": lead_newest(every, args.budget),
             "cosine_only": cosine_only(every, qvec, args.budget),

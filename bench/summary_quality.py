@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.index.embed_policy import EmbedPolicy, vector_mask  # noqa: E402
+from summarizer.embeddings import EncoderBackend  # noqa: E402
 from summarizer.sentences import split_sentences  # noqa: E402
 from summarizer.types import Sentence  # noqa: E402
 
@@ -96,7 +97,8 @@ def embed_articles(records: Sequence[dict], encoder, cache_dir: Path | None = No
     """
     texts = [split_sentences(r["article"]) for r in records]
     flat = [t for ts in texts for t in ts]
-    key = hashlib.sha256("\x1e".join("\x1f".join(t) for t in texts).encode()).hexdigest()[:16]
+    key = hashlib.sha256(("\x1e".join("\x1f".join(t) for t in texts)
+                          + encoder.identity).encode()).hexdigest()[:16]
     cache = cache_dir / f"sentences-{key}.npy" if cache_dir else None
     if cache is not None and cache.is_file():
         emb = np.load(cache)
@@ -187,16 +189,20 @@ def intervals(system: RougeAverager, baseline: RougeAverager) -> dict:
 def evaluate(records: Iterable[dict], system: Callable[[list[Sentence]], list[str]],
              progress: bool = True, halves: bool = False,
              embeddings: Sequence[np.ndarray] | None = None,
-             policy: EmbedPolicy = EmbedPolicy.ALL) -> dict:
+             policy: EmbedPolicy = EmbedPolicy.ALL,
+             baseline: tuple[Callable[[list[Sentence]], list[str]],
+                             Sequence[np.ndarray]] | None = None) -> dict:
     """Mean ROUGE of the system and the baselines, with 95% intervals; `halves` adds the
     same for the even (tuning) and odd (held-out) records, from this one run. With
     `embeddings` (per record, from `embed_articles`) the system's sentences carry their
     vectors, as stored sentences do in the index: those `policy` gives one; with a policy
     other than ALL the row system_embed_all scores the system with every vector (the
-    baseline of BRIEFBOT_EMBED_SENTENCES) on the same records."""
+    baseline of BRIEFBOT_EMBED_SENTENCES) on the same records. `baseline` (a system and
+    its vectors, e.g. MiniLM's when the system row uses another encoder) scores that row
+    instead, with every vector."""
     records = list(records)
     scores = {"system": RougeAverager(), "lead3": RougeAverager()}
-    compare = embeddings is not None and policy is not EmbedPolicy.ALL
+    compare = baseline is not None or (embeddings is not None and policy is not EmbedPolicy.ALL)
     if compare:
         scores["system_embed_all"] = RougeAverager()
     with_lines = all(isinstance(r.get("article_lines"), list) for r in records)
@@ -207,7 +213,9 @@ def evaluate(records: Iterable[dict], system: Callable[[list[Sentence]], list[st
         vectors = None if embeddings is None else embeddings[i - 1]
         sents = article_sentences(rec, vectors, policy)
         scores["system"].add(ref, system(sents))
-        if compare:
+        if baseline is not None:
+            scores["system_embed_all"].add(ref, baseline[0](article_sentences(rec, baseline[1][i - 1])))
+        elif compare:
             scores["system_embed_all"].add(ref, system(article_sentences(rec, vectors)))
         scores["lead3"].add(ref, [s.text for s in sents[:3]])
         if "lead3_article_lines" in scores:
@@ -254,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embed-sentences", type=EmbedPolicy, default=EmbedPolicy.SHOWN,
                     choices=list(EmbedPolicy), help="which sentences have a vector for the "
                     "system row (as BRIEFBOT_EMBED_SENTENCES); system_embed_all is the baseline")
+    ap.add_argument("--encoder", type=EncoderBackend, default=EncoderBackend.AUTO,
+                    choices=list(EncoderBackend), help="encoder of the system row (as "
+                    "BRIEFBOT_ENCODER); system_embed_all then keeps MiniLM and every vector")
     args = ap.parse_args(argv)
     try:
         records = load_records(args.dataset, limit=args.limit, half=args.half)
@@ -267,15 +278,23 @@ def main(argv: list[str] | None = None) -> int:
     from summarizer.embeddings import Encoder
     from summarizer.extractive import ExtractiveSummarizer
 
-    encoder = Encoder()
+    encoder = Encoder(backend=args.encoder)
     summarizer = ExtractiveSummarizer(encoder)
     vectors = embed_articles(records, encoder, args.cache)
 
     def system(sents: list[Sentence]) -> list[str]:
         return [s.text for s in summarizer.summarize_article(sents, max_sentences=3).sentences]
 
+    baseline = None
+    if encoder.identity != Encoder().identity:  # another vector space: MiniLM is the baseline
+        minilm = ExtractiveSummarizer(Encoder())
+
+        def minilm_system(sents: list[Sentence]) -> list[str]:
+            return [s.text for s in minilm.summarize_article(sents, max_sentences=3).sentences]
+
+        baseline = (minilm_system, embed_articles(records, minilm.encoder, args.cache))
     result = evaluate(records, system, halves=args.half is None, embeddings=vectors,
-                      policy=args.embed_sentences)
+                      policy=args.embed_sentences, baseline=baseline)
     if args.json:
         print(json.dumps(result))
         return 0

@@ -80,21 +80,25 @@ def to_article(row: dict, max_sentences: int):
 
 
 def build_index(rows: list[dict], *, stories: list[str], per_story: int, max_sentences: int,
-                seed: int, encoder=None) -> tuple[Path, dict[str, str]]:
+                seed: int, encoder=None, cache: Path = CACHE) -> tuple[Path, dict[str, str]]:
     """The cached database of these stories as one stream (oldest first), and
-    {origin: story label} for every article in it."""
+    {origin: story label} for every article in it. An `encoder` other than MiniLM
+    (BRIEFBOT_ENCODER=static, hashing) gets its own file, keyed by its identity."""
     picked = [r for label in stories for r in sample(rows, label, per_story)]
     picked.sort(key=lambda r: (r["date"], r["id"]))
     labels = {f"t17/{r['id']}": story(r) for r in picked}
-    key = hashlib.sha1(json.dumps([stories, per_story, max_sentences, seed]).encode()).hexdigest()[:12]
-    path = CACHE / f"t17-{key}.db"
+    params: list = [stories, per_story, max_sentences, seed]
+    if encoder is not None and encoder.backend not in {"auto", "numpy", "torch"}:
+        params.append(encoder.identity)
+    key = hashlib.sha1(json.dumps(params).encode()).hexdigest()[:12]
+    path = cache / f"t17-{key}.db"
     if path.is_file():
         return path, labels
     from bot.index.store import Index
 
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    for leftover in CACHE.glob(partial.name + "*"):
+    for leftover in cache.glob(partial.name + "*"):
         leftover.unlink()
     index = Index(partial, encoder=encoder)
     start = time.monotonic()
