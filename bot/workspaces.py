@@ -78,3 +78,56 @@ class AllowList:
     def ids(self, platform: ChatPlatform) -> list[str]:
         """The listed ids of one platform, for log lines."""
         return sorted(w.id for w in self.entries if w.platform == platform)
+
+
+#: The owner of the operator's base corpus: seeds, CLI ingests, feeds added from the CLI.
+BASE = ""
+
+
+def owner_of(platform: str, ident: str | int | None) -> str:
+    """The owner string of a chat workspace ("discord:123"), or BASE when there is none
+    (a DM, the console) or the platform has no workspaces. An id already written as an
+    owner ("slack:T1") is returned as it is."""
+    ident = "" if ident is None else str(ident).strip()
+    if not ident:
+        return BASE
+    if ":" in ident:
+        return ident
+    try:
+        return str(Workspace(ChatPlatform(platform), ident))
+    except ValueError:  # "console", "test": no workspaces there
+        return BASE
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The owners an answer may draw on: always the base corpus, plus workspaces.
+
+    The one home of "what may this reader see". Index reads take a Scope and default
+    to `Scope.base()`, so a forgotten scope can only ever show less, never leak."""
+
+    workspaces: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "workspaces", frozenset(w for w in self.workspaces if w))
+
+    @classmethod
+    def base(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def of(cls, *owners: str) -> Scope:
+        return cls(frozenset(owners))
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """Every owner in scope, base first then sorted: stable SQL parameters."""
+        return (BASE, *sorted(self.workspaces))
+
+    def __contains__(self, owner: object) -> bool:
+        return owner == BASE or owner in self.workspaces
+
+    def sql(self, column: str) -> tuple[str, list[str]]:
+        """`column IN (?, ...)` and its parameters, portable SQL."""
+        owners = self.owners
+        return f"{column} IN ({','.join('?' * len(owners))})", list(owners)
