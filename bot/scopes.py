@@ -46,10 +46,10 @@ def workspace_of(req: Request) -> str:
 
 def may_add_for(req: Request) -> str | None:
     """The owner that feeds and ingests made by this request belong to, or None where
-    nothing may be added: a chat DM with no workspace would otherwise add to everybody's
-    base corpus, which only the operator (CLI) adds to."""
+    nothing may be added: a chat DM with no workspace (Discord) would otherwise add to
+    everybody's base corpus, which only the operator (CLI) adds to."""
     owner = workspace_of(req)
-    if owner == BASE and req.platform in CHAT_PLATFORMS:
+    if owner == BASE and req.is_direct and req.platform in CHAT_PLATFORMS:
         return None
     return owner
 
