@@ -278,3 +278,33 @@ def test_hostile_topics_read_within_scope(tmp_path, fast_encoder, blank_nlp, hos
         assert not set(svc.index.most_covered(5, scope=scope)) & set(B_ONLY)
     finally:
         svc.close()
+
+
+def test_an_index_from_before_owners_is_upgraded_with_every_row_base(seeded_db, tmp_path):
+    """An existing database gains owners with everything the base corpus's, and answers
+    the base corpus's questions exactly as before."""
+    import shutil
+
+    from bot.index.schema import STEPS, _v8_owners
+    from schema_history import undo_owners
+
+    path = tmp_path / "old.db"
+    shutil.copy(seeded_db, path)
+    index = Index(path)
+
+    def view(ix: Index) -> tuple:
+        return ([(e.name, e.type, e.aliases, e.article_ids, e.mentions) for e in ix.entities()],
+                [(e.name, e.aliases, e.article_ids) for e in ix.events()],
+                ix.resolve_topic("Budapest summit").about_ids, ix.suggest("Witkof"))
+    before = view(index)
+    undo_owners(index.conn)
+    index.conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'index'",
+                       [STEPS.index(_v8_owners)])
+    index.close()
+    reopened = Index(path)
+    try:
+        assert view(reopened) == before and before[0] and before[2]
+        for table in ("articles", "article_sources", "entities", "events", "entity_aliases"):
+            assert reopened.conn.execute(f"SELECT DISTINCT ws FROM {table}").fetchall() == [("",)]
+    finally:
+        reopened.close()
