@@ -55,12 +55,11 @@ def build(args: argparse.Namespace) -> int:
     _code(args.code_root)
     from bot.index.store import Index
     from scale import pick_real
-    from t17 import to_article
 
     index = Index(args.db, _settings(Path(args.db)))
-    rows = pick_real(args.limit)
+    articles = pick_real(args.limit)
     t0 = time.perf_counter()
-    index.add_many([to_article(r, 40) for r in rows])
+    index.add_many(articles)
     print(json.dumps({"articles": index.article_count(), "seconds": round(time.perf_counter() - t0)}))
     index.close()
     return 0
@@ -139,7 +138,7 @@ def compare(args: argparse.Namespace) -> int:
     here = str(HERE.parent)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    built = work / "baseline.db"
+    built = work / "built.db"
     if not built.exists():
         print(f"building {args.limit} articles with the baseline code...", file=sys.stderr)
         print(_run(args.baseline_root, "build", str(built), "--limit", str(args.limit)),

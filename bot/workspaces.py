@@ -87,16 +87,16 @@ BASE = ""
 def owner_of(platform: str, ident: str | int | None) -> str:
     """The owner string of a chat workspace ("discord:123"), or BASE when there is none
     (a DM, the console) or the platform has no workspaces. An id already written as an
-    owner ("slack:T1") is returned as it is."""
+    owner of this platform ("slack:T1" on slack) is returned as it is; another platform's
+    is not this platform's workspace (BASE: less, never someone else's)."""
     ident = "" if ident is None else str(ident).strip()
-    if not ident:
-        return BASE
-    if ":" in ident:
-        return ident
     try:
-        return str(Workspace(ChatPlatform(platform), ident))
+        kind = ChatPlatform(platform)
     except ValueError:  # "console", "test": no workspaces there
         return BASE
+    if not ident or (":" in ident and not ident.startswith(f"{kind.value}:")):
+        return BASE
+    return ident if ":" in ident else str(Workspace(kind, ident))
 
 
 @dataclass(frozen=True)

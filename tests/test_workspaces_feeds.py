@@ -162,3 +162,28 @@ def test_the_cli_answers_as_a_workspace_sees_it(tmp_path, fast_env, fast_encoder
     assert code == 1
     assert err.strip() == ("briefbot: error: --workspace: 'discord:abc' is not a server id such "
                            "as discord:123456789012345678")
+
+
+def test_subscriptions_from_before_owners_name_their_workspace_as_an_owner(tmp_path):
+    """Digest subscriptions stored a bare server or team id; they now hold the owner string
+    that their digests' scope and the index's rows use."""
+    from bot.digests.store import STEPS, DigestStore
+
+    db = tmp_path / "subs.db"
+    store = DigestStore(db)
+    conn = store.db.conn
+    with conn:
+        for platform, channel, workspace in (("discord", "c1", "111"), ("slack", "C2", "T0ABC"),
+                                             ("discord", "d1", ""), ("slack", "C3", "slack:T9")):
+            conn.execute("INSERT INTO digest_subscriptions(platform, channel_id, workspace, time, "
+                         "tz, active_since, updated_at) VALUES (?, ?, ?, '08:00', 'UTC', ?, ?)",
+                         [platform, channel, workspace, NOW.isoformat(), NOW.isoformat()])
+        conn.execute("UPDATE schema_versions SET version = ? WHERE component = 'digests'",
+                     [len(STEPS) - 1])
+    store.close()
+    store = DigestStore(db)
+    try:
+        assert {(s.channel_id, s.workspace) for s in store.subscriptions()} == {
+            ("c1", "discord:111"), ("C2", "slack:T0ABC"), ("d1", ""), ("C3", "slack:T9")}
+    finally:
+        store.close()

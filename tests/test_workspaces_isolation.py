@@ -308,3 +308,38 @@ def test_an_index_from_before_owners_is_upgraded_with_every_row_base(seeded_db, 
             assert reopened.conn.execute(f"SELECT DISTINCT ws FROM {table}").fetchall() == [("",)]
     finally:
         reopened.close()
+
+
+@given(guild=st.one_of(st.none(), st.text(max_size=30), st.integers(-5, 10**20)),
+       platform=st.sampled_from(["discord", "slack", "console", "test", "web"]),
+       direct=st.booleans())
+def test_a_request_scope_always_holds_the_base_corpus_and_at_most_its_own_workspace(
+        guild, platform, direct):
+    """Whatever an adapter puts in a request, its scope is the base corpus plus at most the
+    one workspace it names (no DMs recorded here: the member store is empty)."""
+    from bot.core import Request
+    from bot.scopes import scope_for, workspace_of
+
+    class NoMembers:
+        def record(self, *args) -> None:
+            pass
+
+        def workspaces(self, *args) -> list[str]:
+            return []
+
+    class Fake:
+        members = NoMembers()
+
+        @staticmethod
+        def clock() -> datetime:
+            return NOW
+
+    key = "team_id" if platform == "slack" else "guild_id"
+    req = Request(command="latest", text="x", platform=platform, user_id="u", is_direct=direct,
+                  extra={key: guild})
+    scope = scope_for(req, Fake())  # type: ignore[arg-type]
+    owner = workspace_of(req)
+    assert "" in scope and scope.owners[0] == ""
+    assert scope.workspaces <= {owner}
+    assert scope.sql("ws") == (f"ws IN ({','.join('?' * len(scope.owners))})", list(scope.owners))
+    assert owner == "" or owner.startswith(f"{platform}:")

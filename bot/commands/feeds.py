@@ -1,8 +1,9 @@
 """`feeds list | add URL | remove ID | resume ID`: the feeds the bot follows.
 
-Anyone may list; adding, removing and resuming change what every channel's
-digests draw on, so they need Manage Channels, checked here per action because
-one command carries them all.
+Anyone may list; adding, removing and resuming change what every channel of the
+server or workspace draws on, so they need Manage Channels, checked here per action
+because one command carries them all. A workspace lists and changes only its own feeds,
+and what they bring only its own answers (bot.scopes); the console sees every feed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ async def feeds(req: Request, services: Services) -> Reply:
         raise UserError(f"Unknown feeds action “{word[:30]}”: use `feeds list`, "
                         "`feeds add URL`, `feeds remove ID` or `feeds resume ID`.")
     if action in _CHANGES and not req.can_manage:
-        return Reply.plain(f"`feeds {action}` changes the feeds every channel's news comes "
+        return Reply.plain(f"`feeds {action}` changes the feeds this workspace's news comes "
                            "from, so it needs the Manage Channels permission.",
                            kind=ReplyKind.FORBIDDEN, ephemeral=True)
     if action in _CHANGES and not rest:

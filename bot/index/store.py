@@ -92,7 +92,9 @@ class Index:
         self._nlp_lock = threading.Lock()
         self._encoder = encoder
         self._nlp = nlp
-        self._naming_count: tuple[tuple[int, int, Scope], int] | None = None
+        #: articles_naming_entities per scope, with the state of the file it was counted at;
+        #: shared by every view `scoped` makes, so each digest does not count again.
+        self._naming_counts: dict[Scope, tuple[tuple[int, int], int]] = {}
         #: What reads draw on when not told: the base corpus (see `scoped`).
         self.scope = Scope.base()
         with self._lock:
@@ -421,7 +423,6 @@ class Index:
         what a request's commands get, so none of them can forget whose answer it is."""
         view = copy.copy(self)
         view.scope = scope
-        view._naming_count = None
         return view
 
     def _in(self, scope: Scope | None) -> Scope:
@@ -524,10 +525,14 @@ class Index:
         scope = self._in(scope)
         with self._lock:
             state = (self.conn.execute("PRAGMA data_version").fetchone()[0],
-                     self.conn.total_changes, scope)
-            if self._naming_count is None or self._naming_count[0] != state:
-                self._naming_count = (state, queries.articles_naming_entities(self.conn, scope))
-            return self._naming_count[1]
+                     self.conn.total_changes)
+            known = self._naming_counts.get(scope)
+            if known is None or known[0] != state:
+                if len(self._naming_counts) > 1000:  # workspaces come and go
+                    self._naming_counts.clear()
+                known = self._naming_counts[scope] = (
+                    state, queries.articles_naming_entities(self.conn, scope))
+            return known[1]
 
     def most_covered(self, k: int = 3, *, scope: Scope | None = None) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""
