@@ -7,13 +7,16 @@ answered by a baseline checkout and by this code in the same run (run by hand).
 1. The baseline code ingests the first `--limit` Timeline17 articles (spread over its
    stories by `scale.pick_real`) with spaCy's en_core_web_sm and the hashing encoder:
    the names and events are real, the vectors do not matter to the SQL measured here.
-2. Three runs, each a fresh process over its own copy of that file:
-   - `baseline`: the baseline code;
-   - `base scope`: this code (opening the copy applies the owners step; every row is the
-     base corpus's), asked as the console asks;
-   - `workspace scope`: this code, with two thirds of the articles then given to two
-     workspaces (`discord:1`, `discord:2`; entities stay the base corpus's) and the
-     questions asked from a channel of `discord:1`, whose scope is base + discord:1.
+   This code ingests the same articles into a second file, a third each as the base
+   corpus's, `discord:1`'s and `discord:2`'s.
+2. Three runs, each a fresh process over its own copy of a file:
+   - `baseline`: the baseline code on the first file;
+   - `base scope`: this code on the first file (opening the copy applies the owners step;
+     every row is the base corpus's), asked as the console asks; its replies are compared
+     with the baseline's, whole;
+   - `workspace scope`: this code on the second file, asked from a channel of
+     `discord:1` (scope: base + discord:1, two thirds of the articles; its answers are
+     not the baseline's, so its figures show the order of cost, not an overhead).
    Each times warm `latest`, `who`, `timeline`, `sources` over `scale.questions` and a
    channel digest at several moments, `--repeats` passes after one warm-up pass.
 3. Prints p50/p95 per command for the three, and each run's p95 over the baseline's.
@@ -58,6 +61,9 @@ def build(args: argparse.Namespace) -> int:
 
     index = Index(args.db, _settings(Path(args.db)))
     articles = pick_real(args.limit)
+    if args.owners:  # a third each: the base corpus's, discord:1's, discord:2's
+        for n, article in enumerate(articles):
+            article.workspace = ("", "discord:1", "discord:2")[n % 3]
     t0 = time.perf_counter()
     index.add_many(articles)
     print(json.dumps({"articles": index.article_count(), "seconds": round(time.perf_counter() - t0)}))
@@ -102,9 +108,10 @@ def measure(args: argparse.Namespace) -> int:
 
     loop = asyncio.new_event_loop()
     timings: dict[str, list[float]] = {}
+    said: dict[str, object] = {}
     for command in COMMANDS:
         for q in qs[command]:
-            loop.run_until_complete(ask(f"{command} {q}"))
+            said[f"{command} {q}"] = loop.run_until_complete(ask(f"{command} {q}")).as_json()
         for _ in range(args.repeats):
             for q in qs[command]:
                 t0 = time.perf_counter()
@@ -120,9 +127,11 @@ def measure(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             channel_digest(services, store, sub, now)
             timings.setdefault("digest", []).append(time.perf_counter() - t0)
-    print(json.dumps({k: {"p50": round(percentile(v, 0.5) * 1000, 1),
-                          "p95": round(percentile(v, 0.95) * 1000, 1), "n": len(v)}
-                      for k, v in timings.items()}))
+    out: dict = {k: {"p50": round(percentile(v, 0.5) * 1000, 1),
+                     "p95": round(percentile(v, 0.95) * 1000, 1), "n": len(v)}
+                 for k, v in timings.items()}
+    out["answers"] = said
+    print(json.dumps(out))
     store.close()
     services.close()
     return 0
@@ -138,35 +147,33 @@ def compare(args: argparse.Namespace) -> int:
     here = str(HERE.parent)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    built = work / "built.db"
+    built, owned = work / "built.db", work / "owned.db"
     if not built.exists():
         print(f"building {args.limit} articles with the baseline code...", file=sys.stderr)
         print(_run(args.baseline_root, "build", str(built), "--limit", str(args.limit)),
               file=sys.stderr)
+    if not owned.exists():
+        print(f"building {args.limit} articles a third each by two workspaces, this code...",
+              file=sys.stderr)
+        print(_run(here, "build", str(owned), "--limit", str(args.limit), "--owners"),
+              file=sys.stderr)
     runs: dict[str, dict] = {}
-    plan = (("baseline", args.baseline_root, ""), ("base scope", here, ""),
-            ("workspace scope", here, "discord:1"))
-    for label, root, workspace in plan:
+    plan = (("baseline", args.baseline_root, "", built), ("base scope", here, "", built),
+            ("workspace scope", here, "discord:1", owned))
+    for label, root, workspace, source in plan:
         copy = work / f"{label.replace(' ', '_')}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
-        shutil.copy(built, copy)
-        if workspace:  # open once (the owners step), then hand two thirds to two workspaces
-            _code(here)
-            from bot.index.store import Index
-
-            index = Index(copy, _settings(copy))
-            with index.conn:
-                index.conn.execute("UPDATE articles SET ws = CASE id % 3 WHEN 1 THEN 'discord:1' "
-                                   "WHEN 2 THEN 'discord:2' ELSE '' END")
-                index.conn.execute("UPDATE article_sources SET ws = (SELECT a.ws FROM articles a "
-                                   "WHERE a.id = article_sources.article_id)")
-            index.close()
+        shutil.copy(source, copy)
         print(f"measuring {label}...", file=sys.stderr)
         runs[label] = _run(root, "measure", str(copy), "--questions", str(args.questions),
                            "--repeats", str(args.repeats), *(["--workspace", workspace]
                                                              if workspace else []))
+    said = {label: run.pop("answers") for label, run in runs.items()}
+    same = sum(said["baseline"][q] == said["base scope"].get(q) for q in said["baseline"])
     base = runs["baseline"]
+    print(f"base scope gave the same answers as the baseline to {same} of "
+          f"{len(said['baseline'])} questions (whole replies, sources included)")
     print(f"{'command':<10}" + "".join(f"{label:>28}" for label in runs))
     for command in base:
         cells = []
@@ -188,6 +195,8 @@ def main() -> int:
     b.add_argument("db")
     b.add_argument("--limit", type=int, default=1500)
     b.add_argument("--code-root", default=str(HERE.parent))
+    b.add_argument("--owners", action="store_true",
+                   help="ingest a third each as the base corpus, discord:1 and discord:2")
     m = sub.add_parser("measure")
     m.add_argument("db")
     m.add_argument("--workspace", default="")

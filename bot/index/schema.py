@@ -185,7 +185,8 @@ def _v8_owners(db: sqlite_utils.Database) -> None:
     c = db.conn
     for table in ("articles", "article_sources", "entities", "events"):
         c.execute(f"ALTER TABLE {table} ADD COLUMN ws TEXT NOT NULL DEFAULT ''")
-    c.execute("CREATE INDEX idx_articles_ws ON articles(ws, id)")
+    # no index on articles.ws: most rows share a few owners, and SQLite would pick it over
+    # the date indexes (a window query became a scan of every base article)
     for table, owner, col, extra in _OWNED_COUNTS:
         parent = "entities"
         more = "".join(f", {x} TEXT" for x in extra)
