@@ -127,7 +127,10 @@ class Scope:
     def __contains__(self, owner: object) -> bool:
         return owner == BASE or owner in self.workspaces
 
-    def sql(self, column: str) -> tuple[str, list[str]]:
-        """`column IN (?, ...)` and its parameters, portable SQL."""
+    def sql(self, column: str, *, by_index: bool = True) -> tuple[str, list[str]]:
+        """`column IN (?, ...)` and its parameters, portable SQL. `by_index=False` keeps
+        SQLite from reading the owner index for it (`column || ''`), where a date or hash
+        index must find the rows: nearly every row has one of a few owners."""
         owners = self.owners
-        return f"{column} IN ({','.join('?' * len(owners))})", list(owners)
+        target = column if by_index else f"{column} || ''"
+        return f"{target} IN ({','.join('?' * len(owners))})", list(owners)

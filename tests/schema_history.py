@@ -6,6 +6,7 @@ from __future__ import annotations
 def undo_owners(conn) -> None:
     """Back to the format before the owners step (every row the base corpus's): no `ws`
     columns, counts and aliases keyed without an owner."""
+    conn.execute("DROP INDEX idx_articles_ws")
     for table in ("articles", "article_sources", "entities", "events"):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN ws")
     for table, col, extra in (("entity_aliases", "alias", ", key"), ("entity_labels", "label", ""),

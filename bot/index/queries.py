@@ -596,7 +596,7 @@ def suggest(conn: Conn, text: str, k: int = 5, scope: Scope = _BASE) -> list[str
 
 def articles_added_since(conn: Conn, since: datetime | None,
                          scope: Scope = _BASE) -> list[ArticleRow]:
-    in_ws, owners = scope.sql("ws")
+    in_ws, owners = scope.sql("ws", by_index=False)
     if since is None:
         ids = [r[0] for r in conn.execute(f"SELECT id FROM articles WHERE {in_ws} "
                                           "ORDER BY added_at, id", owners)]
@@ -620,7 +620,7 @@ def articles_in_window(conn: Conn, *, published_after: datetime, published_until
         where = (f"id IN (SELECT id FROM articles WHERE {where} "
                  "UNION ALL SELECT id FROM articles WHERE added_at > ?)")
         args = [*args, iso_utc(added_after)]
-    in_ws, owners = scope.sql("ws")
+    in_ws, owners = scope.sql("ws", by_index=False)
     ids = [r[0] for r in conn.execute(
         f"SELECT id FROM articles WHERE ({where}) AND {in_ws} ORDER BY added_at, id",
         [*args, *owners])]
@@ -644,7 +644,7 @@ def publication_dates(conn: Conn, ids: Sequence[int],
 
 def newest_published(conn: Conn, until: datetime, scope: Scope = _BASE) -> datetime | None:
     """The latest publication time at or before `until`, for "the newest day in the index"."""
-    in_ws, owners = scope.sql("ws")
+    in_ws, owners = scope.sql("ws", by_index=False)
     row = conn.execute(f"SELECT MAX(published) FROM articles WHERE published <= ? AND {in_ws}",
                        [iso_utc(until), *owners]).fetchone()
     return _dt(row[0]) if row else None

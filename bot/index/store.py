@@ -207,6 +207,7 @@ class Index:
         near-duplicate confirmed by Jaccard over word shingles; only among the articles
         its owner may see (the base corpus's and its own: bot.workspaces)."""
         in_ws, owners = Scope.of(p.article.workspace).sql("ws")
+        in_hash, _ = Scope.of(p.article.workspace).sql("ws", by_index=False)
         in_a, _ = Scope.of(p.article.workspace).sql("a.ws")
         with self._lock:
             keys = [k for k in p.article.keys if k]
@@ -217,7 +218,7 @@ class Index:
                     "ORDER BY article_id", [*keys, *owners]).fetchone()
                 if row:
                     return row[0]
-            row = self.conn.execute(f"SELECT id FROM articles WHERE content_hash = ? AND {in_ws} "
+            row = self.conn.execute(f"SELECT id FROM articles WHERE content_hash = ? AND {in_hash} "
                                     "ORDER BY id", [p.fingerprint.hash, *owners]).fetchone()
             if row:
                 return row[0]
