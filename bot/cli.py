@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help='answer a question, e.g. "latest on Budapest summit"')
     ask.add_argument("question", nargs="+")
+    _workspace_option(ask)
     ask.add_argument("--json", action="store_true",
                      help='print {"text", "title", "kind", "sections": [...], "sources": [...]} '
                           'as JSON')
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          f"Discord; a time window may end the topic "
                                          f"(\"Zelensky this week\").")
         cmd.add_argument("topic", nargs="+")
+        _workspace_option(cmd)
         cmd.add_argument("--json", action="store_true", help="print the answer as JSON (as ask --json)")
         if name == "sources":
             cmd.add_argument("--limit", type=int, default=None, metavar="N",
@@ -82,12 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     dig = sub.add_parser("digest", help="the period's top stories as cards with their sources")
     dig.add_argument("--json", action="store_true", help="print the digest as JSON")
+    _workspace_option(dig)
 
     ent = sub.add_parser("entities", help="list the people, places, organisations and events indexed")
     ent.add_argument("--json", action="store_true", help='print [{"name", "type", "aliases", "articles"}]')
     ent.add_argument("--type", help="only this type (PERSON, ORG, GPE, LOC, EVENT...)")
     ent.add_argument("--limit", type=int, default=50, help="at most this many (text output; default 50)")
     ent.add_argument("--all", action="store_true", help="list every one (text output)")
+    _workspace_option(ent)
 
     mnt = sub.add_parser(
         "maintain", help="apply retention and give unused space back to the disk",
@@ -156,6 +160,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rewrite adapters/slack/manifest.json instead of printing")
     _register_plugins(sub)
     return p
+
+
+def _workspace_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--workspace", metavar="PLATFORM:ID", default="",
+                     help="answer as that Discord server or Slack workspace sees it "
+                          "(e.g. discord:123456789012345678): the base corpus plus its own "
+                          "feeds; default: the base corpus only")
+
+
+def _workspace(args: argparse.Namespace) -> str:
+    """The owner string of `--workspace` ('' when not given); a malformed one is refused."""
+    from bot.workspaces import parse_workspace
+
+    given = getattr(args, "workspace", "") or ""
+    if not given.strip():
+        return ""
+    try:
+        return str(parse_workspace(given))
+    except ValueError as exc:
+        raise CliError(f"--workspace: {exc}") from None
 
 
 def _register_plugins(sub: argparse._SubParsersAction) -> None:
@@ -247,10 +271,13 @@ def _print_ingest_report(report, as_json: bool) -> None:
         print("\n".join(report.lines()), flush=True)
 
 
-def _answer(services, text: str, *, platform: str = "console"):
+def _answer(services, text: str, *, platform: str = "console", workspace: str = ""):
+    from bot.scopes import OPERATOR_WORKSPACE
+
     registry = services.registry
     request = registry.parse(text, platform=platform, user_id="cli", channel_id="cli",
-                             is_direct=True, can_manage=True)
+                             is_direct=True, can_manage=True,
+                             extra={OPERATOR_WORKSPACE: workspace} if workspace else None)
     return asyncio.run(registry.dispatch(request, services))
 
 
@@ -266,15 +293,18 @@ def _print_reply(reply, as_json: bool) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = " ".join(args.question)
-    return _print_reply(_answer(_opened(settings), question), args.json)
+    workspace = _workspace(args)
+    return _print_reply(_answer(_opened(settings), question, workspace=workspace), args.json)
 
 
 def cmd_topic(args: argparse.Namespace, settings: Settings) -> int:
     """`briefbot sources Alaska summit`: the registry's command, as a slash command runs it."""
     from bot.core import Request
+    from bot.scopes import OPERATOR_WORKSPACE
 
+    workspace = _workspace(args)
     services = _opened(settings)
-    extra = {}
+    extra: dict[str, Any] = {OPERATOR_WORKSPACE: workspace} if workspace else {}
     if args.cmd == "sources":
         extra["limit"] = None if args.all else args.limit
     request = Request(command=args.cmd, text=" ".join(args.topic), platform="console",
@@ -296,17 +326,20 @@ def _database_note(settings: Settings, count: int) -> str:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    return _print_reply(_answer(_services(settings), "digest"), args.json)
+    workspace = _workspace(args)
+    return _print_reply(_answer(_services(settings), "digest", workspace=workspace), args.json)
 
 
 def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     from bot.index.store import Index
+    from bot.workspaces import Scope
 
+    scope = Scope.of(_workspace(args))
     index = Index(settings.database, settings)
-    rows = index.entities()
+    rows = index.entities(scope=scope)
     if args.type:
         rows = [r for r in rows if r.type.upper() == args.type.upper()]
-    events = [] if args.type and args.type.upper() != "EVENT" else index.events()
+    events = [] if args.type and args.type.upper() != "EVENT" else index.events(scope=scope)
     items: list[dict[str, Any]] = [{"name": r.name, "type": r.type, "aliases": r.aliases,
               "articles": len(r.article_ids)} for r in rows]
     items += [{"name": e.name, "type": "EVENT", "aliases": e.aliases,

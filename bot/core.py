@@ -344,6 +344,7 @@ class Registry:
                                kind=ReplyKind.ERROR, ephemeral=True)
         if text != request.text or window is not request.window:
             request = replace(request, text=text, window=window)
+        services = scoped(request, services)
         limit = services.settings.command_timeout_seconds
         task = asyncio.ensure_future(spec.handler(request, services))
         try:
@@ -381,6 +382,16 @@ class Registry:
         return Reply.plain(
             "Sorry, something went wrong while answering that. The error was logged.",
             kind=ReplyKind.ERROR, ephemeral=True)
+
+
+def scoped(request: Request, services: Services) -> Services:
+    """The services a command runs with: the index seen through the request's Scope
+    (bot.scopes), so every command's reads stay within what its asker may see."""
+    from bot.scopes import scope_for
+
+    if services.index is None:  # a command that reads no index (help, in tests)
+        return services
+    return services.seen_from(scope_for(request, services))
 
 
 def _a(noun: str) -> str:

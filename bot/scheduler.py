@@ -81,7 +81,7 @@ async def retention_job(scheduler_key: str) -> None:
 def active_scheduler(services) -> DigestScheduler | None:
     """The running scheduler serving these services, if any (for `/digest now`, `/subscribe`)."""
     for scheduler in _ACTIVE.values():
-        if scheduler.services is services:
+        if scheduler.services is getattr(services, "origin", services):
             return scheduler
     return None
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+
+from bot.scopes import MemberStore
+from bot.workspaces import Scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.core import Registry
@@ -41,16 +44,34 @@ class Services:
     #: Made here once, so copies of these services (dataclasses.replace) share it.
     jobs: JobRunner = field(default=None, repr=False)  # type: ignore[assignment]
 
+    #: Which workspaces each chat user has used the bot in (DM scopes; bot.scopes).
+    members: MemberStore = None  # type: ignore[assignment]  # set from settings below
+    #: The services this one was made from by `seen_from` (None: this is the original).
+    root: Services | None = field(default=None, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         if self.jobs is None:
             from bot.jobs.runner import JobRunner
 
             self.jobs = JobRunner(self)
+        if self.members is None:
+            self.members = MemberStore(self.settings.database)
+
+    def seen_from(self, scope: Scope) -> Services:
+        """The same services with the index read within `scope` (one request's view)."""
+        return replace(self, index=self.index.scoped(scope), root=self.origin)
+
+    @property
+    def origin(self) -> Services:
+        """The original services (what the scheduler and other long-lived parts hold)."""
+        return self.root or self
 
     def close(self) -> None:
-        """Close the index and the jobs' connection, and end the feed worker's process."""
+        """Close the index, the jobs' connection and the member store, and end the feed
+        worker's process."""
         self.feed_worker.close()
         self.jobs.close()
+        self.members.close()
         self.index.close()
 
 

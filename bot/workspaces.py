@@ -78,3 +78,59 @@ class AllowList:
     def ids(self, platform: ChatPlatform) -> list[str]:
         """The listed ids of one platform, for log lines."""
         return sorted(w.id for w in self.entries if w.platform == platform)
+
+
+#: The owner of the operator's base corpus: seeds, CLI ingests, feeds added from the CLI.
+BASE = ""
+
+
+def owner_of(platform: str, ident: str | int | None) -> str:
+    """The owner string of a chat workspace ("discord:123"), or BASE when there is none
+    (a DM, the console) or the platform has no workspaces. An id already written as an
+    owner of this platform ("slack:T1" on slack) is returned as it is; another platform's
+    is not this platform's workspace (BASE: less, never someone else's)."""
+    ident = "" if ident is None else str(ident).strip()
+    try:
+        kind = ChatPlatform(platform)
+    except ValueError:  # "console", "test": no workspaces there
+        return BASE
+    if not ident or (":" in ident and not ident.startswith(f"{kind.value}:")):
+        return BASE
+    return ident if ":" in ident else str(Workspace(kind, ident))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The owners an answer may draw on: always the base corpus, plus workspaces.
+
+    The one home of "what may this reader see". Index reads take a Scope and default
+    to `Scope.base()`, so a forgotten scope can only ever show less, never leak."""
+
+    workspaces: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "workspaces", frozenset(w for w in self.workspaces if w))
+
+    @classmethod
+    def base(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def of(cls, *owners: str) -> Scope:
+        return cls(frozenset(owners))
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """Every owner in scope, base first then sorted: stable SQL parameters."""
+        return (BASE, *sorted(self.workspaces))
+
+    def __contains__(self, owner: object) -> bool:
+        return owner == BASE or owner in self.workspaces
+
+    def sql(self, column: str, *, by_index: bool = True) -> tuple[str, list[str]]:
+        """`column IN (?, ...)` and its parameters, portable SQL. `by_index=False` keeps
+        SQLite from reading the owner index for it (`column || ''`), where a date or hash
+        index must find the rows: nearly every row has one of a few owners."""
+        owners = self.owners
+        target = column if by_index else f"{column} || ''"
+        return f"{target} IN ({','.join('?' * len(owners))})", list(owners)

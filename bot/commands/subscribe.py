@@ -13,13 +13,8 @@ from bot.core import Reply, ReplyKind, Request, UserError
 from bot.digests.manage import listing, open_store, subscribe_spec, unsubscribe
 from bot.digests.spec import EXAMPLE, SYNTAX, parse_subscribe
 from bot.registry import registry
+from bot.scopes import workspace_of
 from bot.services import Services
-
-
-def workspace_of(req: Request) -> str:
-    """The server/workspace a channel belongs to, so listings stay within it."""
-    extra = req.extra or {}
-    return str(extra.get("guild_id") or extra.get("team_id") or "")
 
 
 def _sync(services: Services, req: Request) -> None:

@@ -90,8 +90,11 @@ def channel_window(rows: Sequence, now: datetime, start: datetime,
 
 
 def channel_digest(services, store: DigestStore, sub: Subscription, now: datetime) -> Draft:
-    """What this channel should be told now (not recorded: the runner does that once posted)."""
-    index = services.index
+    """What this channel should be told now (not recorded: the runner does that once posted),
+    drawn only from what the channel's workspace sees (bot.scopes)."""
+    from bot.scopes import scope_of_subscription
+
+    index = services.index.scoped(scope_of_subscription(sub, services))
     last = store.last_delivered(sub.platform, sub.channel_id)
     start, since_wall = channel_bounds(now, last)
     # only the period's articles are read, never the whole archive

@@ -140,7 +140,15 @@ _V1_COLUMNS = ("id, platform, channel_id, local_date, slot, status, trigger, own
                "claimed_at, next_attempt_at, error, message_id, sent_at, wall_sent_at, "
                "period_start, period_end")
 
-STEPS = [_step_1, _step_2]
+def _step_3(db: sqlite_utils.Database) -> None:
+    """A subscription's workspace as the owner string of bot.workspaces ("discord:123",
+    "slack:T1"), the same one its digests' scope and the index's rows use."""
+    db.execute("UPDATE digest_subscriptions SET workspace = platform || ':' || workspace "
+               "WHERE workspace != '' AND workspace NOT LIKE '%:%' "
+               "AND platform IN ('discord', 'slack')")
+
+
+STEPS = [_step_1, _step_2, _step_3]
 
 
 def _pg_step_1(db: sqlite_utils.Database) -> None:

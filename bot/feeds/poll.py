@@ -196,6 +196,8 @@ class FeedPoller:
         built = await self._build_all(fresh, publisher=parsed.title or feed.title, feed=feed)
         tally.pages = sum(b.page_fetched for b in built)
         articles = [b.article for b in built if b.article is not None]
+        for article in articles:  # the feed's owner owns what it brings (bot.workspaces)
+            article.workspace = feed.workspace
         results = iter(await self._add_all(articles))
         seen = list(old)
         for (item, keys), b in zip(fresh, built, strict=True):
@@ -233,8 +235,8 @@ class FeedPoller:
         batch_keys: set[str] = set()
         for item in items:
             keys = item_keys(item, feed.url)
-            if batch_keys.intersection(keys) or self.store.seen([*keys,
-                                                                rejected_key(item, feed.url)]):
+            if batch_keys.intersection(keys) or self.store.seen(
+                    [*keys, rejected_key(item, feed.url)], feed.workspace):
                 tally.seen += 1
                 continue
             batch_keys.update(keys)

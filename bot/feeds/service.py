@@ -85,11 +85,12 @@ class AddedFeed:
 async def add_feed(services: Services, url: str, *, added_by: str = "",
                    poll_minutes: int | None = None, notify_platform: str | None = None,
                    notify_channel: str | None = None,
-                   fetcher: SafeFetcher | None = None) -> AddedFeed:
+                   fetcher: SafeFetcher | None = None, workspace: str = "") -> AddedFeed:
     """Fetch and check the feed, remember it, and backfill only its recent items.
 
     `poll_minutes` overrides settings.feed_poll_minutes for this feed. `notify_platform`
-    and `notify_channel` name the chat channel told if the feed is ever paused."""
+    and `notify_channel` name the chat channel told if the feed is ever paused. The feed
+    and its stories belong to `workspace` ('' the operator's base corpus; bot.workspaces)."""
     url = str(check_url(unwrap_url(url)))
     if poll_minutes is not None and not 1 <= poll_minutes <= 7 * 24 * 60:
         raise UserError("A feed's polling interval must be between 1 minute and 7 days.")
@@ -97,6 +98,8 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
     worker = services.feed_worker
     try:
         existing = await asyncio.to_thread(store.by_url, url)
+        if existing and existing.workspace != workspace:  # say nothing about whose it is
+            raise UserError(_followed_elsewhere(existing))
         if existing:
             hint = f" It is paused; resume it with `feeds resume {existing.id}`." \
                 if existing.paused else ""
@@ -111,7 +114,7 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
                                        site_url=parsed.site_url, added_by=added_by, now=now,
                                        poll_minutes=poll_minutes, notify_platform=notify_platform,
                                        notify_channel=notify_channel, holder=holder,
-                                       lease_until=now + FEED_LEASE)
+                                       lease_until=now + FEED_LEASE, workspace=workspace)
         poller = FeedPoller(services, store, fetcher, worker)
         async with holding(store, feed, holder, now):
             tally = await poller.ingest(feed, parsed, now, skip_undated=True)
@@ -128,40 +131,53 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
 
 # --- list / remove / resume --------------------------------------------------------------------
 
-async def list_feeds(settings: Settings) -> list[FeedRow]:
+def _followed_elsewhere(feed: FeedRow) -> str:
+    if not feed.workspace:
+        return ("The operator already follows that feed for everyone: its stories are in "
+                "your answers already.")
+    return ("Another workspace on this bot already follows that feed, and a feed is followed "
+            "by one workspace at a time; the operator can add it for everyone.")
+
+
+async def list_feeds(settings: Settings, workspace: str | None = None) -> list[FeedRow]:
+    """Every feed (workspace None: the operator's view), or one owner's feeds."""
     def read() -> list[FeedRow]:
         with FeedStore.open(settings.database) as store:
-            return store.all()
+            return store.all(workspace)
     return await asyncio.to_thread(read)
 
 
-def find_feed(store: FeedStore, url_or_id: str) -> FeedRow:
-    """The feed a user named by its number or URL, or a UserError saying it is unknown."""
+def find_feed(store: FeedStore, url_or_id: str, workspace: str | None = None) -> FeedRow:
+    """The feed a user named by its number or URL among `workspace`'s feeds (None: all),
+    or a UserError saying it is unknown."""
     ref = unwrap_url(url_or_id)
-    feed = store.get(int(ref)) if ref.isdigit() else store.by_url(ref) or _by_normal_url(store, ref)
-    if feed is None:
+    feed = (store.get(int(ref)) if ref.isdigit()
+            else store.by_url(ref) or _by_normal_url(store, ref, workspace))
+    if feed is None or (workspace is not None and feed.workspace != workspace):
         raise UserError(f"No feed {ref[:120]!r}. `feeds list` shows each feed's number.")
     return feed
 
 
-def _by_normal_url(store: FeedStore, url: str) -> FeedRow | None:
+def _by_normal_url(store: FeedStore, url: str, workspace: str | None) -> FeedRow | None:
     target = normalize_link(url)
-    return next((f for f in store.all() if normalize_link(f.url) == target), None)
+    return next((f for f in store.all(workspace) if normalize_link(f.url) == target), None)
 
 
-async def remove_feed(settings: Settings, url_or_id: str) -> FeedRow:
+async def remove_feed(settings: Settings, url_or_id: str,
+                      workspace: str | None = None) -> FeedRow:
     def remove() -> FeedRow:
         with FeedStore.open(settings.database) as store:
-            feed = find_feed(store, url_or_id)
+            feed = find_feed(store, url_or_id, workspace)
             store.remove(feed.id)
             return feed
     return await asyncio.to_thread(remove)
 
 
-async def resume_feed(settings: Settings, url_or_id: str) -> FeedRow:
+async def resume_feed(settings: Settings, url_or_id: str,
+                      workspace: str | None = None) -> FeedRow:
     def resume() -> FeedRow:
         with FeedStore.open(settings.database) as store:
-            feed = find_feed(store, url_or_id)
+            feed = find_feed(store, url_or_id, workspace)
             store.resume(feed.id)
             return store.get(feed.id)  # type: ignore[return-value]
     return await asyncio.to_thread(resume)
@@ -186,6 +202,7 @@ def feed_json(feed: FeedRow) -> dict[str, Any]:
         "next_poll": _iso(feed.next_poll_at), "added_at": _iso(feed.added_at),
         "last_poll_rejected": feed.last_poll_rejected, "last_item_error": feed.last_item_error,
         "last_item_error_at": _iso(feed.last_item_error_at),
+        "workspace": feed.workspace,
     }
 
 
@@ -213,6 +230,8 @@ def describe_feed(feed: FeedRow, default_minutes: int, *, redact: bool = False) 
                  f"last item error {item_error}")
     if feed.notify_channel:
         body += f"\nproblems are reported in {feed.notify_platform} channel {feed.notify_channel}"
+    if feed.workspace and not redact:  # the operator's list: whose feed it is
+        body += f"\nbelongs to workspace {feed.workspace}"
     return f"{feed.id}. {feed.title or shown(feed.url)} — {state}", body
 
 
@@ -255,8 +274,8 @@ class IngestedUrl:
 
 
 async def ingest_url(services: Services, url: str, *,
-                     fetcher: SafeFetcher | None = None) -> IngestedUrl:
-    """Fetch one article page safely, extract it, and add it to the index."""
+                     fetcher: SafeFetcher | None = None, workspace: str = "") -> IngestedUrl:
+    """Fetch one article page safely, extract it, and add it to the index as `workspace`'s."""
     url = str(check_url(unwrap_url(url)))
     page = await _fetcher(services, fetcher).fetch(url, accept=PAGE_ACCEPT)
     kind = page.content_type.split(";")[0].strip().lower()
@@ -275,6 +294,8 @@ async def ingest_url(services: Services, url: str, *,
         raise UserError(f"{url}: no article found ({reason}).")
     main = articles[0]
     main.keys = list(dict.fromkeys(["url:" + normalize_link(url), "url:" + normalize_link(page.url)]))
+    for article in articles:
+        article.workspace = workspace
     def add() -> list:
         with INDEX_WRITES:
             return services.index.add_many(articles)

@@ -91,7 +91,6 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN lease_expires_at TEXT")
 
 
-STEPS = [_v1, _v2, _v3, _v4]
 
 #: Step 4 on PostgreSQL (its step 2).
 PG_V4 = ("ALTER TABLE feeds ADD COLUMN lease_holder TEXT",
@@ -146,8 +145,34 @@ def _pg_v2(db: sqlite_utils.Database) -> None:
     """PostgreSQL: the feed leases of SQLite's step 4."""
     ddl(db, *PG_V4)
 
+def _v5_owner(db: sqlite_utils.Database) -> None:
+    """Whose feed it is ('' the operator's, else "discord:<guild>" / "slack:<team>"): its
+    items are that owner's articles, and "seen" is per owner, so another workspace's feed
+    carrying the same story never hides it from this one. feed_item_keys is a child table
+    only, so it is rebuilt with the owner in its key; feeds keeps its UNIQUE url."""
+    db.execute("ALTER TABLE feeds ADD COLUMN workspace TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE TABLE feed_item_keys_v4 (key TEXT NOT NULL, "
+               "workspace TEXT NOT NULL DEFAULT '', "
+               "item_id INTEGER NOT NULL REFERENCES feed_items(id) ON DELETE CASCADE, "
+               "PRIMARY KEY (key, workspace))")
+    db.execute("INSERT INTO feed_item_keys_v4(key, item_id) SELECT key, item_id FROM feed_item_keys")
+    db.execute("DROP TABLE feed_item_keys")
+    db.execute("ALTER TABLE feed_item_keys_v4 RENAME TO feed_item_keys")
+    db.execute("CREATE INDEX feed_item_keys_item ON feed_item_keys(item_id)")
 
-PG_STEPS = [_pg_v1, _pg_v2]
+
+STEPS = [_v1, _v2, _v3, _v4, _v5_owner]
+
+
+def _pg_v3(db: sqlite_utils.Database) -> None:
+    """PostgreSQL: the owners of SQLite's step 5 (a primary key can be altered here)."""
+    ddl(db, "ALTER TABLE feeds ADD COLUMN workspace TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE feed_item_keys ADD COLUMN workspace TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE feed_item_keys DROP CONSTRAINT feed_item_keys_pkey",
+        "ALTER TABLE feed_item_keys ADD PRIMARY KEY (key, workspace)")
+
+
+PG_STEPS = [_pg_v1, _pg_v2, _pg_v3]
 
 
 @dataclass(frozen=True)
@@ -183,6 +208,8 @@ class FeedRow:
     #: The process polling the feed now (see FeedStore.claim), and when its lease runs out.
     lease_holder: str | None = None
     lease_expires_at: datetime | None = None
+    #: The owner: '' the operator's (added from the CLI), else the workspace that added it.
+    workspace: str = ""
 
     @property
     def paused(self) -> bool:
@@ -253,17 +280,18 @@ class FeedStore:
     def add(self, url: str, *, title: str, site_url: str | None, added_by: str,
             now: datetime, poll_minutes: int | None = None, notify_platform: str | None = None,
             notify_channel: str | None = None, holder: str | None = None,
-            lease_until: datetime | None = None) -> FeedRow:
-        """A new feed; with `holder`, leased to it from the start (until `lease_until`), so no
-        poller takes the feed while its adder is still reading its first items."""
+            lease_until: datetime | None = None, workspace: str = "") -> FeedRow:
+        """A new feed of owner `workspace`; with `holder`, leased to it from the start (until
+        `lease_until`), so no poller takes the feed while its adder is still reading its
+        first items."""
         try:
             with self._tx():
                 cur = self.db.execute(
                     "INSERT INTO feeds(url, title, site_url, added_at, added_by, poll_minutes, "
-                    "notify_platform, notify_channel, lease_holder, lease_expires_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "notify_platform, notify_channel, lease_holder, lease_expires_at, workspace) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [url, title, site_url, _iso(now), added_by, poll_minutes, notify_platform,
-                     notify_channel, holder, _iso(lease_until)])
+                     notify_channel, holder, _iso(lease_until), workspace])
                 feed_id = cur.lastrowid
         except sqlite3.IntegrityError:  # added by someone else a moment ago
             raise UserError(f"Already following {url}.") from None
@@ -279,8 +307,11 @@ class FeedStore:
         rows = self._select("WHERE f.url = ?", [url])
         return rows[0] if rows else None
 
-    def all(self) -> list[FeedRow]:
-        return self._select("ORDER BY f.id", [])
+    def all(self, workspace: str | None = None) -> list[FeedRow]:
+        """Every feed (the operator's view), or one owner's feeds only."""
+        if workspace is None:
+            return self._select("ORDER BY f.id", [])
+        return self._select("WHERE f.workspace = ? ORDER BY f.id", [workspace])
 
     def due(self, now: datetime) -> list[FeedRow]:
         """Active feeds whose next poll time has come (or was never set)."""
@@ -355,14 +386,15 @@ class FeedStore:
         self._update(feed_id, status="active", paused_at=None, failures=0, next_poll_at=None)
 
     # --- items --------------------------------------------------------------------------
-    def seen(self, keys: Iterable[str]) -> bool:
+    def seen(self, keys: Iterable[str], workspace: str = "") -> bool:
+        """Whether a feed of this owner already saw an item under any of these keys."""
         keys = list(keys)
         if not keys:
             return False
         marks = ",".join("?" * len(keys))
         with self._lock:
-            row = self.db.execute(f"SELECT 1 FROM feed_item_keys WHERE key IN ({marks}) LIMIT 1",
-                                  keys).fetchone()
+            row = self.db.execute(f"SELECT 1 FROM feed_item_keys WHERE key IN ({marks}) "
+                                  "AND workspace = ? LIMIT 1", [*keys, workspace]).fetchone()
         return row is not None
 
     def record_item(self, feed_id: int, *, keys: Iterable[str], guid: str | None,
@@ -380,6 +412,9 @@ class FeedStore:
         """Remember a poll's items and their keys in one transaction."""
         ids = []
         with self._tx():
+            owner = self.db.execute("SELECT workspace FROM feeds WHERE id = ?",
+                                    [feed_id]).fetchone()
+            workspace = owner[0] if owner else ""
             for item in items:
                 outcome = ItemOutcome(item.outcome)  # an unknown outcome is a bug: ValueError
                 cur = self.db.execute(
@@ -390,8 +425,9 @@ class FeedStore:
                 item_id = cur.lastrowid
                 assert item_id is not None
                 self.db.conn.executemany(
-                    "INSERT OR IGNORE INTO feed_item_keys(key, item_id) VALUES (?, ?)",
-                    [(k, item_id) for k in dict.fromkeys(item.keys)])
+                    "INSERT INTO feed_item_keys(key, workspace, item_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key, workspace) DO NOTHING",
+                    [(k, workspace, item_id) for k in dict.fromkeys(item.keys)])
                 ids.append(item_id)
         return ids
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from bot.index.sentence_text import article_sentences
 from bot.index.text import phrase_key
 from bot.index.dialect import dialect
+from bot.workspaces import Scope
 
 Conn = sqlite3.Connection
 
@@ -99,9 +100,15 @@ def _contains(haystack_key: str, names: Iterable[str]) -> bool:
 
 def refresh_article(conn: Conn, article_id: int) -> None:
     """Recompute every aboutness row of one article, and its stored lead text."""
-    row = conn.execute("SELECT title FROM articles WHERE id = ?", [article_id]).fetchone()
-    if row is None:
+    # every column by name: an older schema step backfills this before articles had `ws`
+    cur = conn.execute("SELECT * FROM articles WHERE id = ?", [article_id])
+    found_row = cur.fetchone()
+    if found_row is None:
         return
+    columns = dict(zip((d[0] for d in cur.description), found_row))
+    row = (columns["title"],)
+    # what the article's own owner knows the names by: another owner's aliases never count
+    scope = Scope.of(columns["ws"]) if "ws" in columns else None
     title_key = phrase_key(row[0] or "")
     positions = dict(conn.execute("SELECT id, position FROM sentences WHERE article_id = ?",
                                   [article_id]).fetchall())
@@ -120,7 +127,7 @@ def refresh_article(conn: Conn, article_id: int) -> None:
         most[kind] = max(most.get(kind, 0), len(where))
     rows = []
     for (kind, target), where in found.items():
-        p = Presence(in_title=_contains(title_key, _names(conn, kind, target)),
+        p = Presence(in_title=_contains(title_key, _names(conn, kind, target, scope)),
                      in_lead=any(pos < LEAD_SENTENCES for pos in where),
                      sentences=len(where), total=total, most=most[kind])
         rows.append((article_id, str(kind), target, int(p.in_title), int(p.in_lead),
@@ -140,27 +147,33 @@ def refresh_articles(conn: Conn, article_ids: Iterable[int]) -> None:
         refresh_article(conn, aid)
 
 
-def _names(conn: Conn, kind: AboutKind, target: int) -> list[str]:
+def _names(conn: Conn, kind: AboutKind, target: int, scope: Scope | None) -> list[str]:
+    """The target's name and aliases as `scope` knows them (None: a schema before owners)."""
+    in_ws, owners = scope.sql("ws") if scope else ("1 = 1", [])
     if kind is AboutKind.ENTITY:
         return [r[0] for r in conn.execute(
-            "SELECT alias FROM entity_aliases WHERE entity_id = ? "
-            "UNION SELECT name FROM entities WHERE id = ?", [target, target])]
+            f"SELECT alias FROM entity_aliases WHERE entity_id = ? AND {in_ws} "
+            "UNION SELECT name FROM entities WHERE id = ?", [target, *owners, target])]
     return [r[0] for r in conn.execute(
-        "SELECT alias FROM event_aliases WHERE event_id = ? UNION SELECT name FROM events "
-        "WHERE id = ?", [target, target])]
+        f"SELECT alias FROM event_aliases WHERE event_id = ? AND {in_ws} "
+        "UNION SELECT name FROM events WHERE id = ?", [target, *owners, target])]
 
 
-def articles_of(conn: Conn, kind: AboutKind, target: int) -> tuple[list[int], list[int]]:
+def articles_of(conn: Conn, kind: AboutKind, target: int,
+                scope: Scope | None = None) -> tuple[list[int], list[int]]:
     """(articles about the target, most about first, then newest; articles that only
-    mention it in passing, newest first), among its `TOPIC_ARTICLES` most recently stored."""
+    mention it in passing, newest first), among its `TOPIC_ARTICLES` most recently stored
+    articles in `scope`."""
+    in_ws, owners = (scope or Scope.base()).sql("s.ws")
     about: list[int] = []
     passing: list[int] = []
     for aid, is_about in conn.execute(
-            "SELECT ab.article_id, ab.about FROM (SELECT * FROM aboutness WHERE kind = ? "
-            "AND target_id = ? ORDER BY article_id DESC LIMIT ?) ab JOIN articles a "
+            "SELECT ab.article_id, ab.about FROM (SELECT x.* FROM aboutness x JOIN articles s "
+            f"ON s.id = x.article_id WHERE x.kind = ? AND x.target_id = ? AND {in_ws} "
+            "ORDER BY x.article_id DESC LIMIT ?) ab JOIN articles a "
             "ON a.id = ab.article_id "
             "ORDER BY ab.about DESC, " + TIER_SQL + " DESC, a.published IS NULL, "
-            "a.published DESC, a.id DESC", [str(kind), target, TOPIC_ARTICLES]):
+            "a.published DESC, a.id DESC", [str(kind), target, *owners, TOPIC_ARTICLES]):
         (about if is_about else passing).append(aid)
     return about, passing
 

@@ -38,6 +38,10 @@ _EXTERNAL = {"articles_fts", "sentences_fts"}
 PG_FTS_CHARS = 300_000
 
 
+#: A condition on the matching article `a` and its parameters (Scope.sql("a.ws")), or None.
+Owned = tuple[str, Sequence[Any]] | None
+
+
 class Dialect(Protocol):
     backend: Backend
     #: Whether `SELECT ... FOR UPDATE SKIP LOCKED` exists: takers of queued work (jobs)
@@ -52,13 +56,16 @@ class Dialect(Protocol):
 
     def fts_ids(self, conn: Any, table: str, expr: str, *, lo: int | None = None,
                 hi: int | None = None, ranked: bool = False,
-                limit: int | None = None) -> list[int]:
-        """Row ids matching `expr` (in [lo, hi] when given); best first when `ranked`."""
+                limit: int | None = None, owned: Owned = None) -> list[int]:
+        """Row ids matching `expr` (in [lo, hi] when given); best first when `ranked`.
+        `owned` (articles_fts only): a condition on the article `a` and its parameters,
+        e.g. Scope.sql("a.ws"), so only articles in a scope are found."""
 
-    def fts_count(self, conn: Any, table: str, expr: str) -> int:
-        """How many rows match `expr`."""
+    def fts_count(self, conn: Any, table: str, expr: str, owned: Owned = None) -> int:
+        """How many rows match `expr` (of articles meeting `owned`, when given)."""
 
-    def fts_floor(self, conn: Any, table: str, expr: str, newest: int) -> int | None:
+    def fts_floor(self, conn: Any, table: str, expr: str, newest: int,
+                  owned: Owned = None) -> int | None:
         """The smallest row id among the `newest` highest-numbered matches (None: no match)."""
 
     def merge_fts(self, conn: Any, pages: int) -> None:
@@ -99,31 +106,41 @@ class SqliteDialect:
         else:
             conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(r[0],) for r in rows])
 
+    def _match(self, table: str, expr: str, owned: Owned) -> tuple[str, list[Any]]:
+        """FROM ... WHERE of the rows matching `expr`, joined to their article if `owned`."""
+        if owned is None:
+            return f"FROM {table} WHERE {table} MATCH ?", [expr]
+        cond, params = owned
+        return (f"FROM {table} JOIN articles a ON a.id = {table}.rowid "
+                f"WHERE {table} MATCH ? AND {cond}", [expr, *params])
+
     def fts_ids(self, conn: Any, table: str, expr: str, *, lo: int | None = None,
                 hi: int | None = None, ranked: bool = False,
-                limit: int | None = None) -> list[int]:
-        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"
-        args: list[Any] = [expr]
+                limit: int | None = None, owned: Owned = None) -> list[int]:
+        where, args = self._match(table, expr, owned)
+        sql = f"SELECT {table}.rowid {where}"
         if lo is not None:
-            sql, args = sql + " AND rowid >= ?", [*args, lo]
+            sql, args = sql + f" AND {table}.rowid >= ?", [*args, lo]
         if hi is not None:
-            sql, args = sql + " AND rowid <= ?", [*args, hi]
+            sql, args = sql + f" AND {table}.rowid <= ?", [*args, hi]
         if ranked:
             weights = ", 5.0, 1.0" if table == "articles_fts" else ""
-            sql += f" ORDER BY bm25({table}{weights})"
+            sql += f" ORDER BY bm25({table}{weights}), {table}.rowid DESC"
         if limit is not None:
             sql, args = sql + " LIMIT ?", [*args, int(limit)]
         return [r[0] for r in conn.execute(sql, args)]
 
-    def fts_count(self, conn: Any, table: str, expr: str) -> int:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?",
-                                [expr]).fetchone()[0])
+    def fts_count(self, conn: Any, table: str, expr: str, owned: Owned = None) -> int:
+        where, args = self._match(table, expr, owned)
+        return int(conn.execute(f"SELECT COUNT(*) {where}", args).fetchone()[0])
 
-    def fts_floor(self, conn: Any, table: str, expr: str, newest: int) -> int | None:
+    def fts_floor(self, conn: Any, table: str, expr: str, newest: int,
+                  owned: Owned = None) -> int | None:
         # FTS5 walks rowids down and stops after `newest`: cheap however common the word
-        row = conn.execute(f"SELECT MIN(rowid) FROM (SELECT rowid FROM {table} WHERE "
-                           f"{table} MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                           [expr, int(newest)]).fetchone()
+        where, args = self._match(table, expr, owned)
+        row = conn.execute(f"SELECT MIN(r) FROM (SELECT {table}.rowid AS r {where} "
+                           f"ORDER BY {table}.rowid DESC LIMIT ?)",
+                           [*args, int(newest)]).fetchone()
         return row[0] if row else None
 
     def merge_fts(self, conn: Any, pages: int) -> None:
@@ -236,29 +253,45 @@ class PostgresDialect:
     def fts_drop(self, conn: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(r[0],) for r in rows])
 
+    @staticmethod
+    def _owned(table: str, owned: Owned) -> tuple[str, str, list[Any]]:
+        """(join, condition, parameters) keeping the matches of articles meeting `owned`."""
+        if owned is None:
+            return "", "", []
+        cond, params = owned
+        return f" JOIN articles a ON a.id = {table}.rowid", f" AND {cond}", list(params)
+
     def fts_ids(self, conn: Any, table: str, expr: str, *, lo: int | None = None,
                 hi: int | None = None, ranked: bool = False,
-                limit: int | None = None) -> list[int]:
-        sql = (f"SELECT rowid FROM {table}, to_tsquery('simple', ?) q WHERE doc @@ q")
-        args: list[Any] = [tsquery(expr)]
+                limit: int | None = None, owned: Owned = None) -> list[int]:
+        join, cond, params = self._owned(table, owned)
+        sql = (f"SELECT {table}.rowid FROM to_tsquery('simple', ?) q, {table}{join} "
+               f"WHERE doc @@ q{cond}")
+        args: list[Any] = [tsquery(expr), *params]
         if lo is not None:
-            sql, args = sql + " AND rowid >= ?", [*args, lo]
+            sql, args = sql + f" AND {table}.rowid >= ?", [*args, lo]
         if hi is not None:
-            sql, args = sql + " AND rowid <= ?", [*args, hi]
+            sql, args = sql + f" AND {table}.rowid <= ?", [*args, hi]
         if ranked:
-            sql += " ORDER BY ts_rank_cd('{0.2, 0.2, 0.2, 1.0}', doc, q, 1) DESC, rowid DESC"
+            sql += (" ORDER BY ts_rank_cd('{0.2, 0.2, 0.2, 1.0}', doc, q, 1) DESC, "
+                    f"{table}.rowid DESC")
         if limit is not None:
             sql, args = sql + " LIMIT ?", [*args, int(limit)]
         return [r[0] for r in conn.execute(sql, args)]
 
-    def fts_count(self, conn: Any, table: str, expr: str) -> int:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE doc @@ to_tsquery('simple', ?)",
-                                [tsquery(expr)]).fetchone()[0])
+    def fts_count(self, conn: Any, table: str, expr: str, owned: Owned = None) -> int:
+        join, cond, params = self._owned(table, owned)
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}{join} "
+                                f"WHERE doc @@ to_tsquery('simple', ?){cond}",
+                                [tsquery(expr), *params]).fetchone()[0])
 
-    def fts_floor(self, conn: Any, table: str, expr: str, newest: int) -> int | None:
-        row = conn.execute(f"SELECT MIN(rowid) FROM (SELECT rowid FROM {table} WHERE "
-                           "doc @@ to_tsquery('simple', ?) ORDER BY rowid DESC LIMIT ?) t",
-                           [tsquery(expr), int(newest)]).fetchone()
+    def fts_floor(self, conn: Any, table: str, expr: str, newest: int,
+                  owned: Owned = None) -> int | None:
+        join, cond, params = self._owned(table, owned)
+        row = conn.execute(f"SELECT MIN(r) FROM (SELECT {table}.rowid AS r FROM {table}{join} "
+                           f"WHERE doc @@ to_tsquery('simple', ?){cond} "
+                           f"ORDER BY {table}.rowid DESC LIMIT ?) t",
+                           [tsquery(expr), *params, int(newest)]).fetchone()
         return row[0] if row else None
 
     def merge_fts(self, conn: Any, pages: int) -> None:

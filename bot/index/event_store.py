@@ -4,6 +4,11 @@ Summits, meetings and talks share a key per region (Budapest and Hungary are
 one), strikes a key per place, calls a key per pair of surnames and month.
 The display name is recomputed from every phrase seen, preferring the most
 specific place and the word "summit": "Budapest summit".
+
+Owners (bot.workspaces): an article owned by W finds events among the base corpus's and
+W's, creates events owned by W, and links only W's own earlier articles to them. An
+event's name comes from its owner's articles only; another owner's phrases for it become
+that owner's aliases, seen only in scopes holding that owner.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from bot.index.events import GROUP, KIND_PREFERENCE, EventMention
 from bot.index.gazetteer import SPECIFICITY
 from bot.index.rows import iso_utc
 from bot.index.text import fold, phrase_key
+from bot.workspaces import Scope
 
 Conn = sqlite3.Connection
 
@@ -46,15 +52,18 @@ def _near(published: datetime | None) -> tuple[str, list[str]]:
             [iso_utc(published - span), iso_utc(published + span)])
 
 
-def known(conn: Conn, ev: EventMention, published: datetime | None = None) -> bool:
+def known(conn: Conn, ev: EventMention, published: datetime | None = None,
+          ws: str = "") -> bool:
     """Whether an event is stored under this phrase's key and named outright in an article
-    near `published` (any date when either is unknown)."""
+    near `published` (any date when either is unknown), as owner `ws` sees them."""
     near, args = _near(published)
+    in_e, owners = Scope.of(ws).sql("e.ws")
+    in_a, _ = Scope.of(ws).sql("a.ws")
     return conn.execute(
         "SELECT 1 FROM events e JOIN event_mentions m ON m.event_id = e.id "
         "JOIN articles a ON a.id = m.article_id "
-        f"WHERE e.key = ? AND m.kind != 'mention' AND {near} LIMIT 1",
-        [event_key(ev, (), None), *args]).fetchone() is not None
+        f"WHERE e.key = ? AND {in_e} AND {in_a} AND m.kind != 'mention' AND {near} LIMIT 1",
+        [event_key(ev, (), None), *owners, *owners, *args]).fetchone() is not None
 
 
 def remember_place(conn: Conn, ev: EventMention, article_id: int, sentence_id: int) -> None:
@@ -65,51 +74,61 @@ def remember_place(conn: Conn, ev: EventMention, article_id: int, sentence_id: i
 
 
 def _link_earlier_places(conn: Conn, event_id: int, region: str, article_id: int,
-                         published: datetime | None) -> None:
-    """A new event at a place: earlier articles near its date that put two people there
-    discuss it too."""
+                         published: datetime | None, ws: str) -> None:
+    """A new event at a place: earlier articles of the same owner near its date that put
+    two people there discuss it too (another owner's articles are left as they are)."""
     near, args = _near(published)
     rows = conn.execute("SELECT p.article_id, p.sentence_id, p.place, p.place_kind, p.phrase FROM "
                         "place_mentions p JOIN articles a ON a.id = p.article_id "
-                        f"WHERE p.region = ? AND p.article_id != ? AND {near}",
-                        [region, article_id, *args]).fetchall()
+                        f"WHERE p.region = ? AND p.article_id != ? AND a.ws = ? AND {near} "
+                        "ORDER BY p.id", [region, article_id, ws, *args]).fetchall()
     for aid, sid, place, place_kind, phrase in rows:
         conn.execute("INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, "
                      "place_kind, phrase) VALUES (?, ?, ?, 'mention', ?, ?, ?)",
                      [event_id, aid, sid, place, place_kind, phrase])
         conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
-                     "ON CONFLICT(event_id, article_id) DO UPDATE SET mentions = event_articles.mentions + 1", [event_id, aid])
+                     "ON CONFLICT(event_id, article_id) DO UPDATE SET "
+                     "mentions = event_articles.mentions + 1", [event_id, aid])
     refresh_articles(conn, [r[0] for r in rows])  # they now mention the event too
 
 
 def record_event(conn: Conn, ev: EventMention, surnames: tuple[str, ...], article_id: int,
-                 sentence_id: int | None, published: datetime | None) -> int:
-    """Store one event phrase; return the event's id."""
+                 sentence_id: int | None, published: datetime | None, ws: str = "") -> int:
+    """Store one event phrase of an article owned by `ws`; return the event's id."""
     key = event_key(ev, surnames, published)
-    row = conn.execute("SELECT id FROM events WHERE key = ?", [key]).fetchone()
+    in_e, owners = Scope.of(ws).sql("ws")
+    row = conn.execute(f"SELECT id FROM events WHERE key = ? AND {in_e} ORDER BY id",
+                       [key, *owners]).fetchone()
     if row:
         event_id = row[0]
     else:
         event_id = conn.execute(
-            "INSERT INTO events(name, kind, place, key, region) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO events(name, kind, place, key, region, ws) VALUES (?, ?, ?, ?, ?, ?)",
             [ev.phrase, ev.kind, ev.place.name if ev.place else None, key,
-             ev.place.region if ev.place else None]).lastrowid
+             ev.place.region if ev.place else None, ws]).lastrowid
         if ev.group == "meet" and ev.place and event_id is not None:
-            _link_earlier_places(conn, event_id, ev.place.region, article_id, published)
+            _link_earlier_places(conn, event_id, ev.place.region, article_id, published, ws)
     conn.execute(
         "INSERT INTO event_mentions(event_id, article_id, sentence_id, kind, place, place_kind, "
         "phrase) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [event_id, article_id, sentence_id, ev.kind, ev.place.name if ev.place else
          "-".join(surnames), ev.place.kind if ev.place else None, ev.phrase[:200]])
     conn.execute("INSERT INTO event_articles(event_id, article_id, mentions) VALUES (?, ?, 1) "
-                 "ON CONFLICT(event_id, article_id) DO UPDATE SET mentions = event_articles.mentions + 1", [event_id, article_id])
+                 "ON CONFLICT(event_id, article_id) DO UPDATE SET "
+                 "mentions = event_articles.mentions + 1", [event_id, article_id])
     return event_id
 
 
-def refresh_event(conn: Conn, event_id: int) -> None:
-    """Rename from all its phrases, and rebuild its aliases."""
-    rows = conn.execute("SELECT kind, place, place_kind, phrase FROM event_mentions "
-                        "WHERE event_id = ? AND kind != 'mention'", [event_id]).fetchall()
+def refresh_event(conn: Conn, event_id: int, ws: str = "") -> None:
+    """Rebuild owner `ws`'s aliases of the event from that owner's phrases, and rename it
+    when `ws` owns it (another owner's phrases never rename it)."""
+    owner = conn.execute("SELECT ws FROM events WHERE id = ?", [event_id]).fetchone()
+    if owner is None:
+        return
+    rows = conn.execute("SELECT m.kind, m.place, m.place_kind, m.phrase FROM event_mentions m "
+                        "JOIN articles a ON a.id = m.article_id "
+                        "WHERE m.event_id = ? AND m.kind != 'mention' AND a.ws = ? ORDER BY m.id",
+                        [event_id, ws]).fetchall()
     if not rows:
         return
     kinds = Counter(r[0] for r in rows)
@@ -127,9 +146,11 @@ def refresh_event(conn: Conn, event_id: int) -> None:
     else:
         name = f"{place} {kind}"
     stored_place = place if group != "call" else None
-    conn.execute("UPDATE events SET name = ?, kind = ?, place = ? WHERE id = ?",
-                 [name, kind, stored_place, event_id])
-    aliases = {name}
+    aliases = set()
+    if owner[0] == ws:
+        conn.execute("UPDATE events SET name = ?, kind = ?, place = ? WHERE id = ?",
+                     [name, kind, stored_place, event_id])
+        aliases.add(name)
     for k, p, _pk, phrase in rows:
         if group == "meet":
             aliases.update({f"{p} {k}", f"{k} in {p}"})
@@ -139,7 +160,8 @@ def refresh_event(conn: Conn, event_id: int) -> None:
             aliases.update({f"{p.replace('-', ' ')} call", f"{p} phone call"})
         if len(phrase.split()) <= 5:  # "meeting in the Oval Office", not a whole clause
             aliases.add(phrase)
-    conn.execute("DELETE FROM event_aliases WHERE event_id = ?", [event_id])
-    conn.executemany("INSERT OR IGNORE INTO event_aliases(event_id, alias, key) VALUES (?, ?, ?)",
-                     [(event_id, a, phrase_key(a)) for a in sorted(aliases) if phrase_key(a)])
+    conn.execute("DELETE FROM event_aliases WHERE event_id = ? AND ws = ?", [event_id, ws])
+    conn.executemany("INSERT INTO event_aliases(event_id, ws, alias, key) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT(event_id, ws, alias) DO NOTHING",
+                     [(event_id, ws, a, phrase_key(a)) for a in sorted(aliases) if phrase_key(a)])
 

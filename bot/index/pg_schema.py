@@ -93,4 +93,25 @@ def _v1_fulltext(db: Any) -> None:
             f"CREATE INDEX {table}_doc ON {table} USING GIN (doc)")
 
 
-STEPS = [_v1_tables, _v1_fulltext]
+def _v3_owners(db: Any) -> None:
+    """SQLite's owners step (bot.index.schema._v9_owners): every article, source, entity and
+    event has an owner, and the count and key tables are keyed by owner too (PostgreSQL
+    alters a primary key in place)."""
+    statements = [f"ALTER TABLE {t} ADD COLUMN ws TEXT NOT NULL DEFAULT ''"
+                  for t in ("articles", "article_sources", "entities", "events")]
+    statements.append("CREATE INDEX idx_articles_ws ON articles (ws, id)")
+    for table, keys in (("entity_aliases", "entity_id, ws, alias"),
+                        ("entity_labels", "entity_id, ws, label"),
+                        ("entity_roles", "entity_id, ws, role"),
+                        ("event_aliases", "event_id, ws, alias"),
+                        ("article_keys", "key, ws")):
+        statements += [f"ALTER TABLE {table} ADD COLUMN ws TEXT NOT NULL DEFAULT ''",
+                       f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey",
+                       f"ALTER TABLE {table} ADD PRIMARY KEY ({keys})"]
+    for table in ("entity_aliases", "event_aliases"):
+        statements += [f"DROP INDEX idx_{table}_key",
+                       f"CREATE INDEX idx_{table}_key ON {table} (key, ws)"]
+    ddl(db, *statements)
+
+
+STEPS = [_v1_tables, _v1_fulltext, _v3_owners]

@@ -2,6 +2,9 @@
 
 Every user string reaches FTS5 only as quoted tokens, so query syntax typed
 by a user (quotes, NEAR(, *, OR, -, ^) is searched for, never executed.
+
+Every query reads within a `Scope` (bot.workspaces): only articles, sources, entities,
+events and counts whose owner is in it. The default is the base corpus alone.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from bot.index.sentence_text import SENTENCE_COLUMNS, article_texts
 from bot.index.text import fold, phrase_key, words
 from summarizer.lexical import STOPWORDS
 from summarizer.types import Sentence
+from bot.workspaces import Scope
 
 Conn = sqlite3.Connection
+_BASE = Scope.base()
 
 #: How many of the most-mentioned aliases `suggest` compares against.
 SUGGEST_POOL = 5000
@@ -54,18 +59,19 @@ def _dt(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def articles(conn: Conn, ids: Sequence[int]) -> list[ArticleRow]:
+def articles(conn: Conn, ids: Sequence[int], scope: Scope = _BASE) -> list[ArticleRow]:
     ids = [int(i) for i in ids]
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
+    in_ws, owners = scope.sql("ws")
     rows = {r[0]: r for r in conn.execute(
         "SELECT id, title, text, publisher, published, url, origin, date_source, added_at "
-        f"FROM articles WHERE id IN ({marks})", ids)}
+        f"FROM articles WHERE id IN ({marks}) AND {in_ws}", [*ids, *owners])}
     sources: dict[int, list[SourceRef]] = {}
     for aid, pub, url, origin, title in conn.execute(
             "SELECT article_id, publisher, url, origin, title FROM article_sources "
-            f"WHERE article_id IN ({marks}) ORDER BY id", ids):
+            f"WHERE article_id IN ({marks}) AND {in_ws} ORDER BY id", [*ids, *owners]):
         sources.setdefault(aid, []).append(SourceRef(pub, url, origin or "", title or ""))
     out = []
     for i in dict.fromkeys(ids):
@@ -78,15 +84,16 @@ def articles(conn: Conn, ids: Sequence[int]) -> list[ArticleRow]:
     return out
 
 
-def sentences(conn: Conn, article_ids: Sequence[int]) -> list[Sentence]:
+def sentences(conn: Conn, article_ids: Sequence[int], scope: Scope = _BASE) -> list[Sentence]:
     ids = list(dict.fromkeys(int(i) for i in article_ids))
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
+    in_ws, owners = scope.sql("a.ws")
     rows = conn.execute(
         f"SELECT s.id, s.article_id, s.position, {SENTENCE_COLUMNS} "
-        f"FROM sentences s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({marks})",
-        ids).fetchall()
+        f"FROM sentences s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({marks}) "
+        f"AND {in_ws}", [*ids, *owners]).fetchall()
     order = {aid: n for n, aid in enumerate(ids)}
     rows.sort(key=lambda r: (order[r[1]], r[2]))
     return _sentences(conn, rows)
@@ -110,15 +117,16 @@ def fts_tokens(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", text[:4000])[:MAX_QUERY_TOKENS]
 
 
-def search(conn: Conn, text: str, *, limit: int = 50) -> list[int]:
+def search(conn: Conn, text: str, *, limit: int = 50, scope: Scope = _BASE) -> list[int]:
     tokens = fts_tokens(text)
     if not tokens:
         return []
     content = [t for t in tokens if t.lower() not in STOPWORDS] or tokens
     quoted = ['"' + t.replace('"', '""') + '"' for t in content]
+    in_ws, owners = scope.sql("a.ws")
     for joiner in (" AND ", " OR "):
         rows = dialect(conn).fts_ids(conn, "articles_fts", joiner.join(quoted), ranked=True,
-                                     limit=limit)
+                                     limit=limit, owned=(in_ws, owners))
         if rows:
             return rows
         if len(quoted) == 1:
@@ -132,7 +140,7 @@ def clean_topic(text: str) -> str:
     return _LEADING.sub("", text).strip().strip("?!.,;:'\"“”‘’ ")
 
 
-def resolve_topic(conn: Conn, text: str) -> Topic:
+def resolve_topic(conn: Conn, text: str, scope: Scope = _BASE) -> Topic:
     """What a user means by a topic, with the articles about it and those that only
     mention it: an event, else an entity, else the articles that contain the topic's
     distinctive words. The first of these with articles about it wins; failing that,
@@ -142,22 +150,22 @@ def resolve_topic(conn: Conn, text: str) -> Topic:
     if not topic:
         return Topic(TopicKind.NONE, text.strip()[:100])
     found: list[Topic] = []
-    event_id = find_event(conn, topic)
+    event_id = find_event(conn, topic, scope)
     if event_id:
-        ev = event_row(conn, event_id)
+        ev = event_row(conn, event_id, scope)
         assert ev is not None
-        about, passing = aboutness.articles_of(conn, AboutKind.EVENT, ev.id)
+        about, passing = aboutness.articles_of(conn, AboutKind.EVENT, ev.id, scope)
         found.append(Topic(TopicKind.EVENT, ev.name, ev.article_ids, event=ev, about_ids=about,
                            passing_ids=passing))
-    entity_id = entity_store.lookup(conn, topic)
-    if entity_id and not _unexplained_words(conn, topic, entity_id):
-        ent = entity_row(conn, entity_id)
+    entity_id = entity_store.lookup(conn, topic, scope)
+    if entity_id and not _unexplained_words(conn, topic, entity_id, scope):
+        ent = entity_row(conn, entity_id, scope)
         assert ent is not None
-        about, passing = aboutness.articles_of(conn, AboutKind.ENTITY, ent.id)
+        about, passing = aboutness.articles_of(conn, AboutKind.ENTITY, ent.id, scope)
         found.append(Topic(TopicKind.ENTITY, ent.name, ent.article_ids, entity=ent,
                            about_ids=about, passing_ids=passing))
     if not any(t.about_ids for t in found):
-        found.append(text_topic(conn, topic))
+        found.append(text_topic(conn, topic, scope))
     for want in (Coverage.ABOUT, Coverage.PASSING):
         for t in found:
             if t.coverage is want:
@@ -165,12 +173,13 @@ def resolve_topic(conn: Conn, text: str) -> Topic:
     return Topic(TopicKind.NONE, topic)
 
 
-def _unexplained_words(conn: Conn, topic: str, entity_id: int) -> set[str]:
+def _unexplained_words(conn: Conn, topic: str, entity_id: int, scope: Scope) -> set[str]:
     """Words of the topic that are neither the entity's name, an alias, a title nor a
     stopword: "election violence" in "Kenya election violence"."""
-    names = {w for (a,) in conn.execute("SELECT alias FROM entity_aliases WHERE entity_id = ? "
-                                        "UNION SELECT name FROM entities WHERE id = ?",
-                                        [entity_id, entity_id]) for w in words(a)}
+    in_ws, owners = scope.sql("ws")
+    names = {w for (a,) in conn.execute(f"SELECT alias FROM entity_aliases WHERE entity_id = ? "
+                                        f"AND {in_ws} UNION SELECT name FROM entities WHERE id = ?",
+                                        [entity_id, *owners, entity_id]) for w in words(a)}
     return {w for w in words(topic) if w not in names and w not in STOPWORDS
             and not is_title(w) and len(w) > 1}
 
@@ -186,7 +195,7 @@ def _term(word: str) -> str:
     return term
 
 
-def distinctive_terms(conn: Conn, text: str) -> list[str]:
+def distinctive_terms(conn: Conn, text: str, scope: Scope = _BASE) -> list[str]:
     """The FTS5 terms of a topic's words that an article must contain, rarest in the index
     first: the words whose IDF over all articles is near the rarest one's. A word no article
     has is the rarest of all, so "World Cup 2026" finds nothing where only "world" is known."""
@@ -196,31 +205,39 @@ def distinctive_terms(conn: Conn, text: str) -> list[str]:
                                if w not in STOPWORDS))
     if not words:
         return []
-    total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    total = article_count(conn, scope)
     terms = list(dict.fromkeys(_term(w) for w in words))
-    idf = {t: math.log(1 + total / (1 + _doc_count(conn, "articles_fts", t))) for t in terms}
+    idf = {t: math.log(1 + total / (1 + _doc_count(conn, t, scope))) for t in terms}
     top = max(idf.values())
     return sorted((t for t in terms if idf[t] >= REQUIRED_IDF_SHARE * top), key=lambda t: -idf[t])
 
 
-def _doc_count(conn: Conn, table: str, expr: str) -> int:
-    return dialect(conn).fts_count(conn, table, expr)
+def _doc_count(conn: Conn, expr: str, scope: Scope) -> int:
+    """Articles in scope whose title or text match `expr`."""
+    return dialect(conn).fts_count(conn, "articles_fts", expr, owned=scope.sql("a.ws"))
 
 
-def text_topic(conn: Conn, topic: str) -> Topic:
+def text_topic(conn: Conn, topic: str, scope: Scope = _BASE) -> Topic:
     """A free-text topic: the articles with all its distinctive words, sorted into those
-    about it (all of them in the headline or lead, or running through the text) and the rest."""
-    terms = distinctive_terms(conn, topic)
+    about it (all of them in the headline or lead, or running through the text) and the rest.
+
+    bm25's statistics are FTS5's own, over every owner's articles: they only order the
+    candidates when more than TEXT_POOL articles in scope match (the order of the answer is
+    by aboutness and date), so what is shown never depends on articles out of scope
+    unless a topic has more than TEXT_POOL matches in scope."""
+    terms = distinctive_terms(conn, topic, scope)
     if not terms:
         return Topic(TopicKind.NONE, topic)
     expr = " AND ".join(terms)
+    in_ws, owners = scope.sql("a.ws")
     # bm25 ranks only the newest-stored TEXT_CANDIDATES matches (FTS5 walks rowids down and
     # stops there): ranking every match of "war" costs what the archive holds
     fts = dialect(conn)
-    floor = fts.fts_floor(conn, "articles_fts", expr, TEXT_CANDIDATES)
+    floor = fts.fts_floor(conn, "articles_fts", expr, TEXT_CANDIDATES, owned=(in_ws, owners))
     if floor is None:
         return Topic(TopicKind.NONE, topic)
-    ids = fts.fts_ids(conn, "articles_fts", expr, lo=floor, ranked=True, limit=TEXT_POOL)
+    ids = fts.fts_ids(conn, "articles_fts", expr, lo=floor, ranked=True, limit=TEXT_POOL,
+                      owned=(in_ws, owners))
     in_title = _matching(conn, "articles_fts", f"title : ({expr})", ids)
     in_lead = _matching(conn, "article_leads_fts", expr, ids)
     # the sentences that name the topic: as many as name its least-named word
@@ -234,7 +251,7 @@ def text_topic(conn: Conn, topic: str) -> Topic:
     totals = aboutness.sentence_counts(conn, ids)
     presence = {a: Presence(a in in_title, a in in_lead, naming.get(a, 0), *totals.get(a, (0, 0)))
                 for a in ids}
-    dates = publication_dates(conn, ids)
+    dates = publication_dates(conn, ids, scope)
     newest = sorted(ids, key=lambda a: (dates.get(a) is None, -(_stamp(dates.get(a))), -a))
     about = [a for a in newest if presence[a].about]
     about.sort(key=lambda a: -presence[a].tier)  # stable: newest first within a tier
@@ -253,9 +270,10 @@ def _matching(conn: Conn, table: str, expr: str, ids: Sequence[int]) -> set[int]
             if i in wanted}
 
 
-def text_sentence_ids(conn: Conn, topic: str, article_ids: Sequence[int]) -> set[int]:
+def text_sentence_ids(conn: Conn, topic: str, article_ids: Sequence[int],
+                      scope: Scope = _BASE) -> set[int]:
     """Sentences of these articles with every distinctive word of a free-text topic."""
-    terms = distinctive_terms(conn, clean_topic(topic))
+    terms = distinctive_terms(conn, clean_topic(topic), scope)
     ids = list(article_ids)
     if not terms or not ids:
         return set()
@@ -309,20 +327,25 @@ _QUERY_KIND = {"summit": "meet", "summits": "meet", "meeting": "meet", "meetings
                "calls": "call", "phone": "call"}
 
 
-def find_event(conn: Conn, topic: str) -> int | None:
+def find_event(conn: Conn, topic: str, scope: Scope = _BASE) -> int | None:
     """An event named by `topic`: a known alias, or a place plus an event word
     ("summit in Hungary" finds the Budapest summit), or a bare city/state ("Alaska")."""
     key = phrase_key(topic)
+    in_al, owners = scope.sql("a.ws")
+    in_ar, _ = scope.sql("ar.ws")
+    in_ev, _ = scope.sql("ws")
     row = conn.execute("SELECT a.event_id FROM event_aliases a JOIN event_articles ea "
-                       "ON ea.event_id = a.event_id WHERE a.key = ? GROUP BY a.event_id "
-                       "ORDER BY COUNT(*) DESC LIMIT 1", [key]).fetchone()
+                       "ON ea.event_id = a.event_id JOIN articles ar ON ar.id = ea.article_id "
+                       f"WHERE a.key = ? AND {in_al} AND {in_ar} GROUP BY a.event_id "
+                       "ORDER BY COUNT(DISTINCT a.alias) * COUNT(DISTINCT ea.article_id) DESC, "
+                       "a.event_id LIMIT 1", [key, *owners, *owners]).fetchone()
     if row:
         return row[0]
     kind_match = _KIND_QUERY.search(topic)
     group = _QUERY_KIND.get(kind_match.group(1).lower(), "strike") if kind_match else None
     places = _places_in(topic)
     if group == "call":
-        return _call_event(conn, set(phrase_key(topic).split()))
+        return _call_event(conn, set(phrase_key(topic).split()), scope)
     if not places:
         return None
     place = max(places, key=lambda p: p.specificity)
@@ -333,16 +356,19 @@ def find_event(conn: Conn, topic: str) -> int | None:
     groups = [group] if group else ["meet"]
     for g in groups:
         key = f"meet|{fold(place.region)}" if g == "meet" else f"strike|{fold(place.name)}"
-        row = conn.execute("SELECT id FROM events WHERE key = ?", [key]).fetchone()
+        row = conn.execute(f"SELECT id FROM events WHERE key = ? AND {in_ev} ORDER BY id",
+                           [key, *owners]).fetchone()
         if row:
             return row[0]
     return None
 
 
-def _call_event(conn: Conn, words: set[str]) -> int | None:
+def _call_event(conn: Conn, words: set[str], scope: Scope) -> int | None:
     """The latest call whose every participant's surname is among the query's words."""
     best: tuple[str, int] | None = None
-    for event_id, key in conn.execute("SELECT id, key FROM events WHERE key LIKE 'call|%'"):
+    in_ev, owners = scope.sql("ws")
+    for event_id, key in conn.execute(f"SELECT id, key FROM events WHERE key LIKE 'call|%' "
+                                      f"AND {in_ev} ORDER BY id", owners):
         parts = key.split("|")
         surnames, month = parts[1:-1], parts[-1]
         when = "" if month == "undated" else month
@@ -356,80 +382,101 @@ def _places_in(topic: str) -> list:
     return found
 
 
-def event_row(conn: Conn, event_id: int) -> EventRow | None:
-    r = conn.execute("SELECT id, name, kind, place FROM events WHERE id = ?",
-                     [event_id]).fetchone()
+def event_row(conn: Conn, event_id: int, scope: Scope = _BASE) -> EventRow | None:
+    in_ws, owners = scope.sql("ws")
+    r = conn.execute(f"SELECT id, name, kind, place FROM events WHERE id = ? AND {in_ws}",
+                     [event_id, *owners]).fetchone()
     if not r:
         return None
     aliases = [a[0] for a in conn.execute(
-        "SELECT alias FROM event_aliases WHERE event_id = ? AND alias != ? ORDER BY alias",
-        [event_id, r[1]])]
+        f"SELECT DISTINCT alias FROM event_aliases WHERE event_id = ? AND alias != ? AND {in_ws} "
+        "ORDER BY alias", [event_id, r[1], *owners])]
+    in_a, _ = scope.sql("s.ws")
     ids = [a[0] for a in conn.execute(
-        "SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM event_articles "
-        f"WHERE event_id = ? ORDER BY article_id DESC LIMIT ?) {_ARTICLE_ORDER}",
-        [event_id, aboutness.TOPIC_ARTICLES])]
+        "SELECT a.id FROM articles a WHERE a.id IN (SELECT x.article_id FROM event_articles x "
+        f"JOIN articles s ON s.id = x.article_id WHERE x.event_id = ? AND {in_a} "
+        f"ORDER BY x.article_id DESC LIMIT ?) {_ARTICLE_ORDER}",
+        [event_id, *owners, aboutness.TOPIC_ARTICLES])]
     return EventRow(r[0], r[1], r[2], r[3], aliases, ids)
 
 
-def all_events(conn: Conn) -> list[EventRow]:
+def all_events(conn: Conn, scope: Scope = _BASE) -> list[EventRow]:
+    in_ev, owners = scope.sql("e.ws")
+    in_a, _ = scope.sql("a.ws")
     ids = [r[0] for r in conn.execute(
-        "SELECT e.id FROM events e LEFT JOIN event_articles ea ON ea.event_id = e.id "
-        "GROUP BY e.id ORDER BY COUNT(ea.article_id) DESC, SUM(ea.mentions) DESC, e.id")]
-    return [ev for ev in (event_row(conn, i) for i in ids) if ev]
+        "SELECT e.id FROM events e LEFT JOIN (SELECT ea.event_id, ea.article_id, ea.mentions "
+        f"FROM event_articles ea JOIN articles a ON a.id = ea.article_id WHERE {in_a}) x "
+        f"ON x.event_id = e.id WHERE {in_ev} "
+        "GROUP BY e.id ORDER BY COUNT(x.article_id) DESC, SUM(x.mentions) DESC, e.id",
+        [*owners, *owners])]
+    return [ev for ev in (event_row(conn, i, scope) for i in ids) if ev]
 
 
-def entity_row(conn: Conn, entity_id: int) -> EntityRow | None:
-    r = conn.execute("SELECT id, name, type FROM entities WHERE id = ?", [entity_id]).fetchone()
+def entity_row(conn: Conn, entity_id: int, scope: Scope = _BASE) -> EntityRow | None:
+    """An entity as `scope` sees it: its owner's name, the aliases and mentions in scope."""
+    in_ws, owners = scope.sql("ws")
+    r = conn.execute(f"SELECT id, name, type FROM entities WHERE id = ? AND {in_ws}",
+                     [entity_id, *owners]).fetchone()
     if not r:
         return None
     aliases = [a[0] for a in conn.execute(
-        "SELECT alias FROM entity_aliases WHERE entity_id = ? AND alias != ? "
-        "ORDER BY count DESC, alias", [entity_id, r[1]])]
+        f"SELECT alias FROM entity_aliases WHERE entity_id = ? AND alias != ? AND {in_ws} "
+        "GROUP BY alias ORDER BY SUM(count) DESC, alias", [entity_id, r[1], *owners])]
+    in_a, _ = scope.sql("s.ws")
     ids = [a[0] for a in conn.execute(
-        "SELECT a.id FROM articles a WHERE a.id IN (SELECT DISTINCT article_id FROM mentions "
-        f"WHERE entity_id = ? ORDER BY article_id DESC LIMIT ?) {_ARTICLE_ORDER}",
-        [entity_id, aboutness.TOPIC_ARTICLES])]
-    # every mention counted one sighting of an alias (entity_store.record), so the alias
-    # counts add up to the mentions without reading them all
-    n = conn.execute("SELECT COALESCE(SUM(count), 0) FROM entity_aliases WHERE entity_id = ?",
-                     [entity_id]).fetchone()[0]
+        "SELECT a.id FROM articles a WHERE a.id IN (SELECT DISTINCT m.article_id FROM mentions m "
+        f"JOIN articles s ON s.id = m.article_id WHERE m.entity_id = ? AND {in_a} "
+        f"ORDER BY m.article_id DESC LIMIT ?) {_ARTICLE_ORDER}",
+        [entity_id, *owners, aboutness.TOPIC_ARTICLES])]
+    # every mention counted one sighting of an alias by its article's owner
+    # (entity_store.record), so the alias counts in scope add up to the mentions in scope
+    n = conn.execute(f"SELECT COALESCE(SUM(count), 0) FROM entity_aliases WHERE entity_id = ? "
+                     f"AND {in_ws}", [entity_id, *owners]).fetchone()[0]
     return EntityRow(r[0], r[1], r[2], aliases, ids, n)
 
 
-def all_entities(conn: Conn) -> list[EntityRow]:
-    """Every entity, most mentioned first; three queries however many entities there are."""
+def all_entities(conn: Conn, scope: Scope = _BASE) -> list[EntityRow]:
+    """Every entity in scope, most mentioned first; three queries however many there are."""
+    in_al, owners = scope.sql("a.ws")
+    in_e, _ = scope.sql("e.ws")
     aliases: dict[int, list[str]] = {}
     for eid, alias in conn.execute("SELECT a.entity_id, a.alias FROM entity_aliases a "
                                    "JOIN entities e ON e.id = a.entity_id WHERE a.alias != e.name "
-                                   "ORDER BY a.entity_id, a.count DESC, a.alias"):
+                                   f"AND {in_al} AND {in_e} GROUP BY a.entity_id, a.alias "
+                                   "ORDER BY a.entity_id, SUM(a.count) DESC, a.alias",
+                                   [*owners, *owners]):
         aliases.setdefault(eid, []).append(alias)
     articles_of: dict[int, list[int]] = {}
     counts: dict[int, int] = {}
     for eid, aid, n in conn.execute(
             "SELECT m.entity_id, a.id, COUNT(*) FROM mentions m "
-            "JOIN articles a ON a.id = m.article_id GROUP BY m.entity_id, a.id "
-            "ORDER BY m.entity_id, a.published IS NULL, a.published DESC, a.id DESC"):
+            f"JOIN articles a ON a.id = m.article_id WHERE {in_al} "
+            "GROUP BY m.entity_id, a.id "
+            "ORDER BY m.entity_id, a.published IS NULL, a.published DESC, a.id DESC", owners):
         articles_of.setdefault(eid, []).append(aid)
         counts[eid] = counts.get(eid, 0) + n
     rows = [EntityRow(eid, name, etype, aliases.get(eid, []), articles_of.get(eid, []),
                       counts.get(eid, 0))
-            for eid, name, etype in conn.execute("SELECT id, name, type FROM entities")]
+            for eid, name, etype in conn.execute(
+                f"SELECT e.id, e.name, e.type FROM entities e WHERE {in_e}", owners)]
     rows.sort(key=lambda e: (-e.mentions, e.name))
     return rows
 
 
-def entity_reach(conn: Conn, article_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+def entity_reach(conn: Conn, article_ids: Sequence[int],
+                 scope: Scope = _BASE) -> list[tuple[int, str, int]]:
     """(article id, entity type, how many articles name the entity) for every entity named
     in these articles: what a digest weighs a story by, read for the period's articles
     only (all_entities loads every entity of the archive)."""
     ids = list(dict.fromkeys(int(i) for i in article_ids))
+    in_a, owners = scope.sql("a.ws")
     pairs: list[tuple[int, int]] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         pairs += conn.execute("SELECT DISTINCT m.article_id, m.entity_id FROM mentions m JOIN "
-                              f"articles a ON a.id = m.article_id WHERE m.article_id IN ({marks})",
-                              chunk).fetchall()
+                              f"articles a ON a.id = m.article_id WHERE m.article_id IN ({marks}) "
+                              f"AND {in_a}", [*chunk, *owners]).fetchall()
     entities = sorted({e for _, e in pairs})
     reach: dict[int, tuple[str, int]] = {}
     for start in range(0, len(entities), 500):
@@ -437,44 +484,54 @@ def entity_reach(conn: Conn, article_ids: Sequence[int]) -> list[tuple[int, str,
         marks = ",".join("?" * len(chunk))
         types = dict(conn.execute(f"SELECT id, type FROM entities WHERE id IN ({marks})", chunk))
         for eid, n in conn.execute(
-                # the covering (entity_id, article_id) index alone: mentions outlive no article
-                "SELECT entity_id, COUNT(DISTINCT article_id) FROM mentions "
-                f"WHERE entity_id IN ({marks}) GROUP BY entity_id", chunk):
+                "SELECT m.entity_id, COUNT(DISTINCT m.article_id) FROM mentions m JOIN articles a "
+                f"ON a.id = m.article_id WHERE m.entity_id IN ({marks}) AND {in_a} "
+                "GROUP BY m.entity_id", [*chunk, *owners]):
             if eid in types:
                 reach[eid] = (types[eid], n)
     return [(a, *reach[e]) for a, e in pairs if e in reach]
 
 
-def articles_naming_entities(conn: Conn) -> int:
-    """How many articles name at least one entity (reads the whole mentions index)."""
-    return conn.execute("SELECT COUNT(DISTINCT article_id) FROM mentions").fetchone()[0]
+def articles_naming_entities(conn: Conn, scope: Scope = _BASE) -> int:
+    """How many articles in scope name at least one entity (reads the mentions index)."""
+    in_a, owners = scope.sql("a.ws")
+    return conn.execute("SELECT COUNT(DISTINCT m.article_id) FROM mentions m JOIN articles a "
+                        f"ON a.id = m.article_id WHERE {in_a}", owners).fetchone()[0]
 
 
-def most_covered(conn: Conn, k: int) -> list[str]:
+def most_covered(conn: Conn, k: int, scope: Scope = _BASE) -> list[str]:
     """The k most discussed events, then the k most mentioned people (the orders of
     all_events and all_entities), without loading every row to pick a few."""
+    in_ev, owners = scope.sql("e.ws")
+    in_a, _ = scope.sql("a.ws")
     events = [r[0] for r in conn.execute(
-        "SELECT e.name FROM events e LEFT JOIN event_articles ea ON ea.event_id = e.id "
-        "GROUP BY e.id ORDER BY COUNT(ea.article_id) DESC, SUM(ea.mentions) DESC, e.id "
-        "LIMIT ?", [k])]
+        "SELECT e.name FROM events e LEFT JOIN (SELECT ea.event_id, ea.article_id, ea.mentions "
+        f"FROM event_articles ea JOIN articles a ON a.id = ea.article_id WHERE {in_a}) x "
+        f"ON x.event_id = e.id WHERE {in_ev} "
+        "GROUP BY e.id ORDER BY COUNT(x.article_id) DESC, SUM(x.mentions) DESC, e.id "
+        "LIMIT ?", [*owners, *owners, k])]
     people = [r[0] for r in conn.execute(
         "SELECT e.name FROM entities e JOIN mentions m ON m.entity_id = e.id "
-        "JOIN articles a ON a.id = m.article_id WHERE e.type = 'PERSON' "
-        "GROUP BY e.id ORDER BY COUNT(*) DESC, e.name LIMIT ?", [k])]
+        f"JOIN articles a ON a.id = m.article_id WHERE e.type = 'PERSON' AND {in_ev} AND {in_a} "
+        "GROUP BY e.id ORDER BY COUNT(*) DESC, e.name LIMIT ?", [*owners, *owners, k])]
     return events + people
 
 
-def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
-    """Sentences naming the entity, from its `newest_articles` newest articles (all: -1)."""
+def entity_sentences(conn: Conn, entity_id: int, newest_articles: int = -1,
+                     scope: Scope = _BASE) -> list[Sentence]:
+    """Sentences naming the entity, from its `newest_articles` newest articles in scope
+    (all: -1)."""
+    in_a, owners = scope.sql("a.ws")
     rows = conn.execute(
         f"SELECT s.id, s.article_id, s.position, {SENTENCE_COLUMNS} "
         "FROM sentences s JOIN articles a ON a.id = s.article_id "
         "WHERE s.id IN (SELECT sentence_id FROM mentions WHERE entity_id = ?) "
         "AND s.article_id IN (SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id "
-        f"FROM mentions WHERE entity_id = ?) {_ARTICLE_ORDER} LIMIT ?) "
+        f"FROM mentions WHERE entity_id = ?) AND {in_a} {_ARTICLE_ORDER} LIMIT ?) "
         "ORDER BY a.published IS NULL, a.published DESC, a.id DESC, s.position",
         # LIMIT -1 is SQLite's "no limit"; a bound larger than any archive is both backends'
-        [entity_id, entity_id, newest_articles if newest_articles >= 0 else 2**62]).fetchall()
+        [entity_id, entity_id, *owners,
+         newest_articles if newest_articles >= 0 else 2**62]).fetchall()
     return _sentences(conn, rows)
 
 
@@ -489,23 +546,29 @@ def mentioning_sentence_ids(conn: Conn, kind: str, target_id: int,
         "AND sentence_id IS NOT NULL", [target_id, *ids])}
 
 
-def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
-    """Names whose aliases look like `text` (spelling) or share its words."""
+def suggest(conn: Conn, text: str, k: int = 5, scope: Scope = _BASE) -> list[str]:
+    """Names in scope whose aliases look like `text` (spelling) or share its words."""
     query = phrase_key(clean_topic(text))[:200]
     if not query:
         return []
     qwords = set(query.split()) - STOPWORDS
+    in_al, owners = scope.sql("a.ws")
+    in_m, _ = scope.sql("ar.ws")
     candidates: list[tuple[str, str, int]] = []  # (alias key, display name, weight)
+    # mentions in scope, counted as the alias sightings they were (entity_store.record)
     candidates += conn.execute(
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM entity_aliases a "
-        "JOIN entities e ON e.id = a.entity_id LEFT JOIN (SELECT entity_id, COUNT(*) AS n "
-        "FROM mentions GROUP BY entity_id) c ON c.entity_id = e.id "
-        "ORDER BY COALESCE(c.n, 0) DESC LIMIT ?", [SUGGEST_POOL]).fetchall()
+        "JOIN entities e ON e.id = a.entity_id LEFT JOIN (SELECT entity_id, SUM(count) AS n "
+        f"FROM entity_aliases ar WHERE {in_m} GROUP BY entity_id) c ON c.entity_id = e.id "
+        f"WHERE {in_al} ORDER BY COALESCE(c.n, 0) DESC, a.entity_id, a.alias LIMIT ?",
+        [*owners, *owners, SUGGEST_POOL]).fetchall()
     candidates += [(k, name, n * 3) for k, name, n in conn.execute(
         "SELECT a.key, e.name, COALESCE(c.n, 0) FROM event_aliases a "
-        "JOIN events e ON e.id = a.event_id LEFT JOIN (SELECT event_id, COUNT(*) AS n "
-        "FROM event_articles GROUP BY event_id) c ON c.event_id = e.id "
-        "ORDER BY COALESCE(c.n, 0) DESC LIMIT ?", [SUGGEST_POOL])]
+        "JOIN events e ON e.id = a.event_id LEFT JOIN (SELECT ea.event_id, COUNT(*) AS n "
+        f"FROM event_articles ea JOIN articles ar ON ar.id = ea.article_id WHERE {in_m} "
+        f"GROUP BY ea.event_id) c ON c.event_id = e.id WHERE {in_al} "
+        "ORDER BY COALESCE(c.n, 0) DESC, a.event_id, a.alias LIMIT ?",
+        [*owners, *owners, SUGGEST_POOL])]
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(query)
     best: dict[str, float] = {}
@@ -525,17 +588,21 @@ def suggest(conn: Conn, text: str, k: int = 5) -> list[str]:
     return [n for n, _ in sorted(best.items(), key=lambda kv: -kv[1])][:k]
 
 
-def articles_added_since(conn: Conn, since: datetime | None) -> list[ArticleRow]:
+def articles_added_since(conn: Conn, since: datetime | None,
+                         scope: Scope = _BASE) -> list[ArticleRow]:
+    in_ws, owners = scope.sql("ws", by_index=False)
     if since is None:
-        ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY added_at, id")]
+        ids = [r[0] for r in conn.execute(f"SELECT id FROM articles WHERE {in_ws} "
+                                          "ORDER BY added_at, id", owners)]
     else:
         ids = [r[0] for r in conn.execute(
-            "SELECT id FROM articles WHERE added_at > ? ORDER BY added_at, id", [iso_utc(since)])]
-    return articles(conn, ids)
+            f"SELECT id FROM articles WHERE added_at > ? AND {in_ws} ORDER BY added_at, id",
+            [iso_utc(since), *owners])]
+    return articles(conn, ids, scope)
 
 
 def articles_in_window(conn: Conn, *, published_after: datetime, published_until: datetime,
-                       added_after: datetime | None) -> list[ArticleRow]:
+                       added_after: datetime | None, scope: Scope = _BASE) -> list[ArticleRow]:
     """Articles dated in (published_after, published_until], or added after `added_after`.
 
     What a digest reads: bounded by its period, however large the archive grows.
@@ -547,47 +614,57 @@ def articles_in_window(conn: Conn, *, published_after: datetime, published_until
         where = (f"id IN (SELECT id FROM articles WHERE {where} "
                  "UNION ALL SELECT id FROM articles WHERE added_at > ?)")
         args = [*args, iso_utc(added_after)]
+    in_ws, owners = scope.sql("ws", by_index=False)
     ids = [r[0] for r in conn.execute(
-        f"SELECT id FROM articles WHERE {where} ORDER BY added_at, id", args)]
-    return articles(conn, ids)
+        f"SELECT id FROM articles WHERE ({where}) AND {in_ws} ORDER BY added_at, id",
+        [*args, *owners])]
+    return articles(conn, ids, scope)
 
 
-def publication_dates(conn: Conn, ids: Sequence[int]) -> dict[int, datetime | None]:
+def publication_dates(conn: Conn, ids: Sequence[int],
+                      scope: Scope = _BASE) -> dict[int, datetime | None]:
     """Each article's publication time (None: unknown), without loading any text."""
     out: dict[int, datetime | None] = {}
     ids = list(ids)
+    in_ws, owners = scope.sql("ws")
     for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         out.update((r[0], _dt(r[1])) for r in conn.execute(
-            f"SELECT id, published FROM articles WHERE id IN ({marks})", chunk))
+            f"SELECT id, published FROM articles WHERE id IN ({marks}) AND {in_ws}",
+            [*chunk, *owners]))
     return out
 
 
-def newest_published(conn: Conn, until: datetime) -> datetime | None:
+def newest_published(conn: Conn, until: datetime, scope: Scope = _BASE) -> datetime | None:
     """The latest publication time at or before `until`, for "the newest day in the index"."""
-    row = conn.execute("SELECT MAX(published) FROM articles WHERE published <= ?",
-                       [iso_utc(until)]).fetchone()
+    in_ws, owners = scope.sql("ws", by_index=False)
+    row = conn.execute(f"SELECT MAX(published) FROM articles WHERE published <= ? AND {in_ws}",
+                       [iso_utc(until), *owners]).fetchone()
     return _dt(row[0]) if row else None
 
 
 __all__ = ["GROUP", "articles", "resolve_topic", "search", "suggest"]
 
 
-def article_count(conn: Conn) -> int:
-    return conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+def article_count(conn: Conn, scope: Scope = _BASE) -> int:
+    in_ws, owners = scope.sql("ws")
+    return conn.execute(f"SELECT COUNT(*) FROM articles WHERE {in_ws}", owners).fetchone()[0]
 
 
-def stats(conn: Conn) -> IndexStats:
-    """What the index holds, in counts: for status pages and `ask -v`."""
-    def one(sql: str):
-        return conn.execute(sql).fetchone()[0]
+def stats(conn: Conn, scope: Scope = _BASE) -> IndexStats:
+    """What the index holds in scope, in counts: for status pages and `ask -v`."""
+    in_ws, owners = scope.sql("ws")
+
+    def one(sql: str, repeat: int = 1):
+        return conn.execute(sql, owners * repeat).fetchone()[0]
 
     publishers = one("SELECT COUNT(DISTINCT publisher) FROM ("
-                     "SELECT publisher FROM articles WHERE publisher IS NOT NULL UNION "
-                     "SELECT publisher FROM article_sources WHERE publisher IS NOT NULL) p")
-    return IndexStats(articles=article_count(conn),
+                     f"SELECT publisher FROM articles WHERE publisher IS NOT NULL AND {in_ws} "
+                     "UNION SELECT publisher FROM article_sources WHERE publisher IS NOT NULL "
+                     f"AND {in_ws}) p", 2)
+    return IndexStats(articles=article_count(conn, scope),
                       publishers=publishers,
-                      entities=one("SELECT COUNT(*) FROM entities"),
-                      events=one("SELECT COUNT(*) FROM events"),
-                      newest=_dt(one("SELECT MAX(published) FROM articles")))
+                      entities=one(f"SELECT COUNT(*) FROM entities WHERE {in_ws}"),
+                      events=one(f"SELECT COUNT(*) FROM events WHERE {in_ws}"),
+                      newest=_dt(one(f"SELECT MAX(published) FROM articles WHERE {in_ws}")))

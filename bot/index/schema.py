@@ -170,5 +170,53 @@ def _v7_compact(db: sqlite_utils.Database) -> None:
     c.execute("INSERT INTO sentences_fts(sentences_fts) VALUES ('rebuild')")
 
 
+#: The count tables keyed by owner in step 9: (table, its own column, extra columns).
+_OWNED_COUNTS = (("entity_aliases", "entity_id", "alias", ("key",)),
+                 ("entity_labels", "entity_id", "label", ()),
+                 ("entity_roles", "entity_id", "role", ()))
+
+
+def _v9_owners(db: sqlite_utils.Database) -> None:
+    # Workspaces kept apart (issue 12): every article, source, entity and event belongs to
+    # an owner ('' the operator's base corpus, else "discord:<guild>" / "slack:<team>"), and
+    # the per-entity counts and per-event aliases are kept per owner, so one workspace's
+    # articles never change what another sees. Existing rows become base. SQLite cannot
+    # alter a primary key: those tables are created anew, copied, dropped and renamed.
+    c = db.conn
+    for table in ("articles", "article_sources", "entities", "events"):
+        c.execute(f"ALTER TABLE {table} ADD COLUMN ws TEXT NOT NULL DEFAULT ''")
+    # ws is the last column, after the text: checking an owner from the row reads the whole
+    # text. The index answers "is article N in scope" alone; queries that a date or hash
+    # index must drive keep it out (Scope.sql(by_index=False)).
+    c.execute("CREATE INDEX idx_articles_ws ON articles(ws, id)")
+    for table, owner, col, extra in _OWNED_COUNTS:
+        parent = "entities"
+        more = "".join(f", {x} TEXT" for x in extra)
+        c.execute(f"CREATE TABLE {table}_v8 ({owner} INTEGER NOT NULL REFERENCES {parent}(id), "
+                  f"ws TEXT NOT NULL DEFAULT '', {col} TEXT NOT NULL{more}, "
+                  f"count INTEGER NOT NULL, PRIMARY KEY ({owner}, ws, {col}))")
+        cols = ", ".join([owner, col, *extra, "count"])
+        c.execute(f"INSERT INTO {table}_v8({cols}) SELECT {cols} FROM {table}")
+        c.execute(f"DROP TABLE {table}")
+        c.execute(f"ALTER TABLE {table}_v8 RENAME TO {table}")
+    c.execute("CREATE INDEX idx_entity_aliases_key ON entity_aliases(key, ws)")
+    c.execute("CREATE TABLE event_aliases_v8 (event_id INTEGER NOT NULL REFERENCES events(id), "
+              "ws TEXT NOT NULL DEFAULT '', alias TEXT NOT NULL, key TEXT, "
+              "PRIMARY KEY (event_id, ws, alias))")
+    c.execute("INSERT INTO event_aliases_v8(event_id, alias, key) "
+              "SELECT event_id, alias, key FROM event_aliases")
+    c.execute("DROP TABLE event_aliases")
+    c.execute("ALTER TABLE event_aliases_v8 RENAME TO event_aliases")
+    c.execute("CREATE INDEX idx_event_aliases_key ON event_aliases(key, ws)")
+    # a key names one article per owner: B's feed item must not hide A's copy of it
+    c.execute("CREATE TABLE article_keys_v8 (key TEXT NOT NULL, ws TEXT NOT NULL DEFAULT '', "
+              "article_id INTEGER REFERENCES articles(id), PRIMARY KEY (key, ws))")
+    c.execute("INSERT INTO article_keys_v8(key, article_id) SELECT key, article_id "
+              "FROM article_keys")
+    c.execute("DROP TABLE article_keys")
+    c.execute("ALTER TABLE article_keys_v8 RENAME TO article_keys")
+
+
 STEPS = [_v1_tables, _v1_fts, _v3_name_skeletons, _v4_place_mentions,
-         speakers.create_and_backfill, _v6_aboutness, _v7_compact, speakers.refind_all]
+         speakers.create_and_backfill, _v6_aboutness, _v7_compact, speakers.refind_all,
+         _v9_owners]

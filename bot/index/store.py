@@ -18,6 +18,7 @@ space back (bot.index.retention).
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,6 +46,7 @@ from bot.index.schema import COMPONENT, STEPS
 from bot.index.sentence_text import offsets
 from bot.index.shared import shared_encoder, shared_nlp
 from bot.ingest.model import Article
+from bot.workspaces import Scope
 from summarizer.embeddings import Encoder
 from summarizer.sentences import split_sentences
 from summarizer.types import Sentence
@@ -93,7 +95,11 @@ class Index:
         self._nlp_lock = threading.Lock()
         self._encoder = encoder
         self._nlp = nlp
-        self._naming_count: tuple[object, int] | None = None
+        #: articles_naming_entities per scope, with the state of the file it was counted at;
+        #: shared by every view `scoped` makes, so each digest does not count again.
+        self._naming_counts: dict[Scope, tuple[object, int]] = {}
+        #: What reads draw on when not told: the base corpus (see `scoped`).
+        self.scope = Scope.base()
         with self._lock:
             migrate(self.db, COMPONENT, STEPS, pg_schema.STEPS)
             if not self.read_only:
@@ -206,26 +212,33 @@ class Index:
 
     def _find_duplicate(self, p: _Prepared) -> int | None:
         """The stored article this one repeats: same key, same normalised text, or a
-        near-duplicate confirmed by Jaccard over word shingles."""
+        near-duplicate confirmed by Jaccard over word shingles; only among the articles
+        its owner may see (the base corpus's and its own: bot.workspaces)."""
+        in_ws, owners = Scope.of(p.article.workspace).sql("ws")
+        in_hash, _ = Scope.of(p.article.workspace).sql("ws", by_index=False)
+        in_a, _ = Scope.of(p.article.workspace).sql("a.ws")
         with self._lock:
             keys = [k for k in p.article.keys if k]
             if keys:
                 marks = ",".join("?" * len(keys))
                 row = self.conn.execute(
-                    f"SELECT article_id FROM article_keys WHERE key IN ({marks})", keys).fetchone()
+                    f"SELECT article_id FROM article_keys WHERE key IN ({marks}) AND {in_ws} "
+                    "ORDER BY article_id", [*keys, *owners]).fetchone()
                 if row:
                     return row[0]
-            row = self.conn.execute("SELECT id FROM articles WHERE content_hash = ? ORDER BY id",
-                                    [p.fingerprint.hash]).fetchone()
+            row = self.conn.execute(f"SELECT id FROM articles WHERE content_hash = ? AND {in_hash} "
+                                    "ORDER BY id", [p.fingerprint.hash, *owners]).fetchone()
             if row:
                 return row[0]
             if not p.fingerprint.buckets:
                 return None
-            clause = " OR ".join("(band = ? AND bucket = ?)" for _ in p.fingerprint.buckets)
+            clause = " OR ".join("(b.band = ? AND b.bucket = ?)" for _ in p.fingerprint.buckets)
             params = [v for pair in p.fingerprint.buckets for v in pair]
             candidates = [r[0] for r in self.conn.execute(
-                f"SELECT article_id, COUNT(*) AS n FROM minhash_bands WHERE {clause} "
-                f"GROUP BY article_id ORDER BY n DESC, article_id LIMIT 20", params)]
+                f"SELECT b.article_id, COUNT(*) AS n FROM minhash_bands b JOIN articles a "
+                f"ON a.id = b.article_id WHERE ({clause}) AND {in_a} "
+                f"GROUP BY b.article_id ORDER BY n DESC, b.article_id LIMIT 20",
+                [*params, *owners])]
             for cid in candidates:
                 text = self.conn.execute("SELECT text FROM articles WHERE id = ?", [cid]).fetchone()
                 if text and jaccard(set(p.fingerprint.shingles), shingles(text[0])) >= JACCARD_THRESHOLD:
@@ -240,24 +253,24 @@ class Index:
         a = p.article
         now = iso_utc(datetime.now(timezone.utc))
         dup = self._find_duplicate(p)
-        if dup is not None:
+        if dup is not None:  # another source of it, seen only where its owner is in scope
             self._add_source(dup, a, now)
-            self._add_keys(dup, a.keys)
+            self._add_keys(dup, a)
             return AddResult(AddStatus.DUPLICATE, dup, dup)
         if p.mentions is None:  # a duplicate of something earlier in the same batch was undone
             self._analyse([p])
         c = self.conn
         article_id = c.execute(
             "INSERT INTO articles(title, text, publisher, published, url, origin, date_source, "
-            "added_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "added_at, content_hash, ws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [a.title or "", a.text, a.publisher, iso_utc(a.published) if a.published else None,
              a.url, a.origin or "", a.date_source or "unknown", now,
-             p.fingerprint.hash]).lastrowid
+             p.fingerprint.hash, a.workspace]).lastrowid
         assert article_id is not None
         fts = dialect(c)
         fts.fts_add(c, "articles_fts", [(article_id, a.title or "", a.text)])
         self._add_source(article_id, a, now)
-        self._add_keys(article_id, a.keys)
+        self._add_keys(article_id, a)
         c.executemany("INSERT INTO minhash_bands(band, bucket, article_id) VALUES (?, ?, ?)",
                       [(b, k, article_id) for b, k in p.fingerprint.buckets])
         sentence_ids: list[int] = []
@@ -274,7 +287,7 @@ class Index:
             indexed.append((sid, text))
             sentence_ids.append(sid)
         fts.fts_add(c, "sentences_fts", indexed)
-        self._write_entities(article_id, p.mentions or [], sentence_ids)
+        self._write_entities(article_id, p.mentions or [], sentence_ids, a.workspace)
         speakers.record_article(c, article_id)
         self._write_events(article_id, p, sentence_ids)
         aboutness.refresh_article(c, article_id)
@@ -284,24 +297,26 @@ class Index:
         # the same file or feed item read again is the same source, even re-titled
         if a.origin:
             same = self.conn.execute(
-                "SELECT 1 FROM article_sources WHERE article_id = ? AND origin = ? AND url IS ?",
-                [article_id, a.origin, a.url]).fetchone()
+                "SELECT 1 FROM article_sources WHERE article_id = ? AND origin = ? AND url IS ? "
+                "AND ws = ?", [article_id, a.origin, a.url, a.workspace]).fetchone()
         else:
             same = self.conn.execute(
                 "SELECT 1 FROM article_sources WHERE article_id = ? AND url IS ? "
-                "AND publisher IS ? AND title IS ?",
-                [article_id, a.url, a.publisher, a.title]).fetchone()
+                "AND publisher IS ? AND title IS ? AND ws = ?",
+                [article_id, a.url, a.publisher, a.title, a.workspace]).fetchone()
         if not same:
             self.conn.execute("INSERT INTO article_sources(article_id, publisher, url, origin, "
-                              "title, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-                              [article_id, a.publisher, a.url, a.origin, a.title, now])
+                              "title, added_at, ws) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              [article_id, a.publisher, a.url, a.origin, a.title, now,
+                               a.workspace])
 
-    def _add_keys(self, article_id: int, keys: Sequence[str]) -> None:
-        self.conn.executemany("INSERT OR IGNORE INTO article_keys(key, article_id) VALUES (?, ?)",
-                              [(k, article_id) for k in keys if k])
+    def _add_keys(self, article_id: int, a: Article) -> None:
+        self.conn.executemany("INSERT INTO article_keys(key, ws, article_id) VALUES (?, ?, ?) "
+                              "ON CONFLICT(key, ws) DO NOTHING",
+                              [(k, a.workspace, article_id) for k in a.keys if k])
 
     def _write_entities(self, article_id: int, mentions: Sequence[Mention],
-                        sentence_ids: Sequence[int]) -> None:
+                        sentence_ids: Sequence[int], ws: str) -> None:
         c = self.conn
         touched: set[int] = set()
         cache: dict[tuple[str, str], int] = {}
@@ -312,29 +327,32 @@ class Index:
             eid = cache.get(ck)
             # a later full name may have absorbed an entity cached earlier in this article
             if eid is None or not c.execute("SELECT 1 FROM entities WHERE id = ?", [eid]).fetchone():
-                eid = cache[ck] = (entity_store.person_entity(c, m.name) if m.label == "PERSON"
-                                   else entity_store.other_entity(c, m.name, m.label))
-            entity_store.record(c, eid, m.alias, m.label, m.role)
+                eid = cache[ck] = (entity_store.person_entity(c, m.name, ws)
+                                   if m.label == "PERSON"
+                                   else entity_store.other_entity(c, m.name, m.label, ws))
+            entity_store.record(c, eid, m.alias, m.label, m.role, ws)
             c.execute("INSERT INTO mentions(entity_id, article_id, sentence_id, surface) "
                       "VALUES (?, ?, ?, ?)", [eid, article_id, sentence_ids[m.sentence], m.surface])
             touched.add(eid)
-        for eid in touched:
-            if c.execute("SELECT 1 FROM entities WHERE id = ?", [eid]).fetchone():
+        for eid in touched:  # renamed from its owner's sightings: only this owner's own
+            if c.execute("SELECT 1 FROM entities WHERE id = ? AND ws = ?", [eid, ws]).fetchone():
                 entity_store.refresh(c, eid)
 
     def _write_events(self, article_id: int, p: _Prepared, sentence_ids: Sequence[int]) -> None:
         c = self.conn
+        ws = p.article.workspace
+        scope = Scope.of(ws)
         touched = set()
         events = p.events or []
         # strong phrases first, so a weak "in Alaska" can join an event this article names
         for ev in sorted(events, key=lambda e: e.kind == "mention"):
             if ev.kind == "mention":
                 event_store.remember_place(c, ev, article_id, sentence_ids[ev.sentence or 0])
-                if not event_store.known(c, ev, p.article.published):
+                if not event_store.known(c, ev, p.article.published, ws):
                     continue
             surnames: tuple[str, ...] = ()
             if ev.kind == "call":
-                ids = [entity_store.find_person(c, n) for n in ev.participants]
+                ids = [entity_store.find_person(c, n, scope) for n in ev.participants]
                 names = [c.execute("SELECT name FROM entities WHERE id = ?", [i]).fetchone()
                          for i in ids if i]
                 # only people known by a full name: "Brian-Mary call" is no call between leaders
@@ -344,9 +362,9 @@ class Index:
                     continue
             sid = sentence_ids[ev.sentence] if ev.sentence is not None else None
             touched.add(event_store.record_event(c, ev, surnames, article_id, sid,
-                                                 p.article.published))
+                                                 p.article.published, ws))
         for eid in touched:
-            event_store.refresh_event(c, eid)
+            event_store.refresh_event(c, eid, ws)
 
     # --- retention and upkeep --------------------------------------------------
     def prune(self, *, now: datetime | None = None, retention_days: int | None = None,
@@ -401,65 +419,83 @@ class Index:
             return MaintainResult(before, _file_bytes(self.conn), vacuumed)
 
     # --- reading ---------------------------------------------------------------
-    def article(self, id: int) -> ArticleRow | None:
-        rows = self.articles([id])
+    # Every read takes `scope` (bot.workspaces.Scope): only what its owners brought. None
+    # means this Index's own scope: the base corpus, unless it is a view made by `scoped`.
+    def scoped(self, scope: Scope) -> Index:
+        """A view of this index whose reads default to `scope` (same file, lock and models):
+        what a request's commands get, so none of them can forget whose answer it is."""
+        view = copy.copy(self)
+        view.scope = scope
+        return view
+
+    def _in(self, scope: Scope | None) -> Scope:
+        return self.scope if scope is None else scope
+
+    def article(self, id: int, *, scope: Scope | None = None) -> ArticleRow | None:
+        rows = self.articles([id], scope=scope)
         return rows[0] if rows else None
 
-    def articles(self, ids: Sequence[int]) -> list[ArticleRow]:
+    def articles(self, ids: Sequence[int], *, scope: Scope | None = None) -> list[ArticleRow]:
         """Rows for `ids`, in the order given (unknown ids skipped)."""
         with self._lock:
-            return queries.articles(self.conn, ids)
+            return queries.articles(self.conn, ids, self._in(scope))
 
-    def sentences(self, article_ids: Sequence[int]) -> list[Sentence]:
+    def sentences(self, article_ids: Sequence[int], *,
+                  scope: Scope | None = None) -> list[Sentence]:
         """Sentences with embeddings, ordered by article (as given), then position."""
         with self._lock:
-            return queries.sentences(self.conn, article_ids)
+            return queries.sentences(self.conn, article_ids, self._in(scope))
 
-    def search(self, text: str, *, limit: int = 50) -> list[int]:
+    def search(self, text: str, *, limit: int = 50, scope: Scope | None = None) -> list[int]:
         """Article ids by FTS5 bm25; any input is safe (every token is quoted)."""
         with self._lock:
-            return queries.search(self.conn, text, limit=limit)
+            return queries.search(self.conn, text, limit=limit, scope=self._in(scope))
 
-    def resolve_topic(self, text: str) -> Topic:
+    def resolve_topic(self, text: str, *, scope: Scope | None = None) -> Topic:
         """What a user means by a topic (an event, an entity, or the articles with its
         distinctive words), with the articles about it and those only mentioning it."""
         with self._lock:
-            return queries.resolve_topic(self.conn, text)
+            return queries.resolve_topic(self.conn, text, self._in(scope))
 
-    def entity(self, name: str) -> EntityRow | None:
+    def entity(self, name: str, *, scope: Scope | None = None) -> EntityRow | None:
         with self._lock:
-            eid = entity_store.lookup(self.conn, name)
-            return queries.entity_row(self.conn, eid) if eid else None
+            eid = entity_store.lookup(self.conn, name, self._in(scope))
+            return queries.entity_row(self.conn, eid, self._in(scope)) if eid else None
 
-    def entity_by_id(self, entity_id: int) -> EntityRow | None:
+    def entity_by_id(self, entity_id: int, *, scope: Scope | None = None) -> EntityRow | None:
         with self._lock:
-            return queries.entity_row(self.conn, entity_id)
+            return queries.entity_row(self.conn, entity_id, self._in(scope))
 
-    def entities(self) -> list[EntityRow]:
+    def entities(self, *, scope: Scope | None = None) -> list[EntityRow]:
         """Every entity, most mentioned first."""
         with self._lock:
-            return queries.all_entities(self.conn)
+            return queries.all_entities(self.conn, self._in(scope))
 
-    def events(self) -> list[EventRow]:
+    def events(self, *, scope: Scope | None = None) -> list[EventRow]:
         """Every event, most discussed first."""
         with self._lock:
-            return queries.all_events(self.conn)
+            return queries.all_events(self.conn, self._in(scope))
 
-    def roles(self, entity_id: int) -> list[tuple[str, int]]:
-        """Role phrases seen next to this person ("special envoy", 3), most frequent first."""
+    def roles(self, entity_id: int, *, scope: Scope | None = None) -> list[tuple[str, int]]:
+        """Role phrases seen next to this person ("special envoy", 3), most frequent first,
+        counted within scope."""
+        in_ws, owners = self._in(scope).sql("ws")
         with self._lock:
             return [(r[0], r[1]) for r in self.conn.execute(
-                "SELECT role, count FROM entity_roles WHERE entity_id = ? "
-                "ORDER BY count DESC, length(role) DESC", [entity_id])]
+                f"SELECT role, SUM(count) AS n FROM entity_roles WHERE entity_id = ? AND {in_ws} "
+                "GROUP BY role ORDER BY n DESC, length(role) DESC, role", [entity_id, *owners])]
 
-    def entity_sentences(self, entity_id: int, newest_articles: int = -1) -> list[Sentence]:
+    def entity_sentences(self, entity_id: int, newest_articles: int = -1, *,
+                         scope: Scope | None = None) -> list[Sentence]:
         """Sentences mentioning the entity, newest article first, then reading order; only
         from its `newest_articles` newest articles when given (a busy name has thousands)."""
         with self._lock:
-            return queries.entity_sentences(self.conn, entity_id, newest_articles)
+            return queries.entity_sentences(self.conn, entity_id, newest_articles,
+                                            self._in(scope))
 
     def mentioning_sentence_ids(self, kind: str, target_id: int,
                                 article_ids: Sequence[int]) -> set[int]:
+        # no scope: `article_ids` come from an answer already read within one
         """Ids of the sentences of these articles that mention the entity or event (`kind`
         "entity" or "event"), without loading any text."""
         if not article_ids:
@@ -468,74 +504,88 @@ class Index:
             return queries.mentioning_sentence_ids(self.conn, kind, target_id, article_ids)
 
     def statement_ids(self, entity_id: int, article_ids: Sequence[int]) -> set[int]:
+        # no scope: `article_ids` come from an answer already read within one
         """Sentences of these articles in which the entity speaks (see bot.index.speakers)."""
         with self._lock:
             return speakers.statement_ids(self.conn, entity_id, article_ids)
 
-    def text_sentence_ids(self, topic: str, article_ids: Sequence[int]) -> set[int]:
+    def text_sentence_ids(self, topic: str, article_ids: Sequence[int], *,
+                          scope: Scope | None = None) -> set[int]:
         """Ids of the sentences of these articles that contain a free-text topic's
         distinctive words (see queries.distinctive_terms)."""
         with self._lock:
-            return queries.text_sentence_ids(self.conn, topic, article_ids)
+            return queries.text_sentence_ids(self.conn, topic, article_ids, self._in(scope))
 
-    def entity_reach(self, article_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    def entity_reach(self, article_ids: Sequence[int], *,
+                     scope: Scope | None = None) -> list[tuple[int, str, int]]:
         """(article id, entity type, articles naming that entity) per entity named in these."""
         with self._lock:
-            return queries.entity_reach(self.conn, article_ids)
+            return queries.entity_reach(self.conn, article_ids, self._in(scope))
 
-    def articles_naming_entities(self) -> int:
-        """Counted once per state of the file: the count reads every mention, and each
-        digest asks for it; any write (here or by another process) counts again."""
+    def articles_naming_entities(self, *, scope: Scope | None = None) -> int:
+        """Counted once per state of the file and scope: the count reads every mention, and
+        each digest asks for it; any write (here or by another process) counts again."""
+        scope = self._in(scope)
         with self._lock:
             state = dialect(self.conn).data_state(self.conn)
-            if self._naming_count is None or self._naming_count[0] != state:
-                self._naming_count = (state, queries.articles_naming_entities(self.conn))
-            return self._naming_count[1]
+            known = self._naming_counts.get(scope)
+            if known is None or known[0] != state:
+                if len(self._naming_counts) > 1000:  # workspaces come and go
+                    self._naming_counts.clear()
+                known = self._naming_counts[scope] = (
+                    state, queries.articles_naming_entities(self.conn, scope))
+            return known[1]
 
-    def most_covered(self, k: int = 3) -> list[str]:
+    def most_covered(self, k: int = 3, *, scope: Scope | None = None) -> list[str]:
         """The k most discussed events, then the k most mentioned people."""
         with self._lock:
-            return queries.most_covered(self.conn, k)
+            return queries.most_covered(self.conn, k, self._in(scope))
 
-    def suggest(self, text: str, k: int = 5) -> list[str]:
+    def suggest(self, text: str, k: int = 5, *, scope: Scope | None = None) -> list[str]:
         """Known entity and event names closest to `text`, for "no coverage of X"."""
         with self._lock:
-            return queries.suggest(self.conn, text, k)
+            return queries.suggest(self.conn, text, k, self._in(scope))
 
     def articles_in_window(self, *, published_after: datetime, published_until: datetime,
-                           added_after: datetime | None = None) -> list[ArticleRow]:
+                           added_after: datetime | None = None,
+                           scope: Scope | None = None) -> list[ArticleRow]:
         """Articles dated in (published_after, published_until], or added after `added_after`."""
         with self._lock:
             return queries.articles_in_window(self.conn, published_after=published_after,
                                               published_until=published_until,
-                                              added_after=added_after)
+                                              added_after=added_after, scope=self._in(scope))
 
-    def publication_dates(self, ids: Sequence[int]) -> dict[int, datetime | None]:
+    def publication_dates(self, ids: Sequence[int], *,
+                          scope: Scope | None = None) -> dict[int, datetime | None]:
         """Each article's publication time (None: unknown), without loading any text."""
         with self._lock:
-            return queries.publication_dates(self.conn, ids)
+            return queries.publication_dates(self.conn, ids, self._in(scope))
 
-    def article_count(self) -> int:
+    def article_count(self, *, scope: Scope | None = None) -> int:
         with self._lock:
-            return queries.article_count(self.conn)
+            return queries.article_count(self.conn, self._in(scope))
 
-    def stats(self) -> IndexStats:
+    def stats(self, *, scope: Scope | None = None) -> IndexStats:
         with self._lock:
-            return queries.stats(self.conn)
+            return queries.stats(self.conn, self._in(scope))
 
-    def is_empty(self) -> bool:
+    def is_empty(self, *, scope: Scope | None = None) -> bool:
+        in_ws, owners = self._in(scope).sql("ws")
         with self._lock:
-            return self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
+            return self.conn.execute(f"SELECT 1 FROM articles WHERE {in_ws} LIMIT 1",
+                                     owners).fetchone() is None
 
-    def newest_published(self, until: datetime) -> datetime | None:
+    def newest_published(self, until: datetime, *,
+                         scope: Scope | None = None) -> datetime | None:
         """The latest publication time at or before `until` (None for an undated index)."""
         with self._lock:
-            return queries.newest_published(self.conn, until)
+            return queries.newest_published(self.conn, until, self._in(scope))
 
-    def articles_added_since(self, since: datetime | None) -> list[ArticleRow]:
+    def articles_added_since(self, since: datetime | None, *,
+                             scope: Scope | None = None) -> list[ArticleRow]:
         """Articles added after `since` (all when None), oldest first."""
         with self._lock:
-            return queries.articles_added_since(self.conn, since)
+            return queries.articles_added_since(self.conn, since, self._in(scope))
 
 
 def _article_events(p: _Prepared) -> list[EventMention]:
@@ -563,11 +613,11 @@ def _file_bytes(conn: Any) -> int:
 
 def _dedupe_within(prepared: Sequence[_Prepared]) -> list[_Prepared]:
     """Skip analysing exact repeats inside one batch (they will be stored as duplicates)."""
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     out = []
     for p in prepared:
-        if p.fingerprint.hash not in seen:
-            seen.add(p.fingerprint.hash)
+        if (p.article.workspace, p.fingerprint.hash) not in seen:
+            seen.add((p.article.workspace, p.fingerprint.hash))
             out.append(p)
     return out
 

@@ -53,7 +53,9 @@ class TransferReport:
 def components() -> list[tuple[str, Sequence[Step], Sequence[Step]]]:
     """Every component's (name, SQLite steps, PostgreSQL steps): what is copied."""
     from adapters.slack import installs, seen
+    from bot import scopes
     from bot.digests import store as digests
+    from bot.jobs import store as jobs
     from bot.feeds import store as feeds
     from bot.index import pg_schema, schema, vector_space
 
@@ -62,7 +64,9 @@ def components() -> list[tuple[str, Sequence[Step], Sequence[Step]]]:
             ("digests", digests.STEPS, digests.PG_STEPS),
             ("slack_installs", installs.STEPS, installs.PG_STEPS),
             (vector_space.COMPONENT, vector_space.STEPS, vector_space.PG_STEPS),
-            (seen.COMPONENT, seen.STEPS, seen.PG_STEPS)]
+            (seen.COMPONENT, seen.STEPS, seen.PG_STEPS),
+            (scopes.COMPONENT, scopes.STEPS, scopes.PG_STEPS),
+            ("jobs", jobs.STEPS, jobs.PG_STEPS)]
 
 
 def open_all(target: str | Path | DatabaseUrl) -> None:

@@ -23,6 +23,9 @@ class Article:
     date_source: str = "unknown"
     #: Extra identifiers that guard against duplicates (feed GUID, canonical link...).
     keys: list[str] = field(default_factory=list)
+    #: Who it belongs to: "" the operator's base corpus (seeds, CLI), else the workspace
+    #: whose feed or `/ingest` brought it ("discord:<guild>", "slack:<team>"; bot.workspaces).
+    workspace: str = ""
 
 
 @dataclass
