@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pg_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from pg_server import postgres_server, postgres_url, postgres_urls  # noqa: F401  (fixtures)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,6 +35,19 @@ def database(request, tmp_path):
     from bot.index.backend import DatabaseUrl
 
     return DatabaseUrl(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request, tmp_path_factory):
+    """`make(name)` -> a fresh place for a store, once per backend: a new SQLite file, then
+    a new database on the loopback PostgreSQL server (skipped locally without one)."""
+    if request.param == "sqlite":
+        folder = tmp_path_factory.mktemp("dbs")
+        return lambda name: folder / f"{name}.db"
+    from bot.index.backend import DatabaseUrl
+
+    make_url = request.getfixturevalue("postgres_urls")
+    return lambda name: DatabaseUrl(make_url())
 
 
 def backend_env(settings) -> dict[str, str]:

@@ -135,3 +135,24 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     yield postgres_server.url(name)
     with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_urls(postgres_server: PostgresServer) -> Iterator[object]:
+    """`make()` -> a fresh, empty database URL per call (all dropped after the test), for
+    tests that compare two or more databases built differently."""
+    import psycopg
+
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return postgres_server.url(name)
+
+    yield make
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

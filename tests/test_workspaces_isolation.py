@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from bot.digests.compose import channel_digest
 from bot.digests.store import DigestStore, Subscription
+from bot.index.backend import DatabaseUrl
 from bot.index.store import Index
 from bot.ingest.model import Article
 from bot.registry import load_commands
@@ -114,18 +116,23 @@ def _article(owner: str, key: str) -> Article:
                    date_source="metadata")
 
 
-def _services(path: Path, fast_encoder, blank_nlp) -> Services:
+def _services(path: Path | DatabaseUrl, fast_encoder, blank_nlp) -> Services:
+    """Services on a SQLite file, or on PostgreSQL for a DatabaseUrl."""
     from summarizer.embeddings import EncoderBackend
 
-    settings = make_settings(path, encoder=EncoderBackend.HASHING)
-    index = Index(path, settings, encoder=fast_encoder, nlp=blank_nlp)
+    if isinstance(path, DatabaseUrl):
+        settings = make_settings(Path(os.devnull), encoder=EncoderBackend.HASHING,
+                                 database_url=path)
+    else:
+        settings = make_settings(path, encoder=EncoderBackend.HASHING)
+    index = Index(settings.database, settings, encoder=fast_encoder, nlp=blank_nlp)
     svc = Services(settings=settings, index=index, summarizer=make_summarizer(settings, fast_encoder),
                    registry=load_commands())
     svc.clock = lambda: NOW
     return svc
 
 
-def build(path: Path, ops: list[tuple[str, str]], fast_encoder, blank_nlp) -> Services:
+def build(path: Path | DatabaseUrl, ops: list[tuple[str, str]], fast_encoder, blank_nlp) -> Services:
     """A fresh database with these stories ingested one by one, in this order."""
     svc = _services(path, fast_encoder, blank_nlp)
     for owner, key in ops:
@@ -155,7 +162,7 @@ def seen_by(svc: Services, owner: str) -> dict:
     out["entities"] = [(e.name, e.type, e.aliases, len(e.article_ids), e.mentions)
                        for e in svc.index.entities(scope=scope)]
     out["events"] = [(e.name, e.aliases, len(e.article_ids)) for e in svc.index.events(scope=scope)]
-    store = DigestStore(svc.settings.db_path)
+    store = DigestStore(svc.settings.database)
     try:
         sub = Subscription(platform="discord", channel_id="c1", time="08:00", tz="UTC",
                            workspace=owner)
@@ -197,11 +204,12 @@ def _close(*services: Services) -> None:
         svc.close()
 
 
-def test_a_sees_the_same_with_or_without_b_in_story_order(tmp_path, fast_encoder, blank_nlp):
-    """The fixed order first: every B story arrives before A's and the base corpus's."""
+def test_a_sees_the_same_with_or_without_b_in_story_order(databases, fast_encoder, blank_nlp):
+    """The fixed order first: every B story arrives before A's and the base corpus's.
+    On both backends (SQLite, PostgreSQL)."""
     ops = without(OPS, A, "") + without(OPS, B)
-    full = build(tmp_path / "full.db", ops, fast_encoder, blank_nlp)
-    alone = build(tmp_path / "alone.db", without(ops, B), fast_encoder, blank_nlp)
+    full = build(databases("full"), ops, fast_encoder, blank_nlp)
+    alone = build(databases("alone"), without(ops, B), fast_encoder, blank_nlp)
     try:
         with_b, without_b = seen_by(full, A), seen_by(alone, A)
         assert with_b == without_b
@@ -221,9 +229,9 @@ def test_a_sees_the_same_with_or_without_b_in_story_order(tmp_path, fast_encoder
         _close(full, alone)
 
 
-def test_the_base_corpus_sees_no_workspace(tmp_path, fast_encoder, blank_nlp):
-    full = build(tmp_path / "full.db", OPS, fast_encoder, blank_nlp)
-    base = build(tmp_path / "base.db", without(OPS, A, B), fast_encoder, blank_nlp)
+def test_the_base_corpus_sees_no_workspace(databases, fast_encoder, blank_nlp):
+    full = build(databases("full"), OPS, fast_encoder, blank_nlp)
+    base = build(databases("base"), without(OPS, A, B), fast_encoder, blank_nlp)
     try:
         assert seen_by(full, "") == seen_by(base, "")
     finally:
@@ -245,8 +253,8 @@ def test_any_interleaving_of_b_changes_nothing_for_a(tmp_path_factory, fast_enco
         _close(full, alone)
 
 
-def test_a_direct_message_sees_the_workspaces_its_user_used(tmp_path, fast_encoder, blank_nlp):
-    svc = build(tmp_path / "dm.db", OPS, fast_encoder, blank_nlp)
+def test_a_direct_message_sees_the_workspaces_its_user_used(databases, fast_encoder, blank_nlp):
+    svc = build(databases("dm"), OPS, fast_encoder, blank_nlp)
     try:
         async def run() -> tuple[dict, dict, dict]:
             before = await _ask(svc, "who Elena Fischer", "", user="u7", direct=True)
@@ -265,8 +273,8 @@ def test_a_direct_message_sees_the_workspaces_its_user_used(tmp_path, fast_encod
 
 @pytest.mark.parametrize("hostile", ["", " ", "'", '"', "NEAR(", "*", "@everyone",
                                      "<!channel>", "x" * 5000, "Roe AND", "\x00"])
-def test_hostile_topics_read_within_scope(tmp_path, fast_encoder, blank_nlp, hostile):
-    svc = build(tmp_path / "h.db", OPS, fast_encoder, blank_nlp)
+def test_hostile_topics_read_within_scope(databases, fast_encoder, blank_nlp, hostile):
+    svc = build(databases("h"), OPS, fast_encoder, blank_nlp)
     try:
         scope = Scope.of(A)
         found = svc.index.search(hostile, scope=scope) + svc.index.resolve_topic(

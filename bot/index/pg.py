@@ -276,7 +276,18 @@ def _register_types(raw: Any) -> None:
             text = bytes(data).decode()
             return float(text) if any(c in text for c in ".eEN") else int(text)
 
+    from psycopg.types.string import StrDumperUnknown
+
+    class TextWithoutNul(StrDumperUnknown):
+        """PostgreSQL text cannot hold NUL, which SQLite stores and matches as any other
+        character: a question or page carrying one would fail as a server error instead
+        of being answered. NUL carries no meaning in text, so it is dropped."""
+
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
     raw.adapters.register_dumper(bool, BoolAsInt)
+    raw.adapters.register_dumper(str, TextWithoutNul)
     raw.adapters.register_loader("numeric", NumericAsNumber)
 
 
