@@ -78,11 +78,9 @@ async def test_each_workspace_sees_and_changes_only_its_own_feeds(make, server):
 
     listed = await ask(svc, "feeds list", A, manage=False)
     assert listed.title == "Feeds (1)" and "A Daily" in listed.text and "B Weekly" not in listed.text
-    # B cannot touch A's feed (number 1), nor learn whose it is by adding it again
+    # B cannot touch A's feed (number 1)
     removed = await ask(svc, "feeds remove 1", B)
     assert removed.kind == "error" and removed.text.startswith("No feed '1'.")
-    again = await ask(svc, f"feeds add {a_url}", B)
-    assert again.kind == "error" and "Another workspace" in again.text and "A Daily" not in again.text
     assert (await ask(svc, "feeds list", A)).title == "Feeds (1)"  # still there
     # a Discord DM belongs to no server: it may not add to everybody's corpus
     dm = await ask(svc, f"feeds add {server.url('/c.rss', host='127.0.0.1')}", None, direct=True)
@@ -100,6 +98,21 @@ async def test_each_workspace_sees_and_changes_only_its_own_feeds(make, server):
     code, out, _ = await asyncio.to_thread(_cli, svc.settings.db_path, "feeds", "list")
     assert code == 0
     assert "belongs to workspace discord:111" in out and "belongs to workspace discord:222" in out
+
+    # B may follow the address A follows, for itself: A's feed, list and answers stay A's
+    a_before = (await ask(svc, "sources storm piers Saltmarsh Bay", A)).text
+    again = await ask(svc, f"feeds add {a_url}", B)
+    assert again.title == "Feed added", again.text
+    assert (await ask(svc, "feeds list", B, manage=False)).title == "Feeds (2)"
+    assert (await ask(svc, "feeds list", A, manage=False)).title == "Feeds (1)"
+    assert (await ask(svc, "sources storm piers Saltmarsh Bay", A)).text == a_before
+    assert "Harbor Street bridge" in (await ask(svc, "latest Harbor bridge Marlow", B)).text
+    # the same address twice in one workspace is refused, naming its own feed
+    twice = await ask(svc, f"feeds add {a_url}", B)
+    assert twice.kind == "error" and twice.text.startswith("Already following that feed as 3")
+    # the operator, naming that address, is asked which of the two feeds
+    code, _, err = await asyncio.to_thread(_cli, svc.settings.db_path, "feeds", "remove", a_url)
+    assert code == 1 and "2 feeds follow that address (numbers 1, 3)" in err
 
 
 async def test_a_is_answered_the_same_whether_or_not_b_follows_a_feed(make, server):
@@ -187,3 +200,31 @@ def test_subscriptions_from_before_owners_name_their_workspace_as_an_owner(tmp_p
             ("c1", "discord:111"), ("C2", "slack:T0ABC"), ("d1", ""), ("C3", "slack:T9")}
     finally:
         store.close()
+
+
+def test_feeds_from_before_owners_keep_their_items_and_become_the_operators(tmp_path):
+    """Step 5 rebuilds the three feed tables (a URL becomes unique per owner): nothing
+    followed or seen before is lost, and the old feed is the operator's."""
+    from datetime import UTC, datetime
+
+    from bot.feeds import store as feeds
+    from bot.index.db import connect, migrate
+
+    path = tmp_path / "old.db"
+    db = connect(path)
+    migrate(db, "feeds", feeds.STEPS[:4])
+    db.conn.execute("INSERT INTO feeds(url, added_at) VALUES ('http://news.test/rss', '2026-01-01')")
+    db.conn.execute("INSERT INTO feed_items(feed_id, guid, outcome, seen_at) "
+                    "VALUES (1, 'g1', 'stored', '2026-01-01')")
+    db.conn.execute("INSERT INTO feed_item_keys(key, item_id) VALUES ('guid:g1', 1)")
+    db.close()
+
+    with feeds.FeedStore.open(path) as store:
+        [old] = store.all()
+        assert (old.url, old.workspace, old.item_count) == ("http://news.test/rss", "", 1)
+        assert store.seen(["guid:g1"], "") and not store.seen(["guid:g1"], "discord:9")
+        mine = store.add("http://news.test/rss", title="", site_url=None, added_by="u",
+                         now=datetime(2026, 2, 1, tzinfo=UTC), workspace="discord:9")
+        assert mine.id != old.id and [f.id for f in store.by_url(old.url)] == [old.id, mine.id]
+        fk = store.db.conn.execute("PRAGMA foreign_key_check").fetchall()
+        assert fk == []

@@ -97,9 +97,11 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
     store = await asyncio.to_thread(FeedStore.open, services.settings.database)
     worker = services.feed_worker
     try:
-        existing = await asyncio.to_thread(store.by_url, url)
-        if existing and existing.workspace != workspace:  # say nothing about whose it is
-            raise UserError(_followed_elsewhere(existing))
+        same = await asyncio.to_thread(store.by_url, url, workspace)
+        existing = same[0] if same else None
+        if not existing and workspace:
+            if await asyncio.to_thread(store.by_url, url, ""):
+                raise UserError(FOLLOWED_FOR_EVERYONE)
         if existing:
             hint = f" It is paused; resume it with `feeds resume {existing.id}`." \
                 if existing.paused else ""
@@ -131,12 +133,10 @@ async def add_feed(services: Services, url: str, *, added_by: str = "",
 
 # --- list / remove / resume --------------------------------------------------------------------
 
-def _followed_elsewhere(feed: FeedRow) -> str:
-    if not feed.workspace:
-        return ("The operator already follows that feed for everyone: its stories are in "
-                "your answers already.")
-    return ("Another workspace on this bot already follows that feed, and a feed is followed "
-            "by one workspace at a time; the operator can add it for everyone.")
+#: A workspace adding a feed the operator follows for everyone (another workspace's feeds
+#: are its own affair: each may follow the same address for itself).
+FOLLOWED_FOR_EVERYONE = ("The operator already follows that feed for everyone: its stories "
+                         "are in your answers already.")
 
 
 async def list_feeds(settings: Settings, workspace: str | None = None) -> list[FeedRow]:
@@ -151,16 +151,22 @@ def find_feed(store: FeedStore, url_or_id: str, workspace: str | None = None) ->
     """The feed a user named by its number or URL among `workspace`'s feeds (None: all),
     or a UserError saying it is unknown."""
     ref = unwrap_url(url_or_id)
-    feed = (store.get(int(ref)) if ref.isdigit()
-            else store.by_url(ref) or _by_normal_url(store, ref, workspace))
-    if feed is None or (workspace is not None and feed.workspace != workspace):
+    if ref.isdigit():
+        found = [f for f in [store.get(int(ref))] if f is not None]
+    else:
+        found = store.by_url(ref, workspace) or _by_normal_url(store, ref, workspace)
+    found = [f for f in found if workspace is None or f.workspace == workspace]
+    if not found:
         raise UserError(f"No feed {ref[:120]!r}. `feeds list` shows each feed's number.")
-    return feed
+    if len(found) > 1:  # the operator, naming an address several workspaces follow
+        raise UserError(f"{len(found)} feeds follow that address (numbers "
+                        f"{', '.join(str(f.id) for f in found)}): name one by its number.")
+    return found[0]
 
 
-def _by_normal_url(store: FeedStore, url: str, workspace: str | None) -> FeedRow | None:
+def _by_normal_url(store: FeedStore, url: str, workspace: str | None) -> list[FeedRow]:
     target = normalize_link(url)
-    return next((f for f in store.all(workspace) if normalize_link(f.url) == target), None)
+    return [f for f in store.all(workspace) if normalize_link(f.url) == target]
 
 
 async def remove_feed(settings: Settings, url_or_id: str,

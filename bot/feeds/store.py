@@ -148,28 +148,52 @@ def _pg_v2(db: sqlite_utils.Database) -> None:
 def _v5_owner(db: sqlite_utils.Database) -> None:
     """Whose feed it is ('' the operator's, else "discord:<guild>" / "slack:<team>"): its
     items are that owner's articles, and "seen" is per owner, so another workspace's feed
-    carrying the same story never hides it from this one. feed_item_keys is a child table
-    only, so it is rebuilt with the owner in its key; feeds keeps its UNIQUE url."""
-    db.execute("ALTER TABLE feeds ADD COLUMN workspace TEXT NOT NULL DEFAULT ''")
-    db.execute("CREATE TABLE feed_item_keys_v4 (key TEXT NOT NULL, "
-               "workspace TEXT NOT NULL DEFAULT '', "
-               "item_id INTEGER NOT NULL REFERENCES feed_items(id) ON DELETE CASCADE, "
-               "PRIMARY KEY (key, workspace))")
-    db.execute("INSERT INTO feed_item_keys_v4(key, item_id) SELECT key, item_id FROM feed_item_keys")
-    db.execute("DROP TABLE feed_item_keys")
-    db.execute("ALTER TABLE feed_item_keys_v4 RENAME TO feed_item_keys")
-    db.execute("CREATE INDEX feed_item_keys_item ON feed_item_keys(item_id)")
+    carrying the same story never hides it from this one. A URL is unique per owner, so two
+    workspaces may follow the same feed, each for itself.
+
+    SQLite cannot change a UNIQUE constraint: the three feed tables are built anew from
+    their own stored definitions, copied, and the old ones dropped children first (so no
+    ON DELETE CASCADE reaches the copies) before the new ones take their names."""
+    c = db.conn
+    c.execute("ALTER TABLE feeds ADD COLUMN workspace TEXT NOT NULL DEFAULT ''")
+
+    def definition(table: str) -> str:
+        row = c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [table]).fetchone()
+        return str(row[0])
+
+    feeds = definition("feeds").replace("CREATE TABLE feeds", "CREATE TABLE feeds_v5", 1)
+    feeds = feeds.replace("url TEXT NOT NULL UNIQUE", "url TEXT NOT NULL", 1).rstrip()
+    c.execute(feeds[:-1] + ", UNIQUE (url, workspace))")
+    items = definition("feed_items").replace("CREATE TABLE feed_items", "CREATE TABLE feed_items_v5", 1)
+    c.execute(items.replace("REFERENCES feeds(id)", "REFERENCES feeds_v5(id)", 1))
+    c.execute("CREATE TABLE feed_item_keys_v5 (key TEXT NOT NULL, "
+              "workspace TEXT NOT NULL DEFAULT '', "
+              "item_id INTEGER NOT NULL REFERENCES feed_items_v5(id) ON DELETE CASCADE, "
+              "PRIMARY KEY (key, workspace))")
+    c.execute("INSERT INTO feeds_v5 SELECT * FROM feeds")
+    c.execute("INSERT INTO feed_items_v5 SELECT * FROM feed_items")
+    c.execute("INSERT INTO feed_item_keys_v5(key, item_id) SELECT key, item_id FROM feed_item_keys")
+    for table in ("feed_item_keys", "feed_items", "feeds"):
+        c.execute(f"DROP TABLE {table}")
+    for table in ("feeds", "feed_items", "feed_item_keys"):  # references follow the names
+        c.execute(f"ALTER TABLE {table}_v5 RENAME TO {table}")
+    c.execute("CREATE INDEX feeds_due ON feeds(status, next_poll_at)")
+    c.execute("CREATE INDEX feed_items_feed ON feed_items(feed_id)")
+    c.execute("CREATE INDEX feed_item_keys_item ON feed_item_keys(item_id)")
 
 
 STEPS = [_v1, _v2, _v3, _v4, _v5_owner]
 
 
 def _pg_v3(db: sqlite_utils.Database) -> None:
-    """PostgreSQL: the owners of SQLite's step 5 (a primary key can be altered here)."""
+    """PostgreSQL: the owners of SQLite's step 5 (constraints can be altered here)."""
     ddl(db, "ALTER TABLE feeds ADD COLUMN workspace TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE feed_item_keys ADD COLUMN workspace TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE feed_item_keys DROP CONSTRAINT feed_item_keys_pkey",
-        "ALTER TABLE feed_item_keys ADD PRIMARY KEY (key, workspace)")
+        "ALTER TABLE feed_item_keys ADD PRIMARY KEY (key, workspace)",
+        "ALTER TABLE feeds DROP CONSTRAINT feeds_url_key",
+        "ALTER TABLE feeds ADD CONSTRAINT feeds_url_workspace UNIQUE (url, workspace)")
 
 
 PG_STEPS = [_pg_v1, _pg_v2, _pg_v3]
@@ -303,9 +327,11 @@ class FeedStore:
         rows = self._select("WHERE f.id = ?", [feed_id])
         return rows[0] if rows else None
 
-    def by_url(self, url: str) -> FeedRow | None:
-        rows = self._select("WHERE f.url = ?", [url])
-        return rows[0] if rows else None
+    def by_url(self, url: str, workspace: str | None = None) -> list[FeedRow]:
+        """The feeds at exactly this URL: one owner's (at most one), or every owner's."""
+        if workspace is None:
+            return self._select("WHERE f.url = ? ORDER BY f.id", [url])
+        return self._select("WHERE f.url = ? AND f.workspace = ?", [url, workspace])
 
     def all(self, workspace: str | None = None) -> list[FeedRow]:
         """Every feed (the operator's view), or one owner's feeds only."""
