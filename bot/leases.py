@@ -28,13 +28,20 @@ def holder_id() -> str:
 async def renewing(renew: Callable[[], bool], every: float, what: str) -> AsyncIterator[None]:
     """Call `renew` (a blocking store call, run in a thread) every `every` seconds while the
     body runs. It returns False when a lease was lost: that is logged once, and the beat goes
-    on (a batch of jobs may have lost one lease and still hold the others)."""
+    on (a batch of jobs may have lost one lease and still hold the others). A renewal that
+    raises (a busy or briefly unreachable database) is logged and tried again at the next
+    beat, never raised into the body's caller."""
 
     async def beat() -> None:
         told = False
         while True:
             await asyncio.sleep(every)
-            if not await asyncio.to_thread(renew) and not told:
+            try:
+                kept = await asyncio.to_thread(renew)
+            except Exception:
+                log.warning("%s: could not renew the lease; trying again", what, exc_info=True)
+                continue
+            if not kept and not told:
                 log.warning("%s: lease lost to another process while still working", what)
                 told = True
 

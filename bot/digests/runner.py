@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.core import Poster, Reply
 from bot.digests.compose import Draft, channel_digest
+from bot.leases import renewing
 from bot.digests.delivery import (
     DeliveryUncertain,
     DigestPoster,
@@ -332,24 +333,13 @@ class DigestRunner:
     @contextlib.asynccontextmanager
     async def _lease(self, claim: Claim) -> AsyncIterator[None]:
         """Renew the claim in the background while this owner works on it."""
-        every = self.stale_after.total_seconds() / 4
+        def renew() -> bool:
+            self.store.renew(claim, self.clock())
+            return True  # losing it is found out by the next step's own check (ClaimLost)
 
-        async def beat() -> None:
-            while True:
-                await asyncio.sleep(every)
-                try:
-                    await asyncio.to_thread(self.store.renew, claim, self.clock())
-                except Exception:  # a busy database: the next beat tries again
-                    log.warning("could not renew the claim on digest %s", claim.digest_id,
-                                exc_info=True)
-
-        task = asyncio.get_running_loop().create_task(beat())
-        try:
+        async with renewing(renew, self.stale_after.total_seconds() / 4,
+                            f"digest {claim.digest_id}"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     # --- failures ----------------------------------------------------------------------
     def _next_attempt(self, sub: Subscription, claim: Claim,
