@@ -4,7 +4,6 @@ poller killed with SIGKILL holds its feeds only until its lease runs out."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,7 +14,7 @@ from aiohttp import web
 from bot.feeds.poll import poll_due_feeds
 from bot.feeds.store import FeedStore
 from conftest import _services_for, backend_env
-from test_feeds_support import (FEED_NOW, STORIES, fetcher, resolver, rss, server,  # noqa: F401
+from test_feeds_support import (FEED_NOW, STORIES, fetcher, kill_once_fetching, resolver, rss, server,  # noqa: F401
                                 svc, connect_guard)
 
 NOW = FEED_NOW + timedelta(minutes=1)
@@ -96,20 +95,9 @@ async def test_a_killed_poller_loses_its_lease_after_expiry(svc, server, fetcher
     add_feeds(svc.settings.database, [server.url("/f0", host="127.0.0.1")])
     env = backend_env(svc.settings)
     child = poller(NOW, 5, env)
-    try:
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        for _ in range(600):  # the child holds the lease and is fetching
-            if server.hits.get("/f0") or child.poll() is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert server.hits.get("/f0") == 1, child.stderr.read() if child.poll() else ""
-        child.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(child.wait, 30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    await kill_once_fetching(child, server, "/f0")  # it holds the lease and is fetching
     with FeedStore.open(svc.settings.database) as store:
         [held] = store.all()
     assert held.lease_holder and held.lease_holder.split(":")[1] == str(child.pid)

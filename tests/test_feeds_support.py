@@ -284,6 +284,25 @@ STORIES = {
 }
 
 
+async def kill_once_fetching(child, server: LoopbackServer, path: str) -> None:
+    """SIGKILL a child process (tests/multiproc_child.py) the moment it is fetching `path`
+    from the loopback server, i.e. while it holds a lease on that work."""
+    import signal
+
+    try:
+        for _ in range(600):
+            if server.hits.get(path) or child.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert server.hits.get(path) == 1, child.stderr.read() if child.poll() else ""
+        child.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(child.wait, 30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
 def rfc822(dt) -> str:
     from email.utils import format_datetime
     return format_datetime(dt, usegmt=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from bot.jobs.ingest import add_via_jobs, article_json, ingest_url_job
 from bot.jobs.runner import MAX_ATTEMPTS, backoff
 from bot.jobs.store import JobKind, JobStatus, JobStore
 from digest_fakes import ManualClock
-from test_feeds_support import STORIES, article_page, server  # noqa: F401
+from test_feeds_support import STORIES, article_page, kill_once_fetching, server  # noqa: F401
 
 CHILD = Path(__file__).with_name("multiproc_child.py")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -162,18 +161,7 @@ async def test_a_killed_holders_job_is_taken_again_after_its_lease(fast_services
     [job_id] = await runner.enqueue(JobKind.URL, [{"url": url}])
     child = _child("work", "2", db=fast_services.settings.db_path,
                    BRIEFBOT_FETCH_ALLOW_NETWORKS="127.0.0.1/32")
-    try:
-        for _ in range(600):
-            if server.hits.get("/story") or child.poll() is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert server.hits.get("/story") == 1, child.stderr.read() if child.poll() else ""
-        child.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(child.wait, 30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    await kill_once_fetching(child, server, "/story")
     store = await runner.store()
     [held] = store.get([job_id])
     assert held.status is JobStatus.RUNNING and held.attempts == 1

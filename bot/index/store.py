@@ -214,9 +214,10 @@ class Index:
         """The stored article this one repeats: same key, same normalised text, or a
         near-duplicate confirmed by Jaccard over word shingles; only among the articles
         its owner may see (the base corpus's and its own: bot.workspaces)."""
-        in_ws, owners = Scope.of(p.article.workspace).sql("ws")
-        in_hash, _ = Scope.of(p.article.workspace).sql("ws", by_index=False)
-        in_a, _ = Scope.of(p.article.workspace).sql("a.ws")
+        scope = Scope.of(p.article.workspace)
+        in_ws, owners = scope.sql("ws")
+        in_hash, _ = scope.sql("ws", by_index=False)
+        in_a, _ = scope.sql("a.ws")
         with self._lock:
             keys = [k for k in p.article.keys if k]
             if keys:
