@@ -400,16 +400,24 @@ def event_row(conn: Conn, event_id: int, scope: Scope = _BASE) -> EventRow | Non
     return EventRow(r[0], r[1], r[2], r[3], aliases, ids)
 
 
-def all_events(conn: Conn, scope: Scope = _BASE) -> list[EventRow]:
+def _events_by_coverage(conn: Conn, scope: Scope, limit: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the events in scope, the most discussed first: by articles in scope,
+    then by mentions in them."""
     in_ev, owners = scope.sql("e.ws")
     in_a, _ = scope.sql("a.ws")
-    ids = [r[0] for r in conn.execute(
-        "SELECT e.id FROM events e LEFT JOIN (SELECT ea.event_id, ea.article_id, ea.mentions "
-        f"FROM event_articles ea JOIN articles a ON a.id = ea.article_id WHERE {in_a}) x "
-        f"ON x.event_id = e.id WHERE {in_ev} "
-        "GROUP BY e.id ORDER BY COUNT(x.article_id) DESC, SUM(x.mentions) DESC, e.id",
-        [*owners, *owners])]
-    return [ev for ev in (event_row(conn, i, scope) for i in ids) if ev]
+    sql = ("SELECT e.id, e.name FROM events e LEFT JOIN (SELECT ea.event_id, ea.article_id, "
+           f"ea.mentions FROM event_articles ea JOIN articles a ON a.id = ea.article_id "
+           f"WHERE {in_a}) x ON x.event_id = e.id WHERE {in_ev} "
+           "GROUP BY e.id ORDER BY COUNT(x.article_id) DESC, SUM(x.mentions) DESC, e.id")
+    args: list[object] = [*owners, *owners]
+    if limit is not None:
+        sql, args = sql + " LIMIT ?", [*args, limit]
+    return [(r[0], r[1]) for r in conn.execute(sql, args)]
+
+
+def all_events(conn: Conn, scope: Scope = _BASE) -> list[EventRow]:
+    return [ev for ev in (event_row(conn, i, scope) for i, _ in _events_by_coverage(conn, scope))
+            if ev]
 
 
 def entity_row(conn: Conn, entity_id: int, scope: Scope = _BASE) -> EntityRow | None:
@@ -502,17 +510,12 @@ def articles_naming_entities(conn: Conn, scope: Scope = _BASE) -> int:
 def most_covered(conn: Conn, k: int, scope: Scope = _BASE) -> list[str]:
     """The k most discussed events, then the k most mentioned people (the orders of
     all_events and all_entities), without loading every row to pick a few."""
-    in_ev, owners = scope.sql("e.ws")
+    in_e, owners = scope.sql("e.ws")
     in_a, _ = scope.sql("a.ws")
-    events = [r[0] for r in conn.execute(
-        "SELECT e.name FROM events e LEFT JOIN (SELECT ea.event_id, ea.article_id, ea.mentions "
-        f"FROM event_articles ea JOIN articles a ON a.id = ea.article_id WHERE {in_a}) x "
-        f"ON x.event_id = e.id WHERE {in_ev} "
-        "GROUP BY e.id ORDER BY COUNT(x.article_id) DESC, SUM(x.mentions) DESC, e.id "
-        "LIMIT ?", [*owners, *owners, k])]
+    events = [name for _, name in _events_by_coverage(conn, scope, k)]
     people = [r[0] for r in conn.execute(
         "SELECT e.name FROM entities e JOIN mentions m ON m.entity_id = e.id "
-        f"JOIN articles a ON a.id = m.article_id WHERE e.type = 'PERSON' AND {in_ev} AND {in_a} "
+        f"JOIN articles a ON a.id = m.article_id WHERE e.type = 'PERSON' AND {in_e} AND {in_a} "
         "GROUP BY e.id ORDER BY COUNT(*) DESC, e.name LIMIT ?", [*owners, *owners, k])]
     return events + people
 
